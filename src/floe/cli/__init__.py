@@ -1,0 +1,1 @@
+"""The ``floe`` command: thin typer commands over the domain packages."""

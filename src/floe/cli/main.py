@@ -1,0 +1,139 @@
+"""The ``floe`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from floe.errors import ExitCode, FloeError
+
+app = typer.Typer(
+    name="floe",
+    help="floe — an open data platform: compile data products, run them, observe them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+schema_app = typer.Typer(help="JSON Schemas of floe's file formats.", no_args_is_help=True)
+plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(plugins_app, name="plugins")
+
+_STATE = {"debug": False}
+
+ProductDir = Annotated[
+    Path, typer.Argument(help="Directory of the data product (holding floe.yaml).")
+]
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest",
+        "-m",
+        help="Platform manifest.yaml (default: platform.manifest "
+        "in floe.yaml, else the nearest manifest.yaml above the product).",
+    ),
+]
+EnvOpt = Annotated[
+    str, typer.Option("--env", "-e", help="Environment overlay of the manifest (dev|staging|prod).")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from floe import __version__
+
+        print(f"floe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    _STATE["debug"] = debug
+
+
+@app.command("compile")
+def compile_cmd(
+    product_dir: ProductDir,
+    manifest: ManifestOpt = None,
+    env: EnvOpt = "dev",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output directory (default: <product>/target/floe)."),
+    ] = None,
+) -> None:
+    """Compile a data product into compiled_artifacts.json and profiles.yml.
+
+    Exit status: 0 ok, 2 invalid input, 3 policy violation (strict), 1 internal error.
+    """
+    from floe.cli.compile_cmd import run_compile
+
+    run_compile(product_dir, manifest, env, out, write=True)
+
+
+@app.command("validate")
+def validate_cmd(
+    product_dir: ProductDir, manifest: ManifestOpt = None, env: EnvOpt = "dev"
+) -> None:
+    """Check a data product (LOAD, VALIDATE, RESOLVE, ENFORCE) without writing anything."""
+    from floe.cli.compile_cmd import run_compile
+
+    run_compile(product_dir, manifest, env, None, write=False)
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("schemas"),
+) -> None:
+    """Write JSON Schema (draft 2020-12) for floe.yaml, manifest.yaml and CompiledArtifacts."""
+    from floe.cli.schema_cmd import export
+    from floe.errors import display_path
+
+    for path in export(out):
+        print(f"wrote {display_path(path)}")
+
+
+@plugins_app.command("list")
+def plugins_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List installed plugins per category (entry points floe.<category>)."""
+    from floe.cli.plugins_cmd import list_plugins
+
+    list_plugins(as_json)
+
+
+def main() -> None:
+    """Console-script entry point: user errors print cleanly, never as a traceback."""
+    try:
+        app()
+    except FloeError as exc:
+        from floe.cli.output import print_diagnostics
+
+        print_diagnostics(exc.diagnostics)
+        if _STATE["debug"]:
+            raise
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:
+        if _STATE["debug"]:
+            raise
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  hint: this is a bug in floe; rerun with --debug and report the traceback\n"
+        )
+        sys.exit(int(ExitCode.INTERNAL))
+
+
+if __name__ == "__main__":
+    main()

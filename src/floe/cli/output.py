@@ -1,0 +1,30 @@
+"""Printing: diagnostics to stderr, results as rich tables to stdout."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from floe.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console (imported lazily: most commands print little)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_diagnostics(diags: list[Diagnostic]) -> None:
+    """One block per diagnostic on stderr, in the FILE:LINE:COL format editors understand."""
+    for d in diags:
+        sys.stderr.write(d.render() + "\n")
+    errors = sum(1 for d in diags if d.severity == "error")
+    warnings = len(diags) - errors
+    if errors:
+        noun = "error" if errors == 1 else "errors"
+        extra = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        sys.stderr.write(f"found {errors} {noun}{extra}\n")

@@ -1,0 +1,1 @@
+"""The six-stage compiler: LOAD → VALIDATE → RESOLVE → ENFORCE → COMPILE → GENERATE."""

@@ -1,0 +1,91 @@
+"""What the stages share: the options, the loaded inputs and each stage's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from floe.compile.dbt_project import DbtProject
+from floe.errors import Diagnostic
+from floe.plugins.base import Plugin
+from floe.plugins.registry import PluginRegistry
+from floe.spec.artifacts import CompiledArtifacts, EnforcementResultSummary
+from floe.spec.floe_spec import FloeSpec
+from floe.spec.manifest import Governance, Manifest
+from floe.spec.yamlload import YamlDocument
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What the user asked for."""
+
+    product_dir: Path
+    manifest_path: Path | None = None
+    env: str = "dev"
+    out_dir: Path | None = None
+
+    @property
+    def output_dir(self) -> Path:
+        """Where GENERATE writes (default ``<product>/target/floe``)."""
+        return self.out_dir or self.product_dir / "target" / "floe"
+
+
+@dataclass
+class Resolved:
+    """RESOLVE's result: effective plugins, governance and schedule."""
+
+    plugins: dict[str, tuple[str, str, dict[str, Any]]]  # category -> (type, version, config)
+    instances: dict[str, Plugin]
+    governance: Governance
+    compute_by_model: dict[str, str]
+    schedule: tuple[str, str, bool]
+    secret_findings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class StageTiming:
+    """How long a stage took (reported, never written to artifacts)."""
+
+    name: str
+    seconds: float
+
+
+@dataclass
+class CompileContext:
+    """State threaded through the stages."""
+
+    options: CompileOptions
+    registry: PluginRegistry
+    spec_doc: YamlDocument | None = None
+    manifest_doc: YamlDocument | None = None
+    spec: FloeSpec | None = None
+    manifest: Manifest | None = None
+    project: DbtProject | None = None
+    resolved: Resolved | None = None
+    enforcement: EnforcementResultSummary | None = None
+    artifacts: CompiledArtifacts | None = None
+    profiles: dict[str, Any] | None = None
+    written: list[Path] = field(default_factory=list)
+    timings: list[StageTiming] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def need_spec(self) -> FloeSpec:
+        """The loaded floe.yaml (a stage ordering bug otherwise)."""
+        assert self.spec is not None, "LOAD must run first"
+        return self.spec
+
+    def need_manifest(self) -> Manifest:
+        """The loaded, environment-merged manifest."""
+        assert self.manifest is not None, "LOAD must run first"
+        return self.manifest
+
+    def need_project(self) -> DbtProject:
+        """The dbt project."""
+        assert self.project is not None, "LOAD must run first"
+        return self.project
+
+    def need_resolved(self) -> Resolved:
+        """RESOLVE's result."""
+        assert self.resolved is not None, "RESOLVE must run first"
+        return self.resolved

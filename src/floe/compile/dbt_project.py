@@ -1,0 +1,300 @@
+"""Read a dbt project from its files — no dbt import, no network.
+
+Gives compile what it needs: models (SQL refs, materialization, unique_key), their YAML
+properties (descriptions, columns, data types, tests), seeds and singular tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from floe.errors import InputError, Location
+from floe.spec.yamlload import YamlDocument, load_yaml
+
+E_DBT = "E130"
+
+_REF = re.compile(
+    r"""\bref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?(?:,\s*v(?:ersion)?\s*=[^)]*)?\)"""
+)
+_CONFIG = re.compile(r"\{\{\s*config\s*\((.*?)\)\s*\}\}", re.DOTALL)
+_KWARG_STR = r"""\b{key}\s*=\s*['"]([^'"]+)['"]"""
+_KWARG_LIST = r"""\b{key}\s*=\s*\[([^\]]*)\]"""
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+_SKIP_DIRS = {"target", "dbt_packages", "logs", "dbt_modules", ".floe"}
+
+
+@dataclass(frozen=True)
+class DbtTest:
+    """A data test: generic (``not_null``…) on a column or model, or a singular SQL file."""
+
+    name: str
+    column: str | None = None
+    config: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class DbtColumn:
+    """A documented column of a model or seed."""
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    tests: tuple[DbtTest, ...] = ()
+
+
+@dataclass
+class DbtModel:
+    """One model: its SQL file plus its YAML properties."""
+
+    name: str
+    path: str
+    sql: str
+    refs: tuple[str, ...]
+    materialization: str
+    unique_key: tuple[str, ...] = ()
+    description: str = ""
+    columns: tuple[DbtColumn, ...] = ()
+    tests: tuple[DbtTest, ...] = ()
+    contract_enforced: bool = False
+    properties_location: Location | None = None
+
+    @property
+    def all_tests(self) -> tuple[DbtTest, ...]:
+        """Model-level and column-level tests."""
+        return self.tests + tuple(t for c in self.columns for t in c.tests)
+
+
+@dataclass
+class DbtSeed:
+    """A CSV seed."""
+
+    name: str
+    path: str
+    header: tuple[str, ...]
+    description: str = ""
+    columns: tuple[DbtColumn, ...] = ()
+
+
+@dataclass
+class DbtProject:
+    """A dbt project read from disk."""
+
+    root: Path
+    name: str
+    profile: str
+    models: dict[str, DbtModel]
+    seeds: dict[str, DbtSeed]
+    files: list[Path]
+    singular_tests: dict[str, tuple[str, ...]]
+
+    def model_location(self, name: str) -> Location:
+        """The model's SQL file."""
+        return Location(str(self.root / self.models[name].path), 1, 1)
+
+
+def _paths(doc: YamlDocument, key: str, default: str) -> list[str]:
+    value = doc.data.get(key, [default])
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _walk(root: Path, rel_dirs: list[str], suffixes: tuple[str, ...]) -> Iterator[Path]:
+    for rel in rel_dirs:
+        base = root / rel
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix in suffixes and not _skipped(path, root):
+                yield path
+
+
+def _skipped(path: Path, root: Path) -> bool:
+    return any(part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_project(root: Path) -> DbtProject:
+    """Read ``root`` (a directory holding dbt_project.yml)."""
+    project_file = root / "dbt_project.yml"
+    if not project_file.is_file():
+        raise InputError.single(
+            E_DBT,
+            "no dbt project here (dbt_project.yml not found)",
+            Location(str(root)),
+            hint="put the product's dbt project beside floe.yaml (dbt init creates one)",
+        )
+    doc = load_yaml(project_file, what="dbt project file")
+    name = str(doc.data.get("name", "")).strip()
+    if not name:
+        raise InputError.single(
+            E_DBT, "dbt_project.yml has no 'name'", doc.location(()), field_path="name"
+        )
+    profile = str(doc.data.get("profile", name))
+    model_dirs = _paths(doc, "model-paths", "models")
+    seed_dirs = _paths(doc, "seed-paths", "seeds")
+    test_dirs = _paths(doc, "test-paths", "tests")
+    other_dirs = [
+        *_paths(doc, "macro-paths", "macros"),
+        *_paths(doc, "snapshot-paths", "snapshots"),
+        *_paths(doc, "analysis-paths", "analyses"),
+    ]
+    folder_config = (
+        doc.data.get("models", {}).get(name, {}) if isinstance(doc.data.get("models"), dict) else {}
+    )
+
+    models = _read_models(
+        root, model_dirs, folder_config if isinstance(folder_config, dict) else {}
+    )
+    seeds = _read_seeds(root, seed_dirs)
+    _apply_properties(root, [*model_dirs, *seed_dirs], models, seeds)
+    singular = _read_singular_tests(root, test_dirs)
+    files = [project_file]
+    for extra in ("packages.yml", "dependencies.yml", "selectors.yml"):
+        if (root / extra).is_file():
+            files.append(root / extra)
+    files += list(_walk(root, [*model_dirs, *seed_dirs, *test_dirs, *other_dirs], _HASHED_SUFFIXES))
+    return DbtProject(root, name, profile, models, seeds, sorted(set(files)), singular)
+
+
+_HASHED_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".md", ".jinja", ".json")
+
+
+def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: str) -> Any:
+    """dbt's folder-level config (``+materialized`` in dbt_project.yml), most specific wins."""
+    found = None
+    node: Any = folder_config
+    for depth in range(len(parts) + 1):
+        if not isinstance(node, dict):
+            break
+        for candidate in (f"+{key}", key):
+            if candidate in node and not isinstance(node[candidate], dict):
+                found = node[candidate]
+        if depth < len(parts):
+            node = node.get(parts[depth])
+    return found
+
+
+def _sql_config(sql: str, key: str) -> str | tuple[str, ...] | None:
+    block = _CONFIG.search(sql)
+    if not block:
+        return None
+    body = block.group(1)
+    as_list = re.search(_KWARG_LIST.format(key=key), body)
+    if as_list:
+        return tuple(re.findall(r"""['"]([^'"]+)['"]""", as_list.group(1)))
+    as_str = re.search(_KWARG_STR.format(key=key), body)
+    return as_str.group(1) if as_str else None
+
+
+def _read_models(root: Path, dirs: list[str], folder_config: dict[str, Any]) -> dict[str, DbtModel]:
+    models: dict[str, DbtModel] = {}
+    for base in dirs:
+        for path in _walk(root, [base], (".sql",)):
+            sql = path.read_text(encoding="utf-8")
+            code = _JINJA_COMMENT.sub("", sql)
+            parts = path.relative_to(root / base).parts[:-1]
+            mat = _sql_config(code, "materialized") or _folder_setting(
+                folder_config, parts, "materialized"
+            )
+            key = _sql_config(code, "unique_key") or _folder_setting(
+                folder_config, parts, "unique_key"
+            )
+            refs = tuple(sorted({m.group(2) or m.group(1) for m in _REF.finditer(code)}))
+            models[path.stem] = DbtModel(
+                name=path.stem,
+                path=path.relative_to(root).as_posix(),
+                sql=sql,
+                refs=refs,
+                materialization=str(mat or "view"),
+                unique_key=_as_tuple(key),
+            )
+    return models
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def _read_seeds(root: Path, dirs: list[str]) -> dict[str, DbtSeed]:
+    seeds: dict[str, DbtSeed] = {}
+    for path in _walk(root, dirs, (".csv",)):
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline().strip()
+        header = tuple(h.strip().strip('"') for h in first.split(",")) if first else ()
+        seeds[path.stem] = DbtSeed(path.stem, path.relative_to(root).as_posix(), header)
+    return seeds
+
+
+def _tests(entries: Any, column: str | None) -> tuple[DbtTest, ...]:
+    out: list[DbtTest] = []
+    for entry in entries or []:
+        if isinstance(entry, str):
+            out.append(DbtTest(entry, column))
+        elif isinstance(entry, dict) and entry:
+            if "test_name" in entry:
+                out.append(DbtTest(str(entry["test_name"]), column, dict(entry)))
+            else:
+                test_name, config = next(iter(entry.items()))
+                out.append(
+                    DbtTest(str(test_name), column, config if isinstance(config, dict) else {})
+                )
+    return tuple(out)
+
+
+def _columns(entries: Any) -> tuple[DbtColumn, ...]:
+    cols: list[DbtColumn] = []
+    for col in entries or []:
+        if not isinstance(col, dict) or "name" not in col:
+            continue
+        name = str(col["name"])
+        tests = _tests(col.get("data_tests", col.get("tests")), name)
+        dtype = col.get("data_type")
+        cols.append(
+            DbtColumn(name, str(col.get("description", "")), str(dtype) if dtype else None, tests)
+        )
+    return tuple(cols)
+
+
+def _apply_properties(
+    root: Path, dirs: list[str], models: dict[str, DbtModel], seeds: dict[str, DbtSeed]
+) -> None:
+    for path in _walk(root, dirs, (".yml", ".yaml")):
+        doc = load_yaml(path, what="dbt properties file")
+        for i, entry in enumerate(doc.data.get("models") or []):
+            if isinstance(entry, dict) and entry.get("name") in models:
+                _apply_model(models[str(entry["name"])], entry, doc.location(("models", i)))
+        for entry in doc.data.get("seeds") or []:
+            if isinstance(entry, dict) and entry.get("name") in seeds:
+                seed = seeds[str(entry["name"])]
+                seed.description = str(entry.get("description", ""))
+                seed.columns = _columns(entry.get("columns"))
+
+
+def _apply_model(model: DbtModel, entry: dict[str, Any], location: Location) -> None:
+    model.description = str(entry.get("description", ""))
+    model.columns = _columns(entry.get("columns"))
+    model.tests = _tests(entry.get("data_tests", entry.get("tests")), None)
+    model.properties_location = location
+    config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    assert isinstance(config, dict)
+    if "materialized" in config:
+        model.materialization = str(config["materialized"])
+    if "unique_key" in config:
+        model.unique_key = _as_tuple(config["unique_key"])
+    contract = config.get("contract")
+    model.contract_enforced = isinstance(contract, dict) and bool(contract.get("enforced"))
+
+
+def _read_singular_tests(root: Path, dirs: list[str]) -> dict[str, tuple[str, ...]]:
+    """Singular test name → models it refs."""
+    out: dict[str, tuple[str, ...]] = {}
+    for path in _walk(root, dirs, (".sql",)):
+        code = _JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
+        out[path.stem] = tuple(sorted({m.group(2) or m.group(1) for m in _REF.finditer(code)}))
+    return out

@@ -1,0 +1,151 @@
+"""COMPILE: the dbt profile through the compute plugin, and the CompiledArtifacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from floe import __version__
+from floe.compile.canonical import source_hash
+from floe.compile.context import CompileContext
+from floe.compile.dbt_project import DbtModel, DbtTest
+from floe.plugins.abcs import ComputePlugin
+from floe.spec.artifacts import (
+    ArtifactMetadata,
+    ColumnArtifact,
+    CompiledArtifacts,
+    DbtArtifact,
+    ResolvedPlugin,
+    ScheduleArtifact,
+    SeedArtifact,
+    TransformArtifact,
+)
+
+
+def namespace_of(product: str) -> str:
+    """The Iceberg namespace of a product (``customer-360`` → ``customer_360``)."""
+    return product.replace("-", "_")
+
+
+class CompileStage:
+    """Turn the resolved inputs into the artifacts and the dbt profile."""
+
+    name = "compile"
+
+    def run(self, ctx: CompileContext) -> None:
+        """Fill ``ctx.artifacts`` and ``ctx.profiles``."""
+        spec, project, resolved = ctx.need_spec(), ctx.need_project(), ctx.need_resolved()
+        assert ctx.enforcement is not None
+        compute = resolved.instances["compute"]
+        assert isinstance(compute, ComputePlugin)
+        target = ctx.options.env
+        ctx.profiles = {
+            project.profile: {
+                "target": target,
+                "outputs": {target: compute.dbt_profile_output(product=spec.metadata.name)},
+            }
+        }
+        cron, tz, enabled = resolved.schedule
+        ctx.artifacts = CompiledArtifacts(
+            metadata=ArtifactMetadata(
+                product=spec.metadata.name,
+                version=spec.metadata.version,
+                owner=spec.metadata.owner,
+                description=spec.metadata.description,
+                labels=dict(sorted(spec.metadata.labels.items())),
+                namespace=namespace_of(spec.metadata.name),
+                source_hash=_hash(ctx),
+                floe_version=__version__,
+            ),
+            environment=target,
+            plugins={
+                category: ResolvedPlugin(type=t, version=v, config=c)
+                for category, (t, v, c) in sorted(resolved.plugins.items())
+            },
+            transforms=[
+                _transform(
+                    project.name,
+                    project.models[t.name],
+                    t.tier,
+                    t.tags,
+                    t.depends_on,
+                    resolved.compute_by_model[t.name],
+                    project.seeds,
+                    project.singular_tests,
+                    t.description,
+                )
+                for t in spec.transforms
+            ],
+            seeds=[
+                SeedArtifact(
+                    name=s.name,
+                    unique_id=f"seed.{project.name}.{s.name}",
+                    path=s.path,
+                    columns=list(s.header),
+                )
+                for s in sorted(project.seeds.values(), key=lambda s: s.name)
+            ],
+            schedule=ScheduleArtifact(cron=cron, timezone=tz, enabled=enabled),
+            dbt=DbtArtifact(
+                project_name=project.name,
+                profile=project.profile,
+                target=target,
+                project_dir=".",
+                profiles_dir=".",
+            ),
+            observability=ctx.need_manifest().observability,
+            governance=resolved.governance,
+            enforcement_result=ctx.enforcement,
+        )
+
+
+def _test_label(test: DbtTest) -> str:
+    return f"{test.name}({test.column})" if test.column else test.name
+
+
+def _transform(
+    project: str,
+    model: DbtModel,
+    tier: Any,
+    tags: list[str],
+    depends_on: list[str],
+    compute: str,
+    seeds: dict[str, Any],
+    singular: dict[str, tuple[str, ...]],
+    description: str,
+) -> TransformArtifact:
+    return TransformArtifact(
+        name=model.name,
+        unique_id=f"model.{project}.{model.name}",
+        tier=tier,
+        tags=list(tags),
+        depends_on=sorted({r for r in model.refs if r not in seeds} | set(depends_on)),
+        seeds=sorted(r for r in model.refs if r in seeds),
+        compute=compute,
+        materialization=model.materialization,
+        unique_key=list(model.unique_key),
+        description=model.description or description,
+        path=model.path,
+        columns=[
+            ColumnArtifact(
+                name=c.name,
+                description=c.description,
+                data_type=c.data_type,
+                tests=sorted(t.name for t in c.tests),
+            )
+            for c in model.columns
+        ],
+        tests=sorted(
+            [_test_label(t) for t in model.tests]
+            + [name for name, refs in singular.items() if model.name in refs]
+        ),
+        contract_enforced=model.contract_enforced,
+    )
+
+
+def _hash(ctx: CompileContext) -> str:
+    project = ctx.need_project()
+    assert ctx.spec_doc is not None
+    assert ctx.manifest_doc is not None
+    files = [("floe.yaml", ctx.spec_doc.path), ("manifest.yaml", ctx.manifest_doc.path)]
+    files += [(f"dbt/{p.relative_to(project.root).as_posix()}", p) for p in project.files]
+    return source_hash(files, {"env": ctx.options.env})

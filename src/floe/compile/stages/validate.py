@@ -1,0 +1,211 @@
+"""VALIDATE: the product is consistent with itself, its dbt project and the installed plugins."""
+
+from __future__ import annotations
+
+from floe.compile.context import CompileContext
+from floe.errors import Diagnostic, InputError, Location
+from floe.plugins.base import PluginType
+from floe.spec.common import TIER_ORDER
+from floe.spec.manifest import PLUGIN_CATEGORIES
+
+E_DEPENDS = "E201"
+E_CYCLE = "E202"
+E_TIER_FLOW = "E203"
+E_NOT_A_MODEL = "E204"
+E_NOT_A_TRANSFORM = "E205"
+E_UNKNOWN_REF = "E211"
+E_DUPLICATE = "E212"
+W_REFS = "W210"
+
+
+class ValidateStage:
+    """Graph, tier, dbt-project and plugin-type checks; every problem reported at once."""
+
+    name = "validate"
+
+    def run(self, ctx: CompileContext) -> None:
+        """Raise InputError listing every inconsistency."""
+        problems: list[Diagnostic] = []
+        problems += _graph(ctx)
+        problems += _project(ctx)
+        problems += _plugin_types(ctx)
+        if problems:
+            raise InputError(problems)
+
+
+def _loc(ctx: CompileContext, *path: str | int, key: bool = False) -> Location:
+    assert ctx.spec_doc is not None
+    return ctx.spec_doc.location(path, key=key)
+
+
+def _graph(ctx: CompileContext) -> list[Diagnostic]:
+    spec = ctx.need_spec()
+    out: list[Diagnostic] = []
+    tiers: dict[str, str] = {}
+    for i, t in enumerate(spec.transforms):
+        if t.name in tiers:
+            out.append(
+                Diagnostic(
+                    E_DUPLICATE,
+                    f"transform '{t.name}' is listed twice",
+                    _loc(ctx, "transforms", i, "name"),
+                    f"transforms[{i}].name",
+                )
+            )
+        tiers.setdefault(t.name, t.tier)
+    for i, t in enumerate(spec.transforms):
+        for j, dep in enumerate(t.depends_on):
+            where = _loc(ctx, "transforms", i, "dependsOn", j)
+            field = f"transforms[{i}].dependsOn[{j}]"
+            if dep not in tiers:
+                out.append(
+                    Diagnostic(
+                        E_DEPENDS,
+                        f"'{t.name}' depends on '{dep}', which is not a transform",
+                        where,
+                        field,
+                        _suggest(dep, list(tiers)),
+                    )
+                )
+            elif TIER_ORDER[tiers[dep]] > TIER_ORDER[t.tier]:
+                out.append(
+                    Diagnostic(
+                        E_TIER_FLOW,
+                        f"{t.tier} transform '{t.name}' depends on {tiers[dep]} transform '{dep}' "
+                        "(data flows bronze → silver → gold, never back)",
+                        where,
+                        field,
+                        f"move '{t.name}' to tier {tiers[dep]} or higher, or drop the dependency",
+                    )
+                )
+    cycle = _find_cycle({t.name: [d for d in t.depends_on if d in tiers] for t in spec.transforms})
+    if cycle:
+        first = next(i for i, t in enumerate(spec.transforms) if t.name == cycle[0])
+        out.append(
+            Diagnostic(
+                E_CYCLE,
+                "dependency cycle: " + " → ".join(cycle),
+                _loc(ctx, "transforms", first, "dependsOn"),
+                f"transforms[{first}].dependsOn",
+                "a transform cannot depend on itself, directly or through others",
+            )
+        )
+    return out
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"known transforms: {', '.join(options)}"
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str]:
+    """One cycle as a closed path, or [] (iterative DFS, deterministic order)."""
+    state: dict[str, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        while stack:
+            node, idx = stack.pop()
+            if idx == 0:
+                state[node] = 1
+                path.append(node)
+            deps = graph.get(node, [])
+            if idx < len(deps):
+                stack.append((node, idx + 1))
+                nxt = deps[idx]
+                if state.get(nxt) == 1:
+                    return [*path[path.index(nxt) :], nxt]
+                if not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return []
+
+
+def _project(ctx: CompileContext) -> list[Diagnostic]:
+    spec, project = ctx.need_spec(), ctx.need_project()
+    out: list[Diagnostic] = []
+    names = {t.name for t in spec.transforms}
+    for i, t in enumerate(spec.transforms):
+        if t.name not in project.models:
+            out.append(
+                Diagnostic(
+                    E_NOT_A_MODEL,
+                    f"transform '{t.name}' has no dbt model (no {t.name}.sql)",
+                    _loc(ctx, "transforms", i, "name"),
+                    f"transforms[{i}].name",
+                    _suggest(t.name, sorted(project.models))
+                    if project.models
+                    else "add the model's .sql file under models/",
+                )
+            )
+    for name in sorted(set(project.models) - names):
+        out.append(
+            Diagnostic(
+                E_NOT_A_TRANSFORM,
+                f"dbt model '{name}' is not listed in floe.yaml transforms",
+                project.model_location(name),
+                "transforms",
+                f"add '- name: {name}' with its tier to transforms, or delete the model",
+            )
+        )
+    known = set(project.models) | set(project.seeds)
+    for t in spec.transforms:
+        model = project.models.get(t.name)
+        if model is None:
+            continue
+        for ref in model.refs:
+            if ref not in known:
+                out.append(
+                    Diagnostic(
+                        E_UNKNOWN_REF,
+                        f"ref('{ref}') names no model or seed of this project",
+                        project.model_location(t.name),
+                        "",
+                        _suggest(ref, sorted(known)),
+                    )
+                )
+        model_refs = {r for r in model.refs if r in project.models}
+        if model_refs != set(t.depends_on):
+            ctx.warnings.append(
+                Diagnostic(
+                    W_REFS,
+                    f"dependsOn of '{t.name}' is {sorted(t.depends_on)} but its SQL refs "
+                    f"{sorted(model_refs)}; the SQL wins at run time",
+                    _loc(ctx, "transforms", [x.name for x in spec.transforms].index(t.name)),
+                    "dependsOn",
+                    severity="warning",
+                    hint=f"set dependsOn: [{', '.join(sorted(model_refs))}]",
+                )
+            )
+    return out
+
+
+def _plugin_types(ctx: CompileContext) -> list[Diagnostic]:
+    manifest = ctx.need_manifest()
+    assert ctx.manifest_doc is not None
+    out: list[Diagnostic] = []
+    for category in PLUGIN_CATEGORIES:
+        ref = getattr(manifest.plugins, category)
+        if ref is None:
+            continue
+        ptype = PluginType(category)
+        if not ctx.registry.has(ptype, ref.type):
+            out.append(
+                ctx.registry.unknown(
+                    ptype, ref.type, ctx.manifest_doc.location(("plugins", category, "type"))
+                )
+            )
+    for compute in manifest.compute_types():
+        if not ctx.registry.has(PluginType.COMPUTE, compute):
+            out.append(
+                ctx.registry.unknown(
+                    PluginType.COMPUTE, compute, ctx.manifest_doc.location(("approved_compute",))
+                )
+            )
+    return out

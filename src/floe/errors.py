@@ -1,0 +1,129 @@
+"""One error hierarchy for floe.
+
+Every user-facing problem is a :class:`Diagnostic`: a code, a message, where it is
+(file:line:col and the field path) and how to fix it. A :class:`FloeError` carries one or more
+diagnostics and the process exit status the CLI uses.
+
+Exit statuses (documented in docs/cli.md):
+
+* 0 — success
+* 1 — internal error (a bug in floe; rerun with ``--debug`` and report it)
+* 2 — invalid input (a file is missing, malformed or fails validation)
+* 3 — policy violation in ``strict`` enforcement
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses of the ``floe`` command."""
+
+    OK = 0
+    INTERNAL = 1
+    INVALID_INPUT = 2
+    POLICY_VIOLATION = 3
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something is: a file and, when known, a 1-based line and column."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def render(self) -> str:
+        """``file:line:col`` with the file relative to the working directory when possible."""
+        shown = display_path(self.file)
+        if self.line:
+            return f"{shown}:{self.line}:{self.col or 1}"
+        return shown
+
+    def portable(self, root: Path) -> str:
+        """The location relative to ``root`` (for artifacts: no absolute machine path)."""
+        rel = Path(os.path.relpath(Path(self.file).resolve(), root.resolve())).as_posix()
+        return f"{rel}:{self.line}:{self.col}" if self.line else rel
+
+
+def display_path(path: str | Path) -> str:
+    """A path as a user should see it: relative to the cwd when below it, else as given."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        return p.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the user's files."""
+
+    code: str
+    message: str
+    location: Location | None = None
+    field_path: str = ""
+    hint: str = ""
+    severity: str = "error"
+
+    def render(self) -> str:
+        """``FILE:LINE:COL: error[CODE]: field.path: message`` plus an indented hint line."""
+        where = f"{self.location.render()}: " if self.location else ""
+        path = f"{self.field_path}: " if self.field_path else ""
+        text = f"{where}{self.severity}[{self.code}]: {path}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+@dataclass(eq=False)
+class FloeError(Exception):
+    """Root of every error floe reports to a user; carries one or more diagnostics."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.INVALID_INPUT
+
+    def __post_init__(self) -> None:
+        super().__init__(self.render())
+
+    @classmethod
+    def single(
+        cls,
+        code: str,
+        message: str,
+        location: Location | None = None,
+        *,
+        field_path: str = "",
+        hint: str = "",
+    ) -> FloeError:
+        """An error with exactly one diagnostic."""
+        return cls([Diagnostic(code, message, location, field_path, hint)])
+
+    def render(self) -> str:
+        """Every diagnostic, one block each."""
+        return "\n".join(d.render() for d in self.diagnostics)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class InputError(FloeError):
+    """A user file is missing, unreadable, malformed or invalid (exit 2)."""
+
+
+class PolicyError(FloeError):
+    """Strict enforcement found policy violations (exit 3)."""
+
+    def __post_init__(self) -> None:
+        self.exit_code = ExitCode.POLICY_VIOLATION
+        super().__post_init__()
+
+
+class PluginError(FloeError):
+    """A plugin is unknown, incompatible or misconfigured (exit 2)."""

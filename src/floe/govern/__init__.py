@@ -1,0 +1,1 @@
+"""Governance: policies, plaintext-secret detection, (later) the breaking-change gate."""

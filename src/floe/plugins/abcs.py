@@ -1,0 +1,182 @@
+"""One abstract base class per plugin category.
+
+The methods are the contract floe calls; they grow as capabilities are added, always
+backwards compatible within a major ``floe_api_version``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from floe.plugins.base import Plugin, PluginType
+
+
+class ComputePlugin(Plugin, ABC):
+    """Runs dbt SQL: produces the dbt profile output for its adapter."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.COMPUTE
+
+    @abstractmethod
+    def dbt_profile_output(self, *, product: str) -> dict[str, Any]:
+        """The ``outputs.<target>`` entry of profiles.yml (no secret values, no machine paths)."""
+
+
+class OrchestratorPlugin(Plugin, ABC):
+    """Schedules and runs data products."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.ORCHESTRATOR
+
+    @abstractmethod
+    def default_schedule(self) -> str:
+        """The cron used when floe.yaml sets no schedule."""
+
+
+class CatalogPlugin(Plugin, ABC):
+    """An Apache Iceberg catalog."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.CATALOG
+
+    @abstractmethod
+    def catalog_properties(self, home: Path) -> dict[str, str]:
+        """PyIceberg ``load_catalog`` properties (secret references still unresolved)."""
+
+
+class StoragePlugin(Plugin, ABC):
+    """Object storage holding the Iceberg warehouse."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.STORAGE
+
+    @abstractmethod
+    def warehouse_location(self, home: Path) -> str:
+        """The warehouse URI (``file://…`` or ``s3://…``)."""
+
+
+class TelemetryBackendPlugin(Plugin, ABC):
+    """Where OpenTelemetry traces go."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.TELEMETRY_BACKEND
+
+    @abstractmethod
+    def exporter_settings(self) -> dict[str, Any]:
+        """Settings of the span exporter."""
+
+
+class LineageBackendPlugin(Plugin, ABC):
+    """Where OpenLineage events go."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.LINEAGE_BACKEND
+
+    @abstractmethod
+    def transport_settings(self) -> dict[str, Any]:
+        """Settings of the OpenLineage transport."""
+
+
+class DbtPlugin(Plugin, ABC):
+    """How dbt is invoked."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.DBT
+
+    @abstractmethod
+    def invocation(self) -> list[str]:
+        """The dbt command prefix."""
+
+
+class SemanticLayerPlugin(Plugin, ABC):
+    """Serves metrics over the gold tables."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.SEMANTIC_LAYER
+
+    @abstractmethod
+    def endpoint(self) -> str:
+        """Where the semantic layer answers."""
+
+
+class IngestionPlugin(Plugin, ABC):
+    """Loads external sources into raw Iceberg tables."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.INGESTION
+
+    @abstractmethod
+    def sources(self) -> list[str]:
+        """Names of the sources it loads."""
+
+
+class QualityPlugin(Plugin, ABC):
+    """Data-quality checks beyond dbt tests."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.QUALITY
+
+    @abstractmethod
+    def check_names(self) -> list[str]:
+        """Names of the checks it provides."""
+
+
+class SecretsPlugin(Plugin, ABC):
+    """Resolves secret references at run time."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.SECRETS
+
+    @abstractmethod
+    def resolve(self, name: str) -> str:
+        """The secret's value; raise KeyError when it does not exist."""
+
+
+class IdentityPlugin(Plugin, ABC):
+    """Who a user or workload is."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.IDENTITY
+
+    @abstractmethod
+    def principal(self) -> str:
+        """The current principal."""
+
+
+class RBACPlugin(Plugin, ABC):
+    """Who may do what."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.RBAC
+
+    @abstractmethod
+    def roles_for(self, product: str) -> list[dict[str, Any]]:
+        """Role definitions for a product's workloads."""
+
+
+class NetworkSecurityPlugin(Plugin, ABC):
+    """Network isolation of a product's workloads."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.NETWORK_SECURITY
+
+    @abstractmethod
+    def policies_for(self, product: str) -> list[dict[str, Any]]:
+        """Network policies for a product's workloads."""
+
+
+class AlertChannelPlugin(Plugin, ABC):
+    """Tells people when a run fails."""
+
+    plugin_type: ClassVar[PluginType] = PluginType.ALERT_CHANNEL
+
+    @abstractmethod
+    def send(self, alert: dict[str, Any]) -> None:
+        """Deliver one alert (never raise on delivery failure)."""
+
+
+ABC_BY_TYPE: dict[PluginType, type[Plugin]] = {
+    PluginType.COMPUTE: ComputePlugin,
+    PluginType.ORCHESTRATOR: OrchestratorPlugin,
+    PluginType.CATALOG: CatalogPlugin,
+    PluginType.STORAGE: StoragePlugin,
+    PluginType.TELEMETRY_BACKEND: TelemetryBackendPlugin,
+    PluginType.LINEAGE_BACKEND: LineageBackendPlugin,
+    PluginType.DBT: DbtPlugin,
+    PluginType.SEMANTIC_LAYER: SemanticLayerPlugin,
+    PluginType.INGESTION: IngestionPlugin,
+    PluginType.QUALITY: QualityPlugin,
+    PluginType.SECRETS: SecretsPlugin,
+    PluginType.IDENTITY: IdentityPlugin,
+    PluginType.RBAC: RBACPlugin,
+    PluginType.NETWORK_SECURITY: NetworkSecurityPlugin,
+    PluginType.ALERT_CHANNEL: AlertChannelPlugin,
+}

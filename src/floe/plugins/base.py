@@ -1,0 +1,91 @@
+"""PluginType and the Plugin base class every plugin derives from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+#: The plugin API this floe implements; a plugin's floe_api_version must share its major.
+FLOE_API_VERSION = "1.0"
+
+
+class PluginType(StrEnum):
+    """The 15 plugin categories; entry-point group is ``floe.<value>``."""
+
+    COMPUTE = "compute"
+    ORCHESTRATOR = "orchestrator"
+    CATALOG = "catalog"
+    STORAGE = "storage"
+    TELEMETRY_BACKEND = "telemetry_backend"
+    LINEAGE_BACKEND = "lineage_backend"
+    DBT = "dbt"
+    SEMANTIC_LAYER = "semantic_layer"
+    INGESTION = "ingestion"
+    QUALITY = "quality"
+    SECRETS = "secrets"
+    IDENTITY = "identity"
+    RBAC = "rbac"
+    NETWORK_SECURITY = "network_security"
+    ALERT_CHANNEL = "alert_channel"
+
+    @property
+    def entry_point_group(self) -> str:
+        """The importlib.metadata entry-point group plugins of this type register under."""
+        return f"floe.{self.value}"
+
+
+class HealthState(StrEnum):
+    """Outcome of a health check."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    """What a plugin's health check found."""
+
+    state: HealthState
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the plugin can be used."""
+        return self.state is not HealthState.UNHEALTHY
+
+
+class EmptyConfig(BaseModel):
+    """Config of a plugin that takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Plugin:
+    """Base of every plugin.
+
+    A plugin declares what it is as class attributes (name, version, floe_api_version, its
+    category and its pydantic config model) and is built from a validated config.
+    """
+
+    plugin_type: ClassVar[PluginType]
+    name: ClassVar[str]
+    version: ClassVar[str] = "0.1.0"
+    floe_api_version: ClassVar[str] = FLOE_API_VERSION
+    description: ClassVar[str] = ""
+    config_model: ClassVar[type[BaseModel]] = EmptyConfig
+
+    def __init__(self, config: BaseModel | None = None) -> None:
+        self.config = config if config is not None else self.config_model()
+
+    @classmethod
+    def from_config(cls, raw: dict[str, Any]) -> Plugin:
+        """Validate ``raw`` against :attr:`config_model` and build the plugin."""
+        return cls(cls.config_model.model_validate(raw))
+
+    def health_check(self) -> HealthStatus:
+        """Whether the plugin can do its job here; override to check real dependencies."""
+        return HealthStatus(HealthState.HEALTHY, "no external dependency")

@@ -1,0 +1,1 @@
+"""floe's own plugins, registered through entry points in pyproject.toml like any other."""

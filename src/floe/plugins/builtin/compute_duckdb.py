@@ -1,0 +1,80 @@
+"""DuckDB compute: stateless, in-process; extensions loaded by path, never downloaded."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from floe.plugins.abcs import ComputePlugin
+from floe.spec.common import SecretRef
+
+#: Load order matters: iceberg needs avro and httpfs.
+DEFAULT_EXTENSIONS = ("httpfs", "avro", "iceberg")
+#: The dbt-duckdb plugin module that loads extensions from the installed wheels.
+EXTENSION_LOADER = "floe.runtime.dbt_duckdb_plugin"
+
+
+class DuckDBConfig(BaseModel):
+    """Settings of the DuckDB compute."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(
+        default=":memory:",
+        description="Database path; ':memory:' (default) keeps DuckDB stateless. "
+        "'{product_slug}' expands to the product name with underscores.",
+    )
+    threads: int = Field(default=4, ge=1, le=256)
+    memory_limit: str | None = Field(default=None, description="e.g. '2GB'")
+    extensions: list[str] = Field(default_factory=lambda: list(DEFAULT_EXTENSIONS))
+    settings: dict[str, str | int | float | bool | SecretRef] = Field(
+        default_factory=dict,
+        description="DuckDB settings; credentials as {secret: NAME} (read by dbt's env_var).",
+    )
+
+
+class DuckDBComputePlugin(ComputePlugin):
+    """DuckDB through dbt-duckdb."""
+
+    name: ClassVar[str] = "duckdb"
+    version: ClassVar[str] = "0.1.0"
+    description: ClassVar[str] = "DuckDB in-process compute via dbt-duckdb (stateless)"
+    config_model: ClassVar[type[BaseModel]] = DuckDBConfig
+
+    @property
+    def settings(self) -> DuckDBConfig:
+        """The validated config."""
+        assert isinstance(self.config, DuckDBConfig)
+        return self.config
+
+    def dbt_profile_output(self, *, product: str) -> dict[str, Any]:
+        """A dbt-duckdb output: autoinstall off, extensions loaded by path through our plugin."""
+        cfg = self.settings
+        settings: dict[str, Any] = {
+            key: _env_var(value) if isinstance(value, SecretRef) else value
+            for key, value in sorted(cfg.settings.items())
+        }
+        if cfg.memory_limit:
+            settings["memory_limit"] = cfg.memory_limit
+        output: dict[str, Any] = {
+            "type": "duckdb",
+            "path": cfg.path.replace("{product_slug}", product.replace("-", "_")),
+            "threads": cfg.threads,
+            "config_options": {
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+            },
+        }
+        if settings:
+            output["settings"] = settings
+        if cfg.extensions:
+            output["plugins"] = [
+                {"module": EXTENSION_LOADER, "config": {"extensions": list(cfg.extensions)}}
+            ]
+        return output
+
+
+def _env_var(ref: SecretRef) -> str:
+    """A secret reference as dbt reads it at run time: never the value itself."""
+    return "{{ env_var('" + ref.secret + "') }}"

@@ -1,0 +1,1 @@
+"""Running products: dbt on DuckDB, Iceberg publishing, the platform home."""

@@ -1,0 +1,1 @@
+"""The file formats: floe.yaml (FloeSpec), manifest.yaml (Manifest) and CompiledArtifacts."""

@@ -1,0 +1,138 @@
+"""CompiledArtifacts 0.5.0 — the one contract between compile and everything that runs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from floe.spec.base import FloeModel
+from floe.spec.common import EnforcementLevel, Tier
+from floe.spec.manifest import Governance, Observability
+
+ARTIFACTS_VERSION = "0.5.0"
+
+
+class ArtifactMetadata(FloeModel):
+    """What was compiled, from which inputs, by which floe."""
+
+    product: str
+    version: str
+    owner: str
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    namespace: str = Field(description="Iceberg namespace of the product's tables.")
+    source_hash: str = Field(
+        description="sha256 over floe.yaml, manifest.yaml and the dbt project."
+    )
+    floe_version: str
+
+
+class ResolvedPlugin(FloeModel):
+    """A plugin after RESOLVE: secrets are references ({secret: NAME}), never values."""
+
+    type: str
+    version: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class ColumnArtifact(FloeModel):
+    """A documented column of a model."""
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    tests: list[str] = Field(default_factory=list)
+
+
+class TransformArtifact(FloeModel):
+    """One dbt model, resolved."""
+
+    name: str
+    unique_id: str
+    tier: Tier
+    tags: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    seeds: list[str] = Field(default_factory=list, description="Seeds the model reads.")
+    compute: str
+    materialization: str
+    unique_key: list[str] = Field(default_factory=list)
+    description: str = ""
+    path: str
+    columns: list[ColumnArtifact] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list, description="Model-level and singular tests.")
+    contract_enforced: bool = False
+
+
+class SeedArtifact(FloeModel):
+    """A raw input (dbt seed)."""
+
+    name: str
+    unique_id: str
+    path: str
+    columns: list[str] = Field(default_factory=list)
+
+
+class ScheduleArtifact(FloeModel):
+    """When the product runs."""
+
+    cron: str
+    timezone: str
+    enabled: bool
+
+
+class DbtArtifact(FloeModel):
+    """How to run dbt for this product.
+
+    ``project_dir`` is relative to the product directory (the dbt project sits beside
+    floe.yaml); ``profiles_dir`` is relative to the directory holding the artifacts. Neither
+    ever encodes where the machine keeps them.
+    """
+
+    project_name: str
+    profile: str
+    target: str
+    project_dir: str = "."
+    profiles_dir: str = "."
+
+
+class Violation(FloeModel):
+    """One policy finding."""
+
+    code: str
+    policy: str
+    severity: Literal["error", "warning", "info"]
+    location: str
+    message: str
+    hint: str = ""
+    model: str | None = None
+
+
+class EnforcementResultSummary(FloeModel):
+    """The ENFORCE stage's verdict; always present, also when enforcement is off."""
+
+    passed: bool
+    error_count: int
+    warning_count: int
+    policy_types_checked: list[str]
+    models_validated: int
+    enforcement_level: EnforcementLevel
+    test_coverage: float = Field(description="Percent of documented columns with a test.")
+    model_test_coverage: float = Field(description="Percent of models with at least one test.")
+    violations: list[Violation] = Field(default_factory=list)
+
+
+class CompiledArtifacts(FloeModel):
+    """Everything a run needs, reproducible byte for byte from the same inputs."""
+
+    version: Literal["0.5.0"] = "0.5.0"
+    metadata: ArtifactMetadata
+    environment: str
+    plugins: dict[str, ResolvedPlugin]
+    transforms: list[TransformArtifact]
+    seeds: list[SeedArtifact]
+    schedule: ScheduleArtifact
+    dbt: DbtArtifact
+    observability: Observability
+    governance: Governance
+    enforcement_result: EnforcementResultSummary

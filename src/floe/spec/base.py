@@ -1,0 +1,169 @@
+"""Shared pieces of the file-format models and the mapping of validation errors to diagnostics."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from floe.errors import Diagnostic, InputError
+from floe.spec.yamlload import PathKey, YamlDocument
+
+E_SCHEMA = "E110"
+E_API_VERSION = "E105"
+E_KIND = "E106"
+
+API_VERSION = "floe.dev/v1"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class FloeModel(BaseModel):
+    """Base of every file-format model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that validates the mapping at ``loc`` (for did-you-mean)."""
+    model: Any = root
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        field = fields.get(str(part))
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def diagnostics_from(
+    exc: ValidationError, doc: YamlDocument, model: type[BaseModel]
+) -> list[Diagnostic]:
+    """Turn every pydantic error into a located, readable diagnostic."""
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        loc: PathKey = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        # pydantic adds union/tag members to loc; keep only real document keys
+        loc = _document_path(doc, loc)
+        kind = err["type"]
+        dotted = _dotted(loc)
+        hint = ""
+        if kind == "missing":
+            location = doc.location(loc[:-1])
+            message = "required field is missing"
+        elif kind == "extra_forbidden":
+            location = doc.location(loc, key=True)
+            parent = _model_at(model, loc[:-1])
+            allowed = _field_names(parent) if parent else []
+            message = "unknown field"
+            if allowed:
+                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else ""
+                message += f" (expected one of: {', '.join(sorted(allowed))})"
+        else:
+            location = doc.location(loc)
+            message = f"{_clean(err['msg'])} (got {_describe(err.get('input'))})"
+            if kind == "string_type" and isinstance(err.get("input"), int | float):
+                hint = 'quote the value so YAML reads it as text, e.g. "1.0"'
+        out.append(Diagnostic(E_SCHEMA, message, location, dotted, hint))
+    return sorted(out, key=lambda d: (d.location.line, d.location.col) if d.location else (0, 0))
+
+
+def _clean(msg: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg
+
+
+def _document_path(doc: YamlDocument, loc: PathKey) -> PathKey:
+    """Drop pydantic-internal loc parts (union member names) that are not document keys."""
+    path: list[str | int] = []
+    node: Any = doc.data
+    for part in loc:
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str):
+            path.append(part)  # a missing or extra key: keep it, stop descending
+            node = None
+        # anything else is pydantic bookkeeping (e.g. 'function-after[...]')
+    return tuple(path)
+
+
+def _dotted(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def check_header(doc: YamlDocument, kind: str) -> list[Diagnostic]:
+    """apiVersion and kind come first: a wrong one makes every other error noise."""
+    problems: list[Diagnostic] = []
+    api = doc.data.get("apiVersion")
+    if api != API_VERSION:
+        problems.append(
+            Diagnostic(
+                E_API_VERSION,
+                f"unsupported apiVersion (expected '{API_VERSION}', got {_describe(api)})",
+                doc.location(("apiVersion",)),
+                "apiVersion",
+                f"set 'apiVersion: {API_VERSION}'",
+            )
+        )
+    got = doc.data.get("kind")
+    if got != kind:
+        other = {"FloeSpec": "floe.yaml", "Manifest": "manifest.yaml"}.get(str(got))
+        hint = f"this looks like a {other}; " if other else ""
+        problems.append(
+            Diagnostic(
+                E_KIND,
+                f"wrong kind (expected '{kind}', got {_describe(got)})",
+                doc.location(("kind",)),
+                "kind",
+                hint + f"set 'kind: {kind}'",
+            )
+        )
+    return problems
+
+
+def validate_document(model: type[M], doc: YamlDocument, kind: str) -> M:
+    """Validate ``doc`` as ``model``; every problem of the file is reported at once."""
+    header = check_header(doc, kind)
+    if header:
+        raise InputError(header)
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(diagnostics_from(exc, doc, model)) from None

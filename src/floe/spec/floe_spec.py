@@ -1,0 +1,92 @@
+"""floe.yaml — one data product, written by its data team."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from floe.spec.base import FloeModel
+from floe.spec.common import EnforcementLevel, Metadata, Tier, check_cron
+
+ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
+
+
+class PlatformRef(FloeModel):
+    """Which platform manifest this product runs on."""
+
+    manifest: str = Field(description="Path of manifest.yaml, relative to this floe.yaml.")
+
+
+class Transform(FloeModel):
+    """One dbt model of the product and its place in the medallion architecture."""
+
+    name: ModelName = Field(description="The dbt model name (its .sql file stem).")
+    tier: Tier
+    tags: list[str] = Field(default_factory=list)
+    depends_on: list[ModelName] = Field(default_factory=list, alias="dependsOn")
+    compute: str | None = Field(
+        default=None, description="Compute plugin type; must be approved by the manifest."
+    )
+    description: str = ""
+
+
+class Schedule(FloeModel):
+    """When the product runs."""
+
+    cron: str = "*/10 * * * *"
+    timezone: str = "UTC"
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import available_timezones
+
+        if value != "UTC" and value not in available_timezones():
+            raise ValueError(f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Berlin')")
+        return value
+
+
+class QualityGatesOverride(FloeModel):
+    """Product-level quality gates: may only be stricter than the manifest's."""
+
+    minimum_test_coverage: float | None = Field(default=None, ge=0, le=100)
+    require_descriptions: bool | None = None
+    block_on_failure: bool | None = None
+
+
+class GovernanceOverride(FloeModel):
+    """Product-level governance: may only be stricter than the platform's floor."""
+
+    policy_enforcement_level: EnforcementLevel | None = None
+    quality_gates: QualityGatesOverride | None = None
+
+
+class PluginOverride(FloeModel):
+    """A product's change to one platform plugin (only where the platform does not lock it)."""
+
+    type: str | None = None
+    version: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class FloeSpec(FloeModel):
+    """A data product: its dbt models by tier, their dependencies and its schedule."""
+
+    api_version: Literal["floe.dev/v1"] = Field(default="floe.dev/v1", alias="apiVersion")
+    kind: Literal["FloeSpec"] = "FloeSpec"
+    metadata: Metadata
+    platform: PlatformRef | None = None
+    transforms: list[Transform] = Field(min_length=1)
+    schedule: Schedule | None = None
+    governance: GovernanceOverride | None = None
+    plugins: dict[str, PluginOverride] | None = Field(
+        default=None,
+        description="Overrides of the manifest's plugin config; locked fields cannot change.",
+    )

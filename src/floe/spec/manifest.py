@@ -1,0 +1,179 @@
+"""manifest.yaml — the platform, written once by the platform team."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from floe.spec.base import FloeModel
+from floe.spec.common import EnforcementLevel, Metadata, PluginRef, Tier
+
+#: The plugin categories, in the order floe shows them.
+PLUGIN_CATEGORIES: tuple[str, ...] = (
+    "compute",
+    "orchestrator",
+    "catalog",
+    "storage",
+    "telemetry_backend",
+    "lineage_backend",
+    "dbt",
+    "semantic_layer",
+    "ingestion",
+    "quality",
+    "secrets",
+    "identity",
+    "rbac",
+    "network_security",
+    "alert_channel",
+)
+
+
+class Plugins(FloeModel):
+    """The platform's plugin choice per category (all optional except compute)."""
+
+    compute: PluginRef = Field(default_factory=lambda: PluginRef(type="duckdb"))
+    orchestrator: PluginRef | None = None
+    catalog: PluginRef | None = None
+    storage: PluginRef | None = None
+    telemetry_backend: PluginRef | None = None
+    lineage_backend: PluginRef | None = None
+    dbt: PluginRef | None = None
+    semantic_layer: PluginRef | None = None
+    ingestion: PluginRef | None = None
+    quality: PluginRef | None = None
+    secrets: PluginRef | None = None
+    identity: PluginRef | None = None
+    rbac: PluginRef | None = None
+    network_security: PluginRef | None = None
+    alert_channel: PluginRef | None = None
+
+
+class Tracing(FloeModel):
+    """OpenTelemetry traces."""
+
+    enabled: bool = True
+    exporter: Literal["otlp", "console", "none", "file"] = "file"
+    endpoint: str | None = None
+    protocol: Literal["grpc", "http/protobuf"] | None = None
+    service_name: str | None = None
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
+
+class Lineage(FloeModel):
+    """OpenLineage events."""
+
+    enabled: bool = True
+    transport: Literal["http", "marquez", "file", "console", "none"] = "file"
+    endpoint: str | None = None
+    namespace: str | None = None
+
+
+class Logging(FloeModel):
+    """Structured logs."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console", "auto"] = "auto"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Metrics(FloeModel):
+    """Prometheus metrics."""
+
+    enabled: bool = True
+    port: int = Field(default=9464, ge=1, le=65535)
+    pushgateway: str | None = None
+
+
+class Observability(FloeModel):
+    """Traces, lineage, logs and metrics."""
+
+    tracing: Tracing = Field(default_factory=Tracing)
+    lineage: Lineage = Field(default_factory=Lineage)
+    logging: Logging = Field(default_factory=Logging)
+    metrics: Metrics = Field(default_factory=Metrics)
+
+
+class QualityGates(FloeModel):
+    """Test coverage and documentation gates."""
+
+    minimum_test_coverage: float = Field(
+        default=80, ge=0, le=100, description="Percent of each model's columns that have a test."
+    )
+    tier_test_coverage: dict[Tier, float] = Field(
+        default_factory=dict, description="Per-tier override of minimum_test_coverage."
+    )
+    require_descriptions: bool = False
+    block_on_failure: bool = False
+
+
+class Naming(FloeModel):
+    """Model naming by tier."""
+
+    pattern: Literal["medallion", "custom", "none"] = "medallion"
+    tiers: dict[Tier, str] = Field(
+        default_factory=dict, description="Regex per tier (pattern: custom, or to refine)."
+    )
+
+
+class Governance(FloeModel):
+    """Policies every product on the platform is held to."""
+
+    policy_enforcement_level: EnforcementLevel = "warn"
+    audit_logging: Literal["enabled", "disabled"] = "enabled"
+    data_retention_days: float | None = Field(default=None, gt=0)
+    data_retention_hours: float | None = Field(default=None, gt=0)
+    default_ttl_hours: float | None = Field(default=None, gt=0)
+    snapshot_keep_last: int = Field(default=5, ge=1)
+    stale_table_recovery_mode: Literal["strict", "repair"] = "strict"
+    quality_gates: QualityGates = Field(default_factory=QualityGates)
+    naming: Naming = Field(default_factory=Naming)
+
+
+class ResourcePreset(FloeModel):
+    """Kubernetes resources for a workload size."""
+
+    cpu_request: str = "100m"
+    cpu_limit: str = "1000m"
+    memory_request: str = "256Mi"
+    memory_limit: str = "1Gi"
+
+
+EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+
+
+class Manifest(FloeModel):
+    """The platform: approved plugins, observability, governance, environments."""
+
+    api_version: Literal["floe.dev/v1"] = Field(default="floe.dev/v1", alias="apiVersion")
+    kind: Literal["Manifest"] = "Manifest"
+    metadata: Metadata
+    plugins: Plugins = Field(default_factory=Plugins)
+    approved_compute: list[str] | None = Field(
+        default=None, description="Compute types products may choose (default: plugins.compute)."
+    )
+    locked: list[str] = Field(
+        default_factory=lambda: [
+            "plugins.catalog",
+            "plugins.storage",
+            "plugins.secrets",
+            "plugins.telemetry_backend",
+            "plugins.lineage_backend",
+        ],
+        description="Dotted paths a floe.yaml may not override.",
+    )
+    observability: Observability = Field(default_factory=Observability)
+    governance: Governance = Field(default_factory=Governance)
+    environments: dict[EnvName, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-environment overlays (dev/staging/prod): partial manifests merged on top.",
+    )
+    resource_presets: dict[str, ResourcePreset] = Field(default_factory=dict)
+
+    def compute_types(self) -> list[str]:
+        """Compute plugin types products may use."""
+        return self.approved_compute or [self.plugins.compute.type]

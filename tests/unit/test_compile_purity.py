@@ -1,0 +1,89 @@
+"""Compile is pure: no dagster/dbt/pyarrow import, no network, no wall-clock in the output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, PRODUCTS, run_floe
+
+PROBE = """
+import socket, sys
+def _no_network(*a, **k):
+    raise RuntimeError("compile touched the network")
+socket.socket.connect = _no_network
+socket.create_connection = _no_network
+sys.argv = ["floe", "compile", sys.argv[1], "--out", sys.argv[2]]
+from floe.cli.main import main
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+RUNTIME = {"dagster", "dbt", "pyarrow", "pyiceberg", "duckdb", "structlog"}
+heavy = sorted({m.split(".")[0] for m in sys.modules} & RUNTIME)
+print("HEAVY=" + ",".join(heavy))
+"""
+
+
+@pytest.mark.requirement("FR-016")
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_compile_imports_no_runtime_library_and_uses_no_network(
+    product: str, tmp_path: Path
+) -> None:
+    """A full compile loads none of dagster, dbt, pyarrow, pyiceberg, duckdb and opens no socket."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(DEMO / product), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY=\n" in proc.stdout
+    assert (tmp_path / "compiled_artifacts.json").is_file()
+
+
+@pytest.mark.requirement("FR-016")
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_two_compiles_from_different_cwds_are_byte_identical(product: str, tmp_path: Path) -> None:
+    """Compiling from the repo root and from /tmp gives identical bytes for both output files."""
+    src = DEMO / product
+    first = run_floe("compile", src, "--out", tmp_path / "a", cwd=DEMO.parent)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    second = run_floe("compile", src, "--out", tmp_path / "a2", cwd=elsewhere)
+    assert first.code == 0, first.err
+    assert second.code == 0, second.err
+    for name in ("compiled_artifacts.json", "profiles.yml"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "a2" / name).read_bytes()
+    text = (tmp_path / "a" / "compiled_artifacts.json").read_text()
+    assert str(DEMO.parent) not in text
+    assert "/tmp" not in text
+    assert "compiled_at" not in text
+    data = json.loads(text)
+    assert data["metadata"]["source_hash"].startswith("sha256:")
+    assert text == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.requirement("FR-016")
+def test_source_hash_covers_dbt_files(platform_copy: Path, tmp_path: Path) -> None:
+    """Editing one model's SQL changes source_hash; compiling again unchanged does not."""
+    product = platform_copy / "customer-360"
+
+    def hash_of() -> str:
+        res = run_floe("compile", product, "--out", tmp_path)
+        assert res.code == 0, res.err
+        return str(
+            json.loads((tmp_path / "compiled_artifacts.json").read_text())["metadata"][
+                "source_hash"
+            ]
+        )
+
+    before = hash_of()
+    assert hash_of() == before
+    model = next((product / "models").rglob("mart_*.sql"))
+    model.write_text(model.read_text() + "\n-- changed\n")
+    assert hash_of() != before

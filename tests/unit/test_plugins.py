@@ -1,0 +1,143 @@
+"""The plugin registry: 15 categories, entry-point discovery, third-party plugins, checks."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from floe.plugins.abcs import ABC_BY_TYPE
+from floe.plugins.base import Plugin, PluginType
+from tests.conftest import TINY_MANIFEST, run_floe
+
+THIRD_PARTY = """
+from typing import ClassVar
+from pydantic import BaseModel, ConfigDict
+from floe.plugins.abcs import CatalogPlugin
+
+class AcmeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: str = "eu"
+
+class AcmeCatalog(CatalogPlugin):
+    name: ClassVar[str] = "acme"
+    version: ClassVar[str] = "2.3.4"
+    floe_api_version: ClassVar[str] = "{api}"
+    description: ClassVar[str] = "Acme catalog"
+    config_model = AcmeConfig
+
+    def catalog_properties(self, home):
+        return {{"type": "rest", "uri": "http://acme"}}
+"""
+
+
+def _install_fake_dist(site: Path, api: str = "1.0") -> dict[str, str]:
+    """Lay out a package + dist-info exactly as pip would, and return the env to see it."""
+    (site / "acme_floe").mkdir(parents=True)
+    (site / "acme_floe" / "__init__.py").write_text(THIRD_PARTY.format(api=api))
+    info = site / "acme_floe-2.3.4.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-floe\nVersion: 2.3.4\n")
+    (info / "entry_points.txt").write_text("[floe.catalog]\nacme = acme_floe:AcmeCatalog\n")
+    return {"PYTHONPATH": str(site)}
+
+
+@pytest.mark.requirement("FR-050")
+def test_fifteen_categories_each_with_an_abc() -> None:
+    """PluginType has the 15 categories; each maps to an abstract subclass of Plugin."""
+    assert [t.value for t in PluginType] == [
+        "compute", "orchestrator", "catalog", "storage", "telemetry_backend",
+        "lineage_backend", "dbt", "semantic_layer", "ingestion", "quality", "secrets",
+        "identity", "rbac", "network_security", "alert_channel",
+    ]  # fmt: skip
+    assert set(ABC_BY_TYPE) == set(PluginType)
+    for ptype, abc in ABC_BY_TYPE.items():
+        assert issubclass(abc, Plugin)
+        assert inspect.isabstract(abc), abc
+        assert abc.plugin_type is ptype
+        assert ptype.entry_point_group == f"floe.{ptype.value}"
+
+
+@pytest.mark.requirement("FR-050")
+def test_builtins_are_discovered_through_entry_points() -> None:
+    """`floe plugins list --json` lists our own plugins from pyproject entry points."""
+    res = run_floe("plugins", "list", "--json")
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert len(data["categories"]) == 15
+    found = {(p["category"], p["name"]): p for p in data["plugins"]}
+    assert set(found) == {
+        ("compute", "duckdb"),
+        ("orchestrator", "dagster"),
+        ("catalog", "sql"),
+        ("storage", "local"),
+        ("secrets", "env"),
+    }
+    duck = found[("compute", "duckdb")]
+    assert duck["entry_point"] == "floe.plugins.builtin.compute_duckdb:DuckDBComputePlugin"
+    assert duck["floe_api_version"] == "1.0"
+
+
+@pytest.mark.requirement("FR-053")
+def test_third_party_plugin_is_discovered_and_used(tiny: Path, tmp_path: Path) -> None:
+    """A pip-installed package's floe.catalog entry point is listed and compiled with."""
+    env = _install_fake_dist(tmp_path / "site")
+    listed = run_floe("plugins", "list", "--json", env=env)
+    names = {(p["category"], p["name"], p["version"]) for p in json.loads(listed.out)["plugins"]}
+    assert ("catalog", "acme", "2.3.4") in names
+    manifest = TINY_MANIFEST.replace(
+        "    type: sql\n", "    type: acme\n    config: {region: us}\n"
+    )
+    (tiny / "manifest.yaml").write_text(manifest)
+    res = run_floe("compile", tiny, env=env)
+    assert res.code == 0, res.err
+    data = json.loads((tiny / "target" / "floe" / "compiled_artifacts.json").read_text())
+    assert data["plugins"]["catalog"] == {
+        "type": "acme",
+        "version": "2.3.4",
+        "config": {"region": "us"},
+    }
+
+
+@pytest.mark.requirement("FR-056")
+def test_plugin_for_another_major_api_is_refused(tiny: Path, tmp_path: Path) -> None:
+    """floe_api_version 2.0 against floe's 1.0 → E208 saying which versions differ."""
+    env = _install_fake_dist(tmp_path / "site", api="2.0")
+    (tiny / "manifest.yaml").write_text(TINY_MANIFEST.replace("type: sql", "type: acme"))
+    res = run_floe("compile", tiny, env=env)
+    assert res.code == 2
+    assert (
+        "error[E208]: catalog plugin 'acme' targets floe plugin API 2.0, "
+        "this floe provides 1.0" in res.err
+    )
+
+
+@pytest.mark.requirement("FR-054")
+def test_plugin_config_is_validated_at_compile_time(tiny: Path) -> None:
+    """duckdb threads: lots → E209 at the exact config line of the manifest."""
+    manifest = TINY_MANIFEST.replace(
+        "    type: duckdb\n", "    type: duckdb\n    config:\n      threads: lots\n"
+    )
+    (tiny / "manifest.yaml").write_text(manifest)
+    res = run_floe("compile", tiny)
+    assert res.code == 2
+    assert (
+        "manifest.yaml:11:16: error[E209]: plugins.compute.config.threads: "
+        "Input should be a valid integer" in res.err
+    )
+
+
+@pytest.mark.requirement("FR-052")
+def test_swapping_a_plugin_is_configuration_only(tiny: Path, tmp_path: Path) -> None:
+    """Changing catalog type sql → acme in the manifest changes the artifacts, no code change."""
+    env = _install_fake_dist(tmp_path / "site")
+    first = run_floe("compile", tiny, env=env)
+    assert first.code == 0, first.err
+    path = tiny / "target" / "floe" / "compiled_artifacts.json"
+    assert json.loads(path.read_text())["plugins"]["catalog"]["type"] == "sql"
+    (tiny / "manifest.yaml").write_text(TINY_MANIFEST.replace("type: sql", "type: acme"))
+    second = run_floe("compile", tiny, env=env)
+    assert second.code == 0, second.err
+    assert json.loads(path.read_text())["plugins"]["catalog"]["type"] == "acme"
