@@ -24,7 +24,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 setup: $(VENV)/.synced
 
 demo: setup
-	@for p in $(PRODUCTS); do $(BIN)/floe compile demo/$$p || exit $$?; done
+	$(BIN)/floe platform up --manifest demo/manifest.yaml
+	$(BIN)/floe run $(addprefix demo/,$(PRODUCTS))
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -10,6 +10,7 @@ Exit statuses (documented in docs/cli.md):
 * 1 — internal error (a bug in floe; rerun with ``--debug`` and report it)
 * 2 — invalid input (a file is missing, malformed or fails validation)
 * 3 — policy violation in ``strict`` enforcement
+* 4 — a run failed (a model or one of its data tests failed; nothing of it was published)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class ExitCode(IntEnum):
     INTERNAL = 1
     INVALID_INPUT = 2
     POLICY_VIOLATION = 3
+    RUN_FAILED = 4
 
 
 @dataclass(frozen=True, order=True)

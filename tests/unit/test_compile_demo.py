@@ -97,7 +97,7 @@ def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Pat
     profile = profiles[product.replace("-", "_")]
     assert profile["target"] == "dev"
     assert profile["outputs"]["dev"]["type"] == "duckdb"
-    assert profile["outputs"]["dev"]["path"] == ":memory:"
+    assert profile["outputs"]["dev"]["path"] == "{{ env_var('FLOE_DUCKDB_PATH', ':memory:') }}"
     assert profile["outputs"]["dev"]["settings"] == {"memory_limit": "2GB"}
 
 

@@ -115,7 +115,7 @@ def test_resolve_product_override_merges_over_manifest(tiny: Path) -> None:
             "outputs": {
                 "dev": {
                     "type": "duckdb",
-                    "path": ":memory:",
+                    "path": "{{ env_var('FLOE_DUCKDB_PATH', ':memory:') }}",
                     "threads": 3,
                     "config_options": {
                         "autoinstall_known_extensions": False,

@@ -20,8 +20,14 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(help="JSON Schemas of floe's file formats.", no_args_is_help=True)
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+platform_app = typer.Typer(
+    help="The platform home: catalog, warehouse, Dagster instance.", no_args_is_help=True
+)
+tables_app = typer.Typer(help="Iceberg tables, read through the catalog.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(platform_app, name="platform")
+app.add_typer(tables_app, name="tables")
 
 _STATE = {"debug": False}
 
@@ -109,6 +115,94 @@ def plugins_list(
     from floe.cli.plugins_cmd import list_plugins
 
     list_plugins(as_json)
+
+
+@app.command("run")
+def run_cmd(
+    product_dirs: Annotated[
+        list[Path], typer.Argument(help="Product directories (each holding floe.yaml).")
+    ],
+    manifest: ManifestOpt = None,
+    env: EnvOpt = "dev",
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", "-s", help="Only these seeds/models (names; repeatable)."),
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
+) -> None:
+    """Compile and run data products: dbt on DuckDB, audited, published to Iceberg.
+
+    Exit status: 0 ok, 2 invalid input, 3 policy violation, 4 the run failed.
+    """
+    from floe.cli.run_cmd import run_products
+
+    summaries = run_products(product_dirs, manifest, env, select, full_refresh)
+    if not all(s.success for s in summaries):
+        raise typer.Exit(int(ExitCode.RUN_FAILED))
+
+
+ManifestRequired = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest",
+        "-m",
+        help="Platform manifest.yaml (default: the nearest "
+        "manifest.yaml in this directory or above, or $FLOE_MANIFEST).",
+    ),
+]
+
+
+@platform_app.command("up")
+def platform_up(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> None:
+    """Create the platform home and health-check catalog, warehouse and plugins."""
+    from floe.cli.platform_cmd import show_checks
+
+    raise typer.Exit(show_checks(manifest, env, create=True))
+
+
+@platform_app.command("status")
+def platform_status(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> None:
+    """Health-check the platform home without changing it."""
+    from floe.cli.platform_cmd import show_checks
+
+    raise typer.Exit(show_checks(manifest, env, create=False))
+
+
+@tables_app.command("list")
+def tables_list(
+    manifest: ManifestRequired = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Every table: identifier, rows, current snapshot, snapshot count."""
+    from floe.cli.tables_cmd import list_cmd
+
+    list_cmd(manifest, as_json)
+
+
+@tables_app.command("show")
+def tables_show(
+    identifier: Annotated[str, typer.Argument(help="namespace.table")],
+    manifest: ManifestRequired = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Sample rows.")] = 10,
+) -> None:
+    """Schema, snapshots and a sample of one table."""
+    from floe.cli.tables_cmd import show_cmd
+
+    show_cmd(manifest, identifier, limit, schema=True)
+
+
+@tables_app.command("head")
+def tables_head(
+    identifier: Annotated[str, typer.Argument(help="namespace.table")],
+    manifest: ManifestRequired = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Rows.")] = 10,
+) -> None:
+    """The first rows of one table."""
+    from floe.cli.tables_cmd import show_cmd
+
+    show_cmd(manifest, identifier, limit, schema=False)
 
 
 def main() -> None:

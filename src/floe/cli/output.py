@@ -13,9 +13,14 @@ if TYPE_CHECKING:
 
 def console(stderr: bool = False) -> Console:
     """A rich console (imported lazily: most commands print little)."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 160  # logs and pipes: wide tables rather than truncated cells
+    return out
 
 
 def print_diagnostics(diags: list[Diagnostic]) -> None:

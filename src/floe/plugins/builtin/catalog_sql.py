@@ -41,14 +41,21 @@ class SqlCatalogPlugin(CatalogPlugin):
     def catalog_properties(self, home: Path) -> dict[str, str]:
         """PyIceberg properties: the URI, creating the catalog tables on first use."""
         uri = self.settings.uri or f"sqlite:///{(home / 'catalog.db').as_posix()}"
-        return {"type": "sql", "uri": uri, "init_catalog_tables": "true"}
+        return {
+            "name": self.settings.name,
+            "type": "sql",
+            "uri": uri,
+            "init_catalog_tables": "true",
+        }
 
     def health_check(self) -> HealthStatus:
-        """SQLite: the platform home must be writable (checked by `floe platform`)."""
-        home = Path(os.environ.get("FLOE_HOME", ".floe"))
-        if self.settings.uri and not self.settings.uri.startswith("sqlite"):
+        """A SQLite file's directory must be writable; other databases are checked on connect."""
+        uri = self.settings.uri
+        if uri is None:
+            return HealthStatus(HealthState.HEALTHY, "SQLite catalog.db in the platform home")
+        if not uri.startswith("sqlite:///"):
             return HealthStatus(HealthState.HEALTHY, "external database; checked on connect")
-        probe = home if home.exists() else home.parent
-        if os.access(probe, os.W_OK):
-            return HealthStatus(HealthState.HEALTHY, f"{probe} writable")
-        return HealthStatus(HealthState.UNHEALTHY, f"{probe} is not writable")
+        folder = Path(uri.removeprefix("sqlite:///")).parent
+        if os.access(folder, os.W_OK):
+            return HealthStatus(HealthState.HEALTHY, f"{folder} writable")
+        return HealthStatus(HealthState.UNHEALTHY, f"{folder} is not writable")

@@ -11,6 +11,8 @@ from floe.spec.common import SecretRef
 
 #: Load order matters: iceberg needs avro and httpfs.
 DEFAULT_EXTENSIONS = ("httpfs", "avro", "iceberg")
+#: Environment variable through which `floe run` gives dbt a fresh scratch database.
+SCRATCH_ENV = "FLOE_DUCKDB_PATH"
 #: The dbt-duckdb plugin module that loads extensions from the installed wheels.
 EXTENSION_LOADER = "floe.runtime.dbt_duckdb_plugin"
 
@@ -57,9 +59,11 @@ class DuckDBComputePlugin(ComputePlugin):
         }
         if cfg.memory_limit:
             settings["memory_limit"] = cfg.memory_limit
+        path = cfg.path.replace("{product_slug}", product.replace("-", "_"))
         output: dict[str, Any] = {
             "type": "duckdb",
-            "path": cfg.path.replace("{product_slug}", product.replace("-", "_")),
+            # floe run points dbt at a fresh scratch database per phase; plain dbt gets `path`
+            "path": "{{ env_var('" + SCRATCH_ENV + "', '" + path + "') }}",
             "threads": cfg.threads,
             "config_options": {
                 "autoinstall_known_extensions": False,

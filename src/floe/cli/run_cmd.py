@@ -1,0 +1,104 @@
+"""``floe run``: one product through Dagster, with a result table."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from floe.cli.output import console
+from floe.orchestrate.execute import RunSummary, run
+
+
+def run_products(
+    products: list[Path],
+    manifest: Path | None,
+    env: str,
+    select: list[str] | None,
+    full_refresh: bool,
+) -> list[RunSummary]:
+    """Run each product in turn; dbt and Dagster logs go to the run log, progress to the screen."""
+    out = console()
+    summaries = []
+    for product in products:
+        log_path = _log_path(product)
+        with out.status(f"running {product.name} …"), _quiet(log_path):
+            summary = run(product, manifest=manifest, env=env, select=select,
+                          full_refresh=full_refresh)  # fmt: skip
+        summaries.append(summary)
+        print_summary(summary, log_path)
+    if len(summaries) > 1:
+        print_overview(summaries)
+    return summaries
+
+
+def print_overview(summaries: list[RunSummary]) -> None:
+    """One row per product: models, tests passed, gold rows, duration, status."""
+    from rich.table import Table
+
+    table = Table(title="floe run · summary", title_justify="left")
+    for col in ("product", "models", "tests passed", "gold rows", "duration s", "status"):
+        table.add_column(col, justify="left" if col in ("product", "status") else "right")
+    for s in summaries:
+        models = [a for a in s.assets if a.tier != "raw"]
+        gold = sum(a.rows or 0 for a in s.assets if a.tier == "gold")
+        status = "[green]ok[/]" if s.success else "[red]failed[/]"
+        table.add_row(s.product, str(len(models)), str(s.tests_passed), str(gold),
+                      f"{s.seconds:.1f}", status)  # fmt: skip
+    console().print(table)
+
+
+def _log_path(product: Path) -> Path:
+    path = product / "target" / "floe" / "last_run.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def _quiet(log_path: Path) -> Iterator[None]:
+    """Send dbt's and Dagster's chatter to the log file instead of the terminal."""
+    with log_path.open("w", encoding="utf-8") as handle:
+        handler = logging.StreamHandler(handle)
+        root = logging.getLogger()
+        saved = [(lg, lg.handlers[:], lg.propagate) for lg in _dagster_loggers()]
+        for lg, _, _ in saved:
+            lg.handlers = [handler]
+            lg.propagate = False
+        root.addHandler(handler)
+        try:
+            with contextlib.redirect_stdout(handle):
+                yield
+        finally:
+            root.removeHandler(handler)
+            for lg, handlers, propagate in saved:
+                lg.handlers = handlers
+                lg.propagate = propagate
+
+
+def _dagster_loggers() -> list[logging.Logger]:
+    return [logging.getLogger(name) for name in ("dagster", "dagster_dbt")]
+
+
+def print_summary(summary: RunSummary, log_path: Path | None = None) -> None:
+    """The per-asset table and a verdict line."""
+    from rich.table import Table
+
+    out = console()
+    table = Table(
+        title=f"floe run · {summary.product} · run {summary.run_id[:8]}", title_justify="left"
+    )
+    for col in ("asset", "tier", "rows", "snapshot", "table"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for row in summary.assets:
+        table.add_row(row.name, row.tier, str(row.rows), row.snapshot_id or "", row.table or "")
+    out.print(table)
+    verdict = "[green]succeeded[/]" if summary.success else "[red]failed[/]"
+    out.print(
+        f"{summary.product}: {verdict} in {summary.seconds:.1f}s · "
+        f"{len(summary.assets)} assets published · {summary.tests_passed} tests passed"
+    )
+    if not summary.success:
+        out.print(f"[red]{summary.failure}[/]")
+    if log_path is not None:
+        out.print(f"[dim]dbt and Dagster log: {log_path}[/]")

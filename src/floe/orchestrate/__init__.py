@@ -1,0 +1,1 @@
+"""Dagster: each data product is a code location built from its compiled artifacts."""

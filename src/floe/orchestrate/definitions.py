@@ -1,0 +1,137 @@
+"""Dagster definitions of one data product, from its compiled artifacts and dbt project.
+
+One asset per dbt seed and model (dagster-dbt ``@dbt_assets``), keyed ``[namespace, name]``,
+grouped by tier. Materializing an asset means: built by dbt, audited by its tests, published
+to Iceberg — the metadata carries row count, table identifier and snapshot id.
+"""
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from floe.orchestrate.dbt_manifest import dbt_executable, ensure_manifest, scratch_env
+from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
+from floe.runtime.catalog import open_catalog
+from floe.runtime.home import PlatformHome
+from floe.runtime.runner import RunReport, RunSpec, run_product
+from floe.spec.artifacts import CompiledArtifacts
+
+
+class FloeTranslator(DagsterDbtTranslator):
+    """Asset keys namespaced by product, groups by tier, descriptions from the dbt project."""
+
+    def __init__(self, artifacts: CompiledArtifacts) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
+        self._ns = artifacts.metadata.namespace
+        self._tiers = {t.name: t.tier for t in artifacts.transforms}
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """``[namespace, name]``."""
+        return dg.AssetKey([self._ns, str(dbt_resource_props["name"])])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """``<namespace>_<tier>`` for models, ``<namespace>_raw`` for seeds."""
+        tier = self._tiers.get(str(dbt_resource_props["name"]), "raw")
+        return f"{self._ns}_{tier}"
+
+
+def load_artifacts(compiled_dir: Path) -> CompiledArtifacts:
+    """Read compiled_artifacts.json."""
+    return CompiledArtifacts.model_validate_json(
+        (compiled_dir / "compiled_artifacts.json").read_text(encoding="utf-8")
+    )
+
+
+def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome) -> dg.Definitions:
+    """Definitions for one product (assets, the product job, the dbt resource)."""
+    artifacts = load_artifacts(compiled_dir)
+    scratch_db = home.scratch(artifacts.metadata.namespace)
+    manifest_path = ensure_manifest(product_dir, compiled_dir, artifacts, scratch_db)
+    manifest = json_load(manifest_path)
+    translator = FloeTranslator(artifacts)
+    ns = artifacts.metadata.namespace
+    key_to_uid = {
+        translator.get_asset_key(node): uid
+        for uid, node in manifest["nodes"].items()
+        if node.get("resource_type") in ("model", "seed")
+    }
+
+    @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name=f"{ns}_dbt")
+    def product_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        selected = frozenset(key_to_uid[k] for k in context.selected_asset_keys)
+        spec = RunSpec(
+            artifacts=artifacts,
+            home=home,
+            run_id=context.run.run_id,
+            selected=selected,
+            full_refresh=bool(context.run.tags.get("floe/full_refresh") == "true"),
+            parse_dir=manifest_path.parent,
+        )
+
+        def invoke(args: list[str], db: Path, target: Path) -> None:
+            with scratch_env(SCRATCH_ENV, db):
+                dbt.cli(args, raise_on_error=False, manifest=manifest, target_path=target).wait()
+
+        report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
+        yield from _materializations(report, ns)
+        _raise_on_failure(report, artifacts.metadata.product)
+
+    job = dg.define_asset_job(f"{ns}_job", selection=dg.AssetSelection.assets(product_assets))
+    resource = DbtCliResource(
+        project_dir=str(product_dir),
+        profiles_dir=str(compiled_dir),
+        target=artifacts.dbt.target,
+        dbt_executable=dbt_executable(),
+    )
+    return dg.Definitions(assets=[product_assets], jobs=[job], resources={"dbt": resource})
+
+
+def json_load(path: Path) -> dict[str, Any]:
+    """Read a JSON file."""
+    import json
+
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _materializations(report: RunReport, ns: str) -> Iterator[dg.MaterializeResult[Any]]:
+    for outcome in report.outcomes:
+        if outcome.status != "published" or outcome.publish is None:
+            continue
+        pub = outcome.publish
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey([ns, outcome.name]),
+            metadata={
+                "row_count": dg.MetadataValue.int(pub.rows_total),
+                "rows_written": dg.MetadataValue.int(pub.rows_written),
+                "table": dg.MetadataValue.text(pub.identifier),
+                "snapshot_id": dg.MetadataValue.text(str(pub.snapshot_id)),
+                "mode": dg.MetadataValue.text(pub.mode),
+                "tests_passed": dg.MetadataValue.int(outcome.tests_passed),
+                "dbt_unique_id": dg.MetadataValue.text(outcome.unique_id),
+            },
+        )
+
+
+def _raise_on_failure(report: RunReport, product: str) -> None:
+    bad = [o for o in report.outcomes if o.status != "published"]
+    if not bad:
+        return
+    lines = [f"{o.name}: {o.status}: {o.message}" for o in bad]
+    raise dg.Failure(
+        description=f"{product}: {len(bad)} of {len(report.outcomes)} nodes not published\n"
+        + "\n".join(lines),
+        metadata={
+            "failed_tests": dg.MetadataValue.text(", ".join(report.failed_tests) or "-"),
+            "not_published": dg.MetadataValue.text(", ".join(o.name for o in bad)),
+        },
+    )

@@ -1,0 +1,78 @@
+"""`floe platform up|status`: create the platform home and check every piece of it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from floe.plugins.base import HealthState, PluginType
+from floe.plugins.registry import default_registry
+from floe.runtime.home import PlatformHome
+from floe.spec.manifest import PLUGIN_CATEGORIES, Manifest
+
+
+@dataclass(frozen=True)
+class Check:
+    """One health check's outcome."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def load_manifest(path: Path, env: str = "dev") -> Manifest:
+    """The manifest with its environment overlay (LOAD stage rules)."""
+    from floe.compile.stages.load import _manifest_for_env
+    from floe.spec.yamlload import load_yaml
+
+    return _manifest_for_env(load_yaml(path, what="manifest.yaml"), env)
+
+
+def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> list[Check]:
+    """Health of the platform: home, catalog, warehouse and each plugin's own check."""
+    manifest = load_manifest(manifest_path, env)
+    home = PlatformHome.for_manifest(manifest_path)
+    checks: list[Check] = []
+    if create:
+        home.ensure()
+    checks.append(Check("home", home.root.is_dir(), str(home.root)))
+    plugins = {
+        c: getattr(manifest.plugins, c)
+        for c in PLUGIN_CATEGORIES
+        if getattr(manifest.plugins, c) is not None
+    }
+    checks.append(_catalog(plugins, home))
+    checks.append(_warehouse(home))
+    registry = default_registry()
+    for category, ref in plugins.items():
+        try:
+            plugin = registry.create(PluginType(category), ref.type, dict(ref.config))
+            status = plugin.health_check()
+            ok = status.state is not HealthState.UNHEALTHY
+            checks.append(Check(f"plugin {category}:{ref.type}", ok, status.message))
+        except Exception as exc:  # a broken plugin is a failed check, not a crash
+            checks.append(Check(f"plugin {category}:{ref.type}", False, str(exc)))
+    return checks
+
+
+def _catalog(plugins: dict[str, object], home: PlatformHome) -> Check:
+    from floe.runtime.catalog import open_catalog
+
+    try:
+        catalog = open_catalog(plugins, home)  # type: ignore[arg-type]
+        namespaces = catalog.list_namespaces()
+        return Check("catalog", True, f"reachable, {len(namespaces)} namespace(s)")
+    except Exception as exc:  # reported, not raised: status shows every problem
+        return Check("catalog", False, f"{type(exc).__name__}: {exc}")
+
+
+def _warehouse(home: PlatformHome) -> Check:
+    probe = home.warehouse / f".probe-{uuid.uuid4().hex}"
+    try:
+        home.warehouse.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok")
+        probe.unlink()
+        return Check("warehouse", True, f"{home.warehouse} writable")
+    except OSError as exc:
+        return Check("warehouse", False, f"{home.warehouse}: {exc.strerror}")

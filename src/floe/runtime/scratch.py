@@ -1,0 +1,77 @@
+"""The scratch DuckDB of one run phase: empty at start, inputs read from Iceberg, then deleted.
+
+Before dbt runs, every input that this phase does not build is created as a view over its
+Iceberg table (``iceberg_scan`` of the current metadata), and every incremental model about to
+be built incrementally is copied from Iceberg into a real table so that dbt's
+``is_incremental()`` sees the published state — never a leftover from an earlier run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+EXTENSIONS = ["httpfs", "avro", "iceberg"]
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` with extensions loaded by path and downloads disabled."""
+    import duckdb
+
+    from floe.runtime.duckdb_extensions import load_extensions
+
+    con = duckdb.connect(
+        str(path),
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
+    load_extensions(con, EXTENSIONS, duckdb.__version__)
+    return con
+
+
+def _local(location: str) -> str:
+    return location.removeprefix("file://")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _from_iceberg(kind: str, name: str, location: str) -> str:
+    """``create view|table main."name" as select * from iceberg_scan('<metadata>')``."""
+    meta = _local(location).replace("'", "''")
+    relation = f"main.{_quote(name)}"
+    return f"create {kind} {relation} as select * from iceberg_scan('{meta}')"  # noqa: S608  # nosec B608
+
+
+def prepare(path: Path, views: dict[str, str], copies: dict[str, str]) -> None:
+    """Create an empty scratch file holding ``views`` and ``copies`` (name → metadata location)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    discard(path)
+    con = connect(path)
+    try:
+        for name, location in sorted(views.items()):
+            con.execute(_from_iceberg("view", name, location))
+        for name, location in sorted(copies.items()):
+            con.execute(_from_iceberg("table", name, location))
+    finally:
+        con.close()
+
+
+def read_relation(path: Path, name: str) -> pa.Table:
+    """The content of ``main.<name>`` in the scratch file as Arrow."""
+    con = connect(path)
+    try:
+        sql = f"select * from main.{_quote(name)}"  # noqa: S608  # nosec B608 - quoted
+        return con.execute(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def discard(path: Path) -> None:
+    """Delete the scratch database: DuckDB keeps no state between runs."""
+    for leftover in (path, path.with_suffix(path.suffix + ".wal")):
+        leftover.unlink(missing_ok=True)

@@ -1,0 +1,49 @@
+"""E2E fixtures: a private copy of the demo platform, run once per session through `floe run`."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from floe.orchestrate.execute import RunSummary, run
+from tests.conftest import DEMO, PRODUCTS
+
+
+@dataclass
+class Platform:
+    """A demo platform copy and the summaries of its first run."""
+
+    root: Path
+    first: dict[str, RunSummary]
+
+    def catalog(self):  # type: ignore[no-untyped-def]
+        """The platform's Iceberg catalog (read back through it, never through DuckDB)."""
+        from floe.runtime.catalog import open_catalog
+        from floe.runtime.home import PlatformHome
+        from floe.runtime.platform import load_manifest
+        from floe.spec.manifest import PLUGIN_CATEGORIES
+
+        manifest = load_manifest(self.root / "manifest.yaml")
+        plugins = {
+            c: getattr(manifest.plugins, c)
+            for c in PLUGIN_CATEGORIES
+            if getattr(manifest.plugins, c) is not None
+        }
+        return open_catalog(plugins, PlatformHome.for_manifest(self.root / "manifest.yaml"))
+
+
+def copy_demo(dest: Path) -> Path:
+    """demo/ without build output, into ``dest``."""
+    shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns("target", "logs", ".floe"))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
+    """The three demo products, run once on a fresh embedded platform."""
+    root = copy_demo(tmp_path_factory.mktemp("platform") / "demo")
+    first = {p: run(root / p) for p in PRODUCTS}
+    return Platform(root, first)

@@ -1,0 +1,80 @@
+"""`floe platform up|status` and `floe tables list|show|head` on the embedded platform."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, run_floe
+from tests.e2e.conftest import Platform
+
+
+@pytest.mark.requirement("FR-055")
+def test_platform_up_creates_home_and_checks_every_plugin(tmp_path: Path) -> None:
+    """`up` creates catalog, warehouse and Dagster dirs and reports each check ok."""
+    shutil.copy(DEMO / "manifest.yaml", tmp_path / "manifest.yaml")
+    res = run_floe("platform", "up", "--manifest", tmp_path / "manifest.yaml")
+    assert res.code == 0, res.out + res.err
+    home = tmp_path / ".floe"
+    assert sorted(p.name for p in home.iterdir()) == ["catalog.db", "dagster", "runs", "warehouse"]
+    for check in (
+        "home",
+        "catalog",
+        "warehouse",
+        "plugin compute:duckdb",
+        "plugin catalog:sql",
+        "plugin storage:local",
+        "plugin orchestrator:dagster",
+        "plugin secrets:env",
+    ):
+        assert f"│ {check}" in res.out, check
+    assert "FAILED" not in res.out
+    status = run_floe("platform", "status", "--manifest", tmp_path / "manifest.yaml")
+    assert status.code == 0
+    assert "reachable, 0 namespace(s)" in status.out
+
+
+@pytest.mark.requirement("FR-055")
+def test_platform_status_fails_when_the_warehouse_is_not_writable(tmp_path: Path) -> None:
+    """A warehouse path that is a file cannot be written: status exits 2 and says FAILED."""
+    shutil.copy(DEMO / "manifest.yaml", tmp_path / "manifest.yaml")
+    (tmp_path / ".floe").mkdir()
+    (tmp_path / ".floe" / "warehouse").write_text("not a directory")
+    res = run_floe("platform", "status", "--manifest", tmp_path / "manifest.yaml")
+    assert res.code == 2
+    assert "│ warehouse" in res.out
+    assert "FAILED" in res.out
+
+
+@pytest.mark.requirement("FR-093")
+def test_tables_list_and_show_read_through_the_catalog(demo_platform: Platform) -> None:
+    """`tables list --json` gives 27 tables with rows and snapshots; `show` prints schema,
+    snapshots with the run id and a sample."""
+    manifest = demo_platform.root / "manifest.yaml"
+    res = run_floe("tables", "list", "--json", "--manifest", manifest)
+    assert res.code == 0, res.err
+    tables = {t["identifier"]: t for t in json.loads(res.out)}
+    assert len(tables) == 27
+    mart = tables["customer_360.mart_customer_360"]
+    assert mart["row_count"] == 40
+    first = demo_platform.first["customer-360"]
+    published = {a.name: a for a in first.assets}
+    assert mart["snapshot_count"] == 1
+    assert str(mart["snapshot_id"]) == published["mart_customer_360"].snapshot_id
+    show = run_floe(
+        "tables", "show", "customer_360.mart_customer_360", "--manifest", manifest, "-n", "3"
+    )
+    assert show.code == 0, show.err
+    assert "customer_360.mart_customer_360 · schema" in show.out
+    assert "│ total_revenue" in show.out
+    assert demo_platform.first["customer-360"].run_id in show.out
+    assert "first 3 rows" in show.out
+    head = run_floe(
+        "tables", "head", "iot_telemetry.mart_equipment_health", "--manifest", manifest, "-n", "2"
+    )
+    assert head.code == 0, head.err
+    assert "first 2 rows" in head.out
+    assert "EQ-0" in head.out

@@ -1,0 +1,136 @@
+"""Replace vs merge, write–audit–publish on failing tests, convergence, any dbt project."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from floe.orchestrate.execute import run
+from tests.conftest import DEMO, write_tiny
+from tests.e2e.conftest import Platform
+
+NEW_TXN = "T9001,C001,2026-01-20 09:00:00,100.00,online,completed,2026-01-20 10:00:00\n"
+
+
+def _platform(tmp_path: Path, *products: str) -> Path:
+    root = tmp_path / "demo"
+    root.mkdir(parents=True)
+    shutil.copy(DEMO / "manifest.yaml", root / "manifest.yaml")
+    for p in products:
+        shutil.copytree(DEMO / p, root / p, ignore=shutil.ignore_patterns("target"))
+    return root
+
+
+def _snapshots(platform: Platform, identifier: str) -> list[dict[str, str]]:
+    table = platform.catalog().load_table(identifier)
+    return [
+        {"op": s.summary.operation.value, **s.summary.additional_properties}
+        for s in table.snapshots()
+    ]
+
+
+@pytest.mark.requirement("FR-025")
+def test_second_run_replaces_tables_and_merges_incremental_changes(tmp_path: Path) -> None:
+    """Run, then change one transaction and add one: table models gain exactly one snapshot
+    (full replace); the incremental model gains one snapshot writing only the 2 changed rows."""
+    root = _platform(tmp_path, "customer-360")
+    platform = Platform(root, {})
+    first = run(root / "customer-360")
+    assert first.success, first.failure
+    seed = root / "customer-360" / "seeds" / "raw_transactions.csv"
+    lines = seed.read_text().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    target = next(i for i, r in enumerate(rows) if r.startswith("T0001,"))
+    cols = rows[target].rstrip("\n").split(",")
+    cols[3], cols[-1] = "300.00", "2026-01-20 10:00:00"
+    rows[target] = ",".join(cols) + "\n"
+    seed.write_text(header + "".join(rows) + NEW_TXN)
+    second = run(root / "customer-360")
+    assert second.success, second.failure
+
+    inc = _snapshots(platform, "customer_360.int_transactions_enriched")
+    assert [s["op"] for s in inc] == ["append", "overwrite"]
+    assert inc[-1]["floe.rows_inserted"] == "1"
+    assert inc[-1]["floe.rows_updated"] == "1"
+    assert inc[-1]["floe.run_id"] == second.run_id
+    table = platform.catalog().load_table("customer_360.int_transactions_enriched")
+    rows_now = {r["transaction_id"]: r for r in table.scan().to_arrow().to_pylist()}
+    assert str(rows_now["T0001"]["amount"]) == "300.00"
+    assert "T9001" in rows_now
+    assert len(rows_now) == 73
+
+    for name in ("stg_transactions", "mart_customer_360", "raw_transactions"):
+        snaps = _snapshots(platform, f"customer_360.{name}")
+        assert [s["op"] for s in snaps] == ["append", "overwrite"], name
+        assert [s["floe.run_id"] for s in snaps] == [first.run_id, second.run_id]
+    mart = platform.catalog().load_table("customer_360.mart_customer_360").scan().to_arrow()
+    c001 = next(r for r in mart.to_pylist() if r["customer_id"] == "C001")
+    before = platform.catalog().load_table("customer_360.mart_customer_360")
+    old = before.scan(snapshot_id=before.snapshots()[0].snapshot_id).to_arrow().to_pylist()
+    c001_old = next(r for r in old if r["customer_id"] == "C001")
+    assert c001["total_revenue"] - c001_old["total_revenue"] == Decimal("150.01")
+
+
+@pytest.mark.requirement("FR-024")
+def test_failing_test_keeps_previous_snapshot_and_fails_naming_it(tmp_path: Path) -> None:
+    """A data test that fails on stg_customers: the run fails naming the test, stg_customers
+    and everything downstream keep their previous snapshot; fixing it converges to a clean run."""
+    root = _platform(tmp_path, "customer-360")
+    platform = Platform(root, {})
+    product = root / "customer-360"
+    assert run(product).success
+    before = {
+        n: platform.catalog().load_table(f"customer_360.{n}").current_snapshot().snapshot_id
+        for n in ("stg_customers", "int_customer_support_summary", "mart_customer_360")
+    }
+    schema = product / "models" / "schema.yml"
+    original = schema.read_text()
+    broken = original.replace(
+        'values: ["consumer", "business", "vip"]', 'values: ["consumer", "vip"]', 1
+    )
+    assert broken != original
+    schema.write_text(broken)
+    failed = run(product)
+    assert not failed.success
+    assert "accepted_values_stg_customers_segment" in failed.failure
+    assert "stg_customers: test_failed" in failed.failure
+    published = {a.name for a in failed.assets}
+    assert "stg_customers" not in published
+    assert "mart_customer_360" not in published
+    assert "stg_transactions" in published
+    for name, snap in before.items():
+        table = platform.catalog().load_table(f"customer_360.{name}")
+        assert table.current_snapshot().snapshot_id == snap, name
+
+    schema.write_text(original)
+    fixed = run(product)
+    assert fixed.success, fixed.failure
+    clean_root = _platform(tmp_path / "clean", "customer-360")
+    clean = run(clean_root / "customer-360")
+    assert clean.success
+    clean_platform = Platform(clean_root, {})
+    for name in ("stg_customers", "int_transactions_enriched", "mart_customer_360"):
+        ours = platform.catalog().load_table(f"customer_360.{name}").scan().to_arrow()
+        theirs = clean_platform.catalog().load_table(f"customer_360.{name}").scan().to_arrow()
+        key = ours.column_names[0]
+        assert ours.sort_by(key).to_pylist() == theirs.sort_by(key).to_pylist(), name
+
+
+@pytest.mark.requirement("FR-023")
+def test_any_standard_dbt_duckdb_project_runs(tmp_path: Path) -> None:
+    """A plain dbt project (seed + three ref() models) runs and lands in its own namespace."""
+    product = write_tiny(tmp_path / "tiny")
+    summary = run(product)
+    assert summary.success, summary.failure
+    assert sorted(a.name for a in summary.assets) == [
+        "int_orders", "mart_revenue", "raw_orders", "stg_orders",
+    ]  # fmt: skip
+    mart = next(a for a in summary.assets if a.name == "mart_revenue")
+    assert mart.table == "tiny.mart_revenue"
+    assert mart.rows == 1
+    platform = Platform(product, {})
+    rows = platform.catalog().load_table("tiny.mart_revenue").scan().to_arrow().to_pylist()
+    assert rows == [{"revenue": 60}]
