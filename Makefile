@@ -24,6 +24,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 setup: $(VENV)/.synced
 
 demo: setup
+	@if [ -n "$$FLOE_DEMO_SEED_SCALE" ]; then \
+		for p in $(PRODUCTS); do $(BIN)/floe seeds generate demo/$$p || exit $$?; done; fi
 	$(BIN)/floe platform up --manifest demo/manifest.yaml
 	$(BIN)/floe run $(addprefix demo/,$(PRODUCTS))
 

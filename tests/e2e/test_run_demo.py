@@ -52,7 +52,7 @@ def test_customer_360_gold_equals_independent_computation(demo_platform: Platfor
         tickets[t["customer_id"].upper()] += 1
     gold = _gold(demo_platform, "customer_360.mart_customer_360", "customer_id")
     assert set(gold) == customers
-    assert len(gold) == 40
+    assert len(gold) >= 100
     for cid, row in gold.items():
         assert Decimal(str(row["total_revenue"])) == revenue[cid], cid
         assert row["order_count"] == orders[cid], cid
@@ -103,7 +103,8 @@ def test_financial_risk_gold_equals_independent_computation(demo_platform: Platf
         price = prices[(p["instrument_id"].upper(), p["as_of_date"])]
         gross[cp] += abs((Decimal(p["quantity"]) * price).quantize(CENT, ROUND_HALF_UP))
     gold = _gold(demo_platform, "financial_risk.mart_risk_dashboard", "counterparty_id")
-    assert len(gold) == 30
+    counterparties = _latest(_rows(seeds / "raw_counterparties.csv"), "counterparty_id")
+    assert set(gold) == {c["counterparty_id"].upper() for c in counterparties}
     for cp, row in gold.items():
         assert row["position_count"] == count.get(cp, 0), cp
         assert abs(Decimal(str(row["gross_exposure"])) - gross.get(cp, Decimal(0))) <= CENT, cp

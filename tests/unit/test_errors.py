@@ -153,7 +153,7 @@ def test_unknown_plugin_type_lists_installed(tiny: Path) -> None:
     assert res.code == 2
     assert (
         "manifest.yaml:13:11: error[E206]: plugins.catalog.type: unknown catalog plugin type "
-        "'nessie' (installed: sql)" in res.err
+        "'nessie' (installed: polaris, rest, sql)" in res.err
     )
 
 

@@ -72,7 +72,10 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("compute", "duckdb"),
         ("orchestrator", "dagster"),
         ("catalog", "sql"),
+        ("catalog", "rest"),
+        ("catalog", "polaris"),
         ("storage", "local"),
+        ("storage", "s3"),
         ("secrets", "env"),
     }
     duck = found[("compute", "duckdb")]

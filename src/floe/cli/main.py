@@ -28,6 +28,8 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(platform_app, name="platform")
 app.add_typer(tables_app, name="tables")
+seeds_app = typer.Typer(help="Demo seed data at any scale.", no_args_is_help=True)
+app.add_typer(seeds_app, name="seeds")
 
 _STATE = {"debug": False}
 
@@ -203,6 +205,26 @@ def tables_head(
     from floe.cli.tables_cmd import show_cmd
 
     show_cmd(manifest, identifier, limit, schema=False)
+
+
+@seeds_app.command("generate")
+def seeds_generate(
+    product_dir: ProductDir,
+    scale: Annotated[
+        str | None,
+        typer.Option(
+            "--scale", help="small|medium|large|<rows> (default: $FLOE_DEMO_SEED_SCALE or small)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Directory (default: <product>/seeds).")
+    ] = None,
+) -> None:
+    """Write a demo product's raw seed CSVs, deterministic for a scale and seed."""
+    from floe.cli.seeds_cmd import generate_seeds
+
+    generate_seeds(product_dir, scale, seed, out)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
-from floe.plugins.base import Plugin, PluginType
+from floe.plugins.base import Plugin, PluginType, SecretResolver
 
 
 class ComputePlugin(Plugin, ABC):
@@ -39,8 +39,13 @@ class CatalogPlugin(Plugin, ABC):
     plugin_type: ClassVar[PluginType] = PluginType.CATALOG
 
     @abstractmethod
-    def catalog_properties(self, home: Path) -> dict[str, str]:
-        """PyIceberg ``load_catalog`` properties (secret references still unresolved)."""
+    def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
+        """PyIceberg ``load_catalog`` properties; ``resolve`` turns a SecretRef into its value
+        (only at run time — never call it while compiling)."""
+
+    def bootstrap(self, resolve: SecretResolver) -> str:
+        """Make the catalog exist (idempotent) and verify it; return what was done."""
+        return "nothing to bootstrap"
 
 
 class StoragePlugin(Plugin, ABC):
@@ -51,6 +56,10 @@ class StoragePlugin(Plugin, ABC):
     @abstractmethod
     def warehouse_location(self, home: Path) -> str:
         """The warehouse URI (``file://…`` or ``s3://…``)."""
+
+    def fileio_properties(self, resolve: SecretResolver) -> dict[str, str]:
+        """PyIceberg FileIO properties (``s3.*`` …); none for local disk."""
+        return {}
 
 
 class TelemetryBackendPlugin(Plugin, ABC):

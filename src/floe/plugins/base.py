@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from floe.spec.common import SecretRef
+
+#: Turns a secret reference into its value, at run time only.
+SecretResolver = Callable[["SecretRef"], str]
 
 #: The plugin API this floe implements; a plugin's floe_api_version must share its major.
 FLOE_API_VERSION = "1.0"

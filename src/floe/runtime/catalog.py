@@ -1,4 +1,4 @@
-"""Open the product's Iceberg catalog from the compiled artifacts, through the plugins."""
+"""Open a product's Iceberg catalog through the catalog and storage plugins."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from floe.errors import FloeError, Location
 from floe.plugins.abcs import CatalogPlugin, StoragePlugin
-from floe.plugins.base import PluginType
+from floe.plugins.base import PluginType, SecretResolver
 from floe.plugins.registry import default_registry
 from floe.runtime.home import PlatformHome
-from floe.runtime.secrets import resolve_secrets
+from floe.runtime.secrets import secret_resolver
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 E_NO_CATALOG = "E501"
 
 
-class _Ref(Protocol):
+class PluginChoice(Protocol):
+    """A chosen plugin: ``artifacts.plugins[...]`` or ``manifest.plugins.<category>``."""
+
     @property
     def type(self) -> str: ...
 
@@ -26,11 +28,10 @@ class _Ref(Protocol):
     def config(self) -> dict[str, Any]: ...
 
 
-def catalog_properties(plugins: Mapping[str, _Ref], home: PlatformHome) -> dict[str, str]:
-    """PyIceberg properties from the catalog and storage plugins; secrets resolved here."""
-    registry = default_registry()
-    cat_ref = plugins.get("catalog")
-    if cat_ref is None:
+def catalog_plugin(plugins: Mapping[str, PluginChoice]) -> CatalogPlugin:
+    """The configured catalog plugin."""
+    ref = plugins.get("catalog")
+    if ref is None:
         raise FloeError.single(
             E_NO_CATALOG,
             "the platform manifest configures no catalog plugin",
@@ -38,26 +39,39 @@ def catalog_properties(plugins: Mapping[str, _Ref], home: PlatformHome) -> dict[
             field_path="plugins.catalog",
             hint="add 'plugins: {catalog: {type: sql}}' for the embedded platform",
         )
-    catalog = registry.create(PluginType.CATALOG, cat_ref.type, dict(cat_ref.config))
-    assert isinstance(catalog, CatalogPlugin)
-    props = dict(catalog.catalog_properties(home.root))
-    store_ref = plugins.get("storage")
-    if store_ref is not None:
-        storage = registry.create(PluginType.STORAGE, store_ref.type, dict(store_ref.config))
-        assert isinstance(storage, StoragePlugin)
+    plugin = default_registry().create(PluginType.CATALOG, ref.type, dict(ref.config))
+    assert isinstance(plugin, CatalogPlugin)
+    return plugin
+
+
+def storage_plugin(plugins: Mapping[str, PluginChoice]) -> StoragePlugin | None:
+    """The configured storage plugin, if any."""
+    ref = plugins.get("storage")
+    if ref is None:
+        return None
+    plugin = default_registry().create(PluginType.STORAGE, ref.type, dict(ref.config))
+    assert isinstance(plugin, StoragePlugin)
+    return plugin
+
+
+def catalog_properties(
+    plugins: Mapping[str, PluginChoice],
+    home: PlatformHome,
+    resolve: SecretResolver | None = None,
+) -> dict[str, str]:
+    """PyIceberg properties from the catalog and storage plugins; secrets resolved here."""
+    resolve = resolve or secret_resolver(plugins)
+    props = dict(catalog_plugin(plugins).catalog_properties(home.root, resolve))
+    storage = storage_plugin(plugins)
+    if storage is not None:
         props.setdefault("warehouse", storage.warehouse_location(home.root))
-        props.update(_string_props(getattr(storage, "fileio_properties", dict)()))
+        props.update(storage.fileio_properties(resolve))
     else:
         props.setdefault("warehouse", home.warehouse.resolve().as_uri())
-    resolved: dict[str, str] = resolve_secrets(props, plugins)
-    return resolved
+    return props
 
 
-def _string_props(props: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in dict(props).items()}
-
-
-def open_catalog(plugins: Mapping[str, _Ref], home: PlatformHome) -> Catalog:
+def open_catalog(plugins: Mapping[str, PluginChoice], home: PlatformHome) -> Catalog:
     """A PyIceberg catalog from resolved plugins (artifacts.plugins or a manifest's plugins)."""
     from pyiceberg.catalog import load_catalog
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from floe.plugins.base import HealthState, PluginType
 from floe.plugins.registry import default_registry
@@ -42,6 +43,8 @@ def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> lis
         for c in PLUGIN_CATEGORIES
         if getattr(manifest.plugins, c) is not None
     }
+    if create:
+        checks.append(_bootstrap(plugins))
     checks.append(_catalog(plugins, home))
     checks.append(_warehouse(home))
     registry = default_registry()
@@ -56,11 +59,21 @@ def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> lis
     return checks
 
 
-def _catalog(plugins: dict[str, object], home: PlatformHome) -> Check:
+def _bootstrap(plugins: dict[str, Any]) -> Check:
+    """Let the catalog plugin create/verify its catalog (Polaris); errors are raised: a
+    platform whose catalog cannot be bootstrapped is not up."""
+    from floe.runtime.catalog import catalog_plugin
+    from floe.runtime.secrets import secret_resolver
+
+    done = catalog_plugin(plugins).bootstrap(secret_resolver(plugins))
+    return Check("catalog bootstrap", True, done)
+
+
+def _catalog(plugins: dict[str, Any], home: PlatformHome) -> Check:
     from floe.runtime.catalog import open_catalog
 
     try:
-        catalog = open_catalog(plugins, home)  # type: ignore[arg-type]
+        catalog = open_catalog(plugins, home)
         namespaces = catalog.list_namespaces()
         return Check("catalog", True, f"reachable, {len(namespaces)} namespace(s)")
     except Exception as exc:  # reported, not raised: status shows every problem

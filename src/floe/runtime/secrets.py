@@ -7,9 +7,9 @@ from typing import Any
 
 from floe.errors import FloeError, Location
 from floe.plugins.abcs import SecretsPlugin
-from floe.plugins.base import PluginType
+from floe.plugins.base import PluginType, SecretResolver
 from floe.plugins.registry import default_registry
-from floe.spec.common import is_secret_ref
+from floe.spec.common import SecretRef
 
 E_SECRET = "E510"  # noqa: S105 - an error code
 
@@ -23,28 +23,19 @@ def secrets_plugin(plugins: Mapping[str, Any]) -> SecretsPlugin:
     return plugin
 
 
-def resolve_secrets(data: Any, plugins: Mapping[str, Any]) -> Any:
-    """A copy of ``data`` with every reference replaced by its value (never logged)."""
-    plugin: SecretsPlugin | None = None
+def secret_resolver(plugins: Mapping[str, Any]) -> SecretResolver:
+    """A resolver over the configured secrets plugin; a missing secret is a clear error."""
+    plugin = secrets_plugin(plugins)
 
-    def walk(value: Any) -> Any:
-        nonlocal plugin
-        if is_secret_ref(value):
-            plugin = plugin or secrets_plugin(plugins)
-            name = str(value["secret"])
-            try:
-                return plugin.resolve(name)
-            except KeyError:
-                raise FloeError.single(
-                    E_SECRET,
-                    f"secret '{name}' is not available from the '{plugin.name}' secrets plugin",
-                    Location("manifest.yaml"),
-                    hint=f"provide {name} (an environment variable for the 'env' plugin)",
-                ) from None
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
+    def resolve(ref: SecretRef) -> str:
+        try:
+            return plugin.resolve(ref.secret)
+        except KeyError:
+            raise FloeError.single(
+                E_SECRET,
+                f"secret '{ref.secret}' is not available from the '{plugin.name}' secrets plugin",
+                Location("manifest.yaml"),
+                hint=f"provide {ref.secret} (an environment variable for the 'env' plugin)",
+            ) from None
 
-    return walk(data)
+    return resolve

@@ -9,7 +9,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.plugins.abcs import CatalogPlugin
-from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.base import HealthState, HealthStatus, SecretResolver
 
 
 class SqlCatalogConfig(BaseModel):
@@ -38,7 +38,7 @@ class SqlCatalogPlugin(CatalogPlugin):
         assert isinstance(self.config, SqlCatalogConfig)
         return self.config
 
-    def catalog_properties(self, home: Path) -> dict[str, str]:
+    def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
         """PyIceberg properties: the URI, creating the catalog tables on first use."""
         uri = self.settings.uri or f"sqlite:///{(home / 'catalog.db').as_posix()}"
         return {
