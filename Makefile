@@ -46,6 +46,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/compile_bench.py
+	$(BIN)/python benchmarks/run_bench.py
 
 schemas: setup
 	$(BIN)/floe schema export --out schemas

@@ -54,3 +54,46 @@ def moto_server() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A private PostgreSQL 15 instance (initdb into a temp dir, its own port); yields a
+    SQLAlchemy URI with password authentication over TCP."""
+    import os
+    import shutil
+    import tempfile
+
+    port = free_port()
+    base = Path(tempfile.mkdtemp(prefix="floe-pg-"))
+    data = base / "data"
+    password = "floe-test-pw"
+    (base / "pw").write_text(password)
+    shutil.chown(base, "postgres")
+    shutil.chown(base / "pw", "postgres")
+    os.chmod(base, 0o700)
+
+    def as_postgres(*cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *cmd],
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "PGPASSWORD": password},
+        )  # fmt: skip
+
+    as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "floe", "--auth=scram-sha-256",
+                f"--pwfile={base / 'pw'}", "-E", "UTF8")  # fmt: skip
+    as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-l",
+                str(base / "log"), "-o", f"-p {port} -k {base} -h 127.0.0.1", "start")  # fmt: skip
+    try:
+        as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "floe",
+                    "catalog")  # fmt: skip
+        yield f"postgresql+psycopg://floe:{password}@127.0.0.1:{port}/catalog"
+    finally:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m",
+             "immediate", "stop"], capture_output=True, check=False,
+        )  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)

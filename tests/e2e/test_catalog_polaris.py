@@ -107,3 +107,35 @@ def test_pyiceberg_rest_catalog_connects_with_client_credentials(
         assert ("GET", "/api/catalog/v1/config") in paths
         authed = [a for m, p, a in state.requests if p.endswith("/namespaces")]
         assert authed == [f"Bearer {TOKEN}"]
+
+
+@pytest.mark.requirement("FR-052")
+def test_rest_plugin_properties_and_health_against_a_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rest` passes uri, warehouse and the bearer token (from a secret) to PyIceberg, and its
+    health check reports a server that demands authentication as reachable."""
+    from floe.plugins.builtin.catalog_rest import RestCatalogPlugin
+    from floe.runtime.catalog import catalog_properties
+
+    monkeypatch.setenv("REST_TOKEN", TOKEN)
+    with fake_polaris("x", "y") as (base, state):
+        ref = PluginRef(type="rest", config={
+            "uri": f"{base}/api/catalog", "warehouse": "lakehouse",
+            "token": {"secret": "REST_TOKEN"},
+        })  # fmt: skip
+        props = catalog_properties({"catalog": ref}, PlatformHome(tmp_path / ".floe"))
+        assert {k: props[k] for k in ("type", "uri", "warehouse", "token")} == {
+            "type": "rest", "uri": f"{base}/api/catalog", "warehouse": "lakehouse",
+            "token": TOKEN,
+        }  # fmt: skip
+        catalog = open_catalog({"catalog": ref}, PlatformHome(tmp_path / ".floe"))
+        assert catalog.list_namespaces() == []
+        plugin = RestCatalogPlugin.from_config(dict(ref.config))
+        unauthenticated = plugin.health_check()
+        assert unauthenticated.ok
+        assert unauthenticated.message == f"{base}/api/catalog/v1/config answers (auth required)"
+        assert ("GET", "/api/catalog/v1/config", None) in state.requests
+    dead = RestCatalogPlugin.from_config({"uri": base + "/api/catalog"}).health_check()
+    assert not dead.ok
+    assert "unreachable" in dead.message

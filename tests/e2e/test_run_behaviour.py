@@ -35,7 +35,9 @@ def _snapshots(platform: Platform, identifier: str) -> list[dict[str, str]]:
 @pytest.mark.requirement("FR-025")
 def test_second_run_replaces_tables_and_merges_incremental_changes(tmp_path: Path) -> None:
     """Run, then change one transaction and add one: table models gain exactly one snapshot
-    (full replace); the incremental model gains one snapshot writing only the 2 changed rows."""
+    (full replace); the incremental model gains one snapshot writing only the 2 changed rows.
+    A third run with --select of the gold model rebuilds only it, reading its inputs from
+    their Iceberg tables."""
     root = _platform(tmp_path, "customer-360")
     platform = Platform(root, {})
     first = run(root / "customer-360")
@@ -88,6 +90,18 @@ def test_second_run_replaces_tables_and_merges_incremental_changes(tmp_path: Pat
     was_counted = old_txn["customer_id"] == customer and old_txn["status"] == "completed"
     delta = Decimal("300.00") - (old_txn["amount"] if was_counted else 0) + Decimal("100.00")
     assert new_rev - old_rev == delta
+
+    third = run(root / "customer-360", select=["mart_customer_360"])
+    assert third.success, third.failure
+    assert [a.name for a in third.assets] == ["mart_customer_360"]
+    assert len(_snapshots(platform, "customer_360.mart_customer_360")) == 3
+    assert len(_snapshots(platform, "customer_360.stg_transactions")) == 2
+    assert len(_snapshots(platform, "customer_360.raw_transactions")) == 2
+    reread = platform.catalog().load_table("customer_360.mart_customer_360").scan().to_arrow()
+    assert (
+        next(r["total_revenue"] for r in reread.to_pylist() if r["customer_id"] == customer)
+        == new_rev
+    )
 
 
 @pytest.mark.requirement("FR-024")
