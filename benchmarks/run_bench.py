@@ -78,9 +78,21 @@ def large_scale(tmp: Path, scale: str) -> None:
     )  # fmt: skip
     floe = _timed([str(BIN / "floe"), "run", str(product)], root)
     written = _rows_written(root)
+    dbt2 = _timed(
+        [str(BIN / "dbt"), "build", "--full-refresh", "--profiles-dir", str(profiles),
+         "--target-path", str(tmp / "plain-target"), "--log-path", str(tmp / "plain-logs")],
+        product, {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )  # fmt: skip
+    floe2 = _timed([str(BIN / "floe"), "run", "--full-refresh", str(product)], root)
     print(f"scale {scale}: {rows:,} seed rows (customer-360)")
-    print(f"  plain dbt build      {dbt:8.1f} s")
-    print(f"  floe run             {floe:8.1f} s  ({floe / dbt:.2f}x; goal <= 1.3x)")
+    print(
+        f"  first run:  plain dbt build {dbt:6.1f} s · floe run {floe:6.1f} s "
+        f"({floe / dbt:.2f}x; goal <= 1.3x; floe's includes the one-time dbt parse)"
+    )
+    print(
+        f"  second run (--full-refresh): plain dbt build {dbt2:6.1f} s · floe run "
+        f"{floe2:6.1f} s ({floe2 / dbt2:.2f}x)"
+    )
     print(f"  Iceberg rows written {written:,} ({written / floe:,.0f} rows/s of floe run)")
 
 

@@ -75,6 +75,12 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
             selected=selected,
             full_refresh=bool(context.run.tags.get("floe/full_refresh") == "true"),
             parse_dir=manifest_path.parent,
+            project_dir=product_dir,
+            seed_config={
+                uid: dict(node.get("config") or {})
+                for uid, node in manifest["nodes"].items()
+                if node.get("resource_type") == "seed"
+            },
         )
 
         def invoke(args: list[str], db: Path, target: Path) -> None:
