@@ -14,13 +14,13 @@ from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     dbt_assets,
 )
 
-from floe.orchestrate.dbt_manifest import dbt_executable, ensure_manifest, scratch_env
+from floe.orchestrate.dbt_manifest import ensure_manifest
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.catalog import open_catalog
+from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.home import PlatformHome
 from floe.runtime.runner import RunReport, RunSpec, run_product
 from floe.spec.artifacts import CompiledArtifacts
@@ -58,6 +58,7 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
     manifest_path = ensure_manifest(product_dir, compiled_dir, artifacts, scratch_db)
     manifest = json_load(manifest_path)
     translator = FloeTranslator(artifacts)
+    dbt_ref = DbtProjectRef(product_dir, compiled_dir, artifacts.dbt.target)
     ns = artifacts.metadata.namespace
     key_to_uid = {
         translator.get_asset_key(node): uid
@@ -66,7 +67,7 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
     }
 
     @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name=f"{ns}_dbt")
-    def product_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def product_assets(context: AssetExecutionContext) -> Iterator[Any]:
         selected = frozenset(key_to_uid[k] for k in context.selected_asset_keys)
         spec = RunSpec(
             artifacts=artifacts,
@@ -84,21 +85,14 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
         )
 
         def invoke(args: list[str], db: Path, target: Path) -> None:
-            with scratch_env(SCRATCH_ENV, db):
-                dbt.cli(args, raise_on_error=False, manifest=manifest, target_path=target).wait()
+            run_dbt(dbt_ref, args, target, {SCRATCH_ENV: str(db)})
 
         report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
         yield from _materializations(report, ns)
         _raise_on_failure(report, artifacts.metadata.product)
 
     job = dg.define_asset_job(f"{ns}_job", selection=dg.AssetSelection.assets(product_assets))
-    resource = DbtCliResource(
-        project_dir=str(product_dir),
-        profiles_dir=str(compiled_dir),
-        target=artifacts.dbt.target,
-        dbt_executable=dbt_executable(),
-    )
-    return dg.Definitions(assets=[product_assets], jobs=[job], resources={"dbt": resource})
+    return dg.Definitions(assets=[product_assets], jobs=[job])
 
 
 def json_load(path: Path) -> dict[str, Any]:
