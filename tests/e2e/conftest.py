@@ -21,18 +21,9 @@ class Platform:
 
     def catalog(self):  # type: ignore[no-untyped-def]
         """The platform's Iceberg catalog (read back through it, never through DuckDB)."""
-        from floe.runtime.catalog import open_catalog
-        from floe.runtime.home import PlatformHome
-        from floe.runtime.platform import load_manifest
-        from floe.spec.manifest import PLUGIN_CATEGORIES
+        from floe.runtime.platform import catalog_for_manifest
 
-        manifest = load_manifest(self.root / "manifest.yaml")
-        plugins = {
-            c: getattr(manifest.plugins, c)
-            for c in PLUGIN_CATEGORIES
-            if getattr(manifest.plugins, c) is not None
-        }
-        return open_catalog(plugins, PlatformHome.for_manifest(self.root / "manifest.yaml"))
+        return catalog_for_manifest(self.root / "manifest.yaml")
 
 
 def copy_demo(dest: Path) -> Path:

@@ -15,19 +15,9 @@ if TYPE_CHECKING:
 
 
 def _catalog(manifest: Path | None) -> Catalog:
-    from floe.runtime.catalog import open_catalog
-    from floe.runtime.home import PlatformHome
-    from floe.runtime.platform import load_manifest
-    from floe.spec.manifest import PLUGIN_CATEGORIES
+    from floe.runtime.platform import catalog_for_manifest
 
-    path = find_manifest(manifest)
-    loaded = load_manifest(path)
-    plugins = {
-        c: getattr(loaded.plugins, c)
-        for c in PLUGIN_CATEGORIES
-        if getattr(loaded.plugins, c) is not None
-    }
-    return open_catalog(plugins, PlatformHome.for_manifest(path))
+    return catalog_for_manifest(find_manifest(manifest))
 
 
 def list_cmd(manifest: Path | None, as_json: bool) -> None:

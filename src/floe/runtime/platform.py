@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from floe.plugins.base import HealthState, PluginType
 from floe.plugins.registry import default_registry
 from floe.runtime.home import PlatformHome
+from floe.spec.common import PluginRef
 from floe.spec.manifest import PLUGIN_CATEGORIES, Manifest
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,23 @@ class Check:
 
 def load_manifest(path: Path, env: str = "dev") -> Manifest:
     """The manifest with its environment overlay (LOAD stage rules)."""
-    from floe.compile.stages.load import _manifest_for_env
+    from floe.compile.stages.load import manifest_for_env
     from floe.spec.yamlload import load_yaml
 
-    return _manifest_for_env(load_yaml(path, what="manifest.yaml"), env)
+    return manifest_for_env(load_yaml(path, what="manifest.yaml"), env)
+
+
+def manifest_plugins(manifest: Manifest) -> dict[str, PluginRef]:
+    """The manifest's chosen plugins by category."""
+    chosen = {c: getattr(manifest.plugins, c) for c in PLUGIN_CATEGORIES}
+    return {c: ref for c, ref in chosen.items() if ref is not None}
+
+
+def catalog_for_manifest(path: Path, env: str = "dev") -> Catalog:
+    """The platform's Iceberg catalog, as configured by a manifest."""
+    from floe.runtime.catalog import open_catalog
+
+    return open_catalog(manifest_plugins(load_manifest(path, env)), PlatformHome.for_manifest(path))
 
 
 def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> list[Check]:
@@ -38,11 +55,7 @@ def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> lis
     if create:
         home.ensure()
     checks.append(Check("home", home.root.is_dir(), str(home.root)))
-    plugins = {
-        c: getattr(manifest.plugins, c)
-        for c in PLUGIN_CATEGORIES
-        if getattr(manifest.plugins, c) is not None
-    }
+    plugins: dict[str, Any] = manifest_plugins(manifest)
     if create:
         checks.append(_bootstrap(plugins))
     checks.append(_catalog(plugins, home))

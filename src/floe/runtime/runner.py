@@ -161,16 +161,10 @@ def _seed_phase(
     try:
         if good:
             invoke(["test", "--select", " ".join(sorted(good))], db, target)
-        results, manifest = _read_results(target)
-        results += [
-            {"unique_id": s.unique_id, "status": "success"}
-            for s in seeds
-            if s.unique_id not in failed
-        ]
-        outcomes = [o for o in _audit(results, manifest, kinds) if o.unique_id not in failed]
-        for outcome in outcomes:
-            if outcome.status == "passed":
-                _publish(spec, catalog, db, outcome, kinds[outcome.unique_id])
+        loaded_ok = [{"unique_id": s.unique_id, "status": "success"} for s in seeds
+                     if s.unique_id not in failed]  # fmt: skip
+        outcomes = _audit_and_publish(spec, catalog, db, target, kinds, loaded_ok)
+        outcomes = [o for o in outcomes if o.unique_id not in failed]
     finally:
         scratch.discard(db)
     return loaded + outcomes
@@ -231,13 +225,26 @@ def _phase(
     _seed_partial_parse(spec.parse_dir, target)
     try:
         invoke(args, db, target)
-        results, manifest = _read_results(workdir / "target")
-        outcomes = _audit(results, manifest, kinds)
-        for outcome in outcomes:
-            if outcome.status == "passed":
-                _publish(spec, catalog, db, outcome, kinds[outcome.unique_id])
+        outcomes = _audit_and_publish(spec, catalog, db, target, kinds, [])
     finally:
         scratch.discard(db)
+    return outcomes
+
+
+def _audit_and_publish(
+    spec: RunSpec,
+    catalog: Catalog,
+    db: Path,
+    target: Path,
+    kinds: dict[str, tuple[str, list[str], str]],
+    extra_results: list[dict[str, Any]],
+) -> list[NodeOutcome]:
+    """Read dbt's results, decide what passed its own tests, publish exactly that."""
+    results, manifest = _read_results(target)
+    outcomes = _audit(results + extra_results, manifest, kinds)
+    for outcome in outcomes:
+        if outcome.status == "passed":
+            _publish(spec, catalog, db, outcome, kinds[outcome.unique_id])
     return outcomes
 
 

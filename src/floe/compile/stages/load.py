@@ -37,7 +37,7 @@ class LoadStage:
         try:
             manifest_path = _manifest_path(ctx, spec_path)
             ctx.manifest_doc = load_yaml(manifest_path, what="manifest.yaml")
-            ctx.manifest = _manifest_for_env(ctx.manifest_doc, ctx.options.env)
+            ctx.manifest = manifest_for_env(ctx.manifest_doc, ctx.options.env)
         except FloeError as exc:
             problems += exc.diagnostics
         if problems:
@@ -98,7 +98,7 @@ def _rekey(
     return {k[n:]: v for k, v in marks.items() if k[:n] == prefix and len(k) > n}
 
 
-def _manifest_for_env(doc: YamlDocument, env: str) -> Manifest:
+def manifest_for_env(doc: YamlDocument, env: str) -> Manifest:
     """Validate the manifest, then the manifest with ``environments[env]`` merged over it."""
     base = validate_document(Manifest, doc, "Manifest")
     if not base.environments:
