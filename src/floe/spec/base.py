@@ -22,7 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 class FloeModel(BaseModel):
     """Base of every file-format model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
