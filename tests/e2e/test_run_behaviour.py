@@ -164,3 +164,29 @@ def test_any_standard_dbt_duckdb_project_runs(tmp_path: Path) -> None:
     platform = Platform(product, {})
     rows = platform.catalog().load_table("tiny.mart_revenue").scan().to_arrow().to_pylist()
     assert rows == [{"revenue": 60}]
+
+
+@pytest.mark.requirement("FR-027")
+def test_cli_run_failure_exits_4_naming_the_test_and_bad_select_exits_2(tmp_path: Path) -> None:
+    """`floe run` on a product whose test fails exits 4 and prints the failing test; an
+    unknown --select name exits 2 with E520 listing the choices."""
+    from tests.conftest import run_floe
+
+    product = write_tiny(tmp_path / "tiny")
+    schema = (product / "models" / "schema.yml").read_text()
+    schema = schema.replace(
+        "      - name: revenue\n        description: Total.\n        data_tests: [not_null]",
+        "      - name: revenue\n        description: Total.\n        data_tests:\n"
+        "          - not_null\n          - accepted_values:\n              arguments:\n"
+        "                values: [1]",
+    )
+    (product / "models" / "schema.yml").write_text(schema)
+    failed = run_floe("run", product)
+    assert failed.code == 4, failed.out + failed.err
+    assert "tiny: failed" in failed.out
+    assert "accepted_values_mart_revenue_revenue__1" in failed.out
+    assert "mart_revenue: test_failed" in failed.out
+    bad = run_floe("run", product, "--select", "mart_revenu")
+    assert bad.code == 2
+    assert "error[E520]: --select names no seed or model: mart_revenu" in bad.err
+    assert "mart_revenue" in bad.err
