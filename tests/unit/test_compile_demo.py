@@ -108,7 +108,12 @@ def test_default_output_location_and_summary(platform_copy: Path) -> None:
     res = run_floe("compile", product)
     assert res.code == 0, res.err
     out = product / "target" / "floe"
-    assert sorted(p.name for p in out.iterdir()) == ["compiled_artifacts.json", "profiles.yml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "compiled_artifacts.json", "definitions.py", "profiles.yml",
+    ]  # fmt: skip
+    definitions = (out / "definitions.py").read_text()
+    assert 'product_dir=HERE / "../.."' in definitions
+    assert 'manifest=HERE / "../../../manifest.yaml"' in definitions
     art = json.loads((out / "compiled_artifacts.json").read_text())
     assert art["dbt"]["project_dir"] == "."
     assert art["dbt"]["profiles_dir"] == "."

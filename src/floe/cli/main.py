@@ -207,6 +207,22 @@ def tables_head(
     show_cmd(manifest, identifier, limit, schema=False)
 
 
+@app.command("workspace")
+def workspace_cmd(
+    root: Annotated[Path, typer.Argument(help="Directory holding the data products.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output file (default: <dir>/workspace.yaml)."),
+    ] = None,
+    env: EnvOpt = "dev",
+) -> None:
+    """Compile every product below a directory and write a Dagster workspace.yaml
+    (one code location per product, loaded from its generated definitions.py)."""
+    from floe.cli.workspace_cmd import write_workspace
+
+    write_workspace(root, out, env)
+
+
 @seeds_app.command("generate")
 def seeds_generate(
     product_dir: ProductDir,
