@@ -92,7 +92,64 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
         _raise_on_failure(report, artifacts.metadata.product)
 
     job = dg.define_asset_job(f"{ns}_job", selection=dg.AssetSelection.assets(product_assets))
-    return dg.Definitions(assets=[product_assets], jobs=[job])
+    schedule = _schedule(artifacts, job)
+    sensor = _health_sensor(
+        artifacts,
+        home,
+        job,
+        [
+            translator.get_asset_key(n)
+            for n in manifest["nodes"].values()
+            if n.get("resource_type") == "model"
+        ],
+    )
+    return dg.Definitions(
+        assets=[product_assets], jobs=[job], schedules=[schedule], sensors=[sensor]
+    )
+
+
+def _schedule(artifacts: CompiledArtifacts, job: Any) -> dg.ScheduleDefinition:
+    """The floe.yaml schedule (default */10 * * * *); `enabled: false` leaves it stopped."""
+    sched = artifacts.schedule
+    status = dg.DefaultScheduleStatus.RUNNING if sched.enabled else dg.DefaultScheduleStatus.STOPPED
+    return dg.ScheduleDefinition(
+        name=f"{artifacts.metadata.namespace}_schedule",
+        job=job,
+        cron_schedule=sched.cron,
+        execution_timezone=sched.timezone,
+        default_status=status,
+    )
+
+
+def _health_sensor(
+    artifacts: CompiledArtifacts, home: PlatformHome, job: Any, models: list[dg.AssetKey]
+) -> dg.SensorDefinition:
+    """Starts the first run as soon as every platform check passes and nothing of the product
+    was materialized yet (FR-029)."""
+    from floe.runtime.platform import check_platform
+
+    ns = artifacts.metadata.namespace
+
+    @dg.sensor(
+        name=f"{ns}_health_sensor",
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def health(context: dg.SensorEvaluationContext) -> Iterator[dg.RunRequest | dg.SkipReason]:
+        done = [k for k in models if context.instance.get_latest_materialization_event(k)]
+        if done:
+            yield dg.SkipReason(f"{len(done)} of {len(models)} models already materialized")
+            return
+        failing = [c for c in check_platform(dict(artifacts.plugins), home, create=False)
+                   if not c.ok]  # fmt: skip
+        if failing:
+            yield dg.SkipReason("platform not healthy: " + "; ".join(
+                f"{c.name}: {c.detail}" for c in failing))  # fmt: skip
+            return
+        yield dg.RunRequest(run_key=f"{ns}-first-run", tags={"floe/trigger": "health"})
+
+    return health
 
 
 def json_load(path: Path) -> dict[str, Any]:

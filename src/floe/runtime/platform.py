@@ -51,11 +51,15 @@ def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> lis
     """Health of the platform: home, catalog, warehouse and each plugin's own check."""
     manifest = load_manifest(manifest_path, env)
     home = PlatformHome.for_manifest(manifest_path)
+    return check_platform(manifest_plugins(manifest), home, create=create)
+
+
+def check_platform(plugins: dict[str, Any], home: PlatformHome, *, create: bool) -> list[Check]:
+    """The checks of :func:`check` for already-resolved plugins (also used by the sensor)."""
     checks: list[Check] = []
     if create:
         home.ensure()
     checks.append(Check("home", home.root.is_dir(), str(home.root)))
-    plugins: dict[str, Any] = manifest_plugins(manifest)
     if create:
         checks.append(_bootstrap(plugins))
     checks.append(_catalog(plugins, home))
