@@ -77,6 +77,7 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("storage", "local"),
         ("storage", "s3"),
         ("secrets", "env"),
+        ("alert_channel", "webhook"),
     }
     duck = found[("compute", "duckdb")]
     assert duck["entry_point"] == "floe.plugins.builtin.compute_duckdb:DuckDBComputePlugin"

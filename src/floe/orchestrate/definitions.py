@@ -89,6 +89,8 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
 
         report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
         yield from _materializations(report, ns)
+        if not report.ok:
+            _alert(artifacts, report)
         _raise_on_failure(report, artifacts.metadata.product)
 
     job = dg.define_asset_job(f"{ns}_job", selection=dg.AssetSelection.assets(product_assets))
@@ -177,6 +179,29 @@ def _materializations(report: RunReport, ns: str) -> Iterator[dg.MaterializeResu
                 "dbt_unique_id": dg.MetadataValue.text(outcome.unique_id),
             },
         )
+
+
+def _alert(artifacts: CompiledArtifacts, report: RunReport) -> None:
+    """Tell the alert channel (if any) which models failed in which run."""
+    ref = artifacts.plugins.get("alert_channel")
+    if ref is None:
+        return
+    from floe.plugins.abcs import AlertChannelPlugin
+    from floe.plugins.base import PluginType
+    from floe.plugins.registry import default_registry
+
+    plugin = default_registry().create(PluginType.ALERT_CHANNEL, ref.type, dict(ref.config))
+    assert isinstance(plugin, AlertChannelPlugin)
+    bad = [o for o in report.outcomes if o.status != "published"]
+    plugin.send({
+        "event": "floe.run.failed",
+        "product": artifacts.metadata.product,
+        "run_id": report.run_id,
+        "failed_models": [o.name for o in bad if o.status in ("test_failed", "error")],
+        "failed_tests": report.failed_tests,
+        "skipped": [o.name for o in bad if o.status == "skipped"],
+        "messages": {o.name: o.message for o in bad},
+    })  # fmt: skip
 
 
 def _raise_on_failure(report: RunReport, product: str) -> None:

@@ -1,0 +1,86 @@
+"""A failed run alerts through the alert_channel plugin (webhook → a local HTTP server)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from floe.orchestrate.execute import run
+from tests.conftest import TINY_MANIFEST, write_tiny
+from tests.e2e.servers import free_port
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Collect JSON bodies POSTed to http://127.0.0.1:<port>/hook."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _failing_product(root: Path, url: str) -> Path:
+    manifest = TINY_MANIFEST.replace(
+        "  storage:\n    type: local\n",
+        f"  storage:\n    type: local\n  alert_channel:\n    type: webhook\n"
+        f"    config: {{url: '{url}', timeout_seconds: 2}}\n",
+    )
+    product = write_tiny(root, manifest=manifest)
+    schema = (
+        (product / "models" / "schema.yml")
+        .read_text()
+        .replace(
+            "      - name: amount\n        description: Amount.\n        data_tests: [not_null]",
+            "      - name: amount\n        description: Amount.\n        data_tests:\n"
+            "          - accepted_values:\n              arguments:\n                values: [2]",
+        )
+    )
+    (product / "models" / "schema.yml").write_text(schema)
+    return product
+
+
+@pytest.mark.requirement("FR-027")
+def test_failed_run_alert_reaches_the_webhook(tmp_path: Path) -> None:
+    """The alert carries the product, the Dagster run id and the failing model and test."""
+    with webhook_receiver() as (url, received):
+        summary = run(_failing_product(tmp_path / "tiny", url))
+    assert not summary.success
+    assert len(received) == 1
+    alert = received[0]
+    assert alert["event"] == "floe.run.failed"
+    assert alert["product"] == "tiny"
+    assert alert["run_id"] == summary.run_id
+    assert alert["failed_models"] == ["int_orders"]
+    assert alert["failed_tests"] == ["accepted_values_int_orders_amount__2"]
+    assert alert["skipped"] == ["mart_revenue"]
+
+
+@pytest.mark.requirement("FR-046")
+def test_unreachable_webhook_does_not_change_the_run_outcome(tmp_path: Path) -> None:
+    """A closed port: the run still fails for its own reason, reported as usual."""
+    url = f"http://127.0.0.1:{free_port()}/hook"
+    summary = run(_failing_product(tmp_path / "tiny", url))
+    assert not summary.success
+    assert "int_orders: test_failed" in summary.failure
