@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from floe.spec.common import is_secret_ref
+from floe.spec.yamlload import PathKey
 
 _SECRET_FIELD = re.compile(
     r"(^|_)(password|passwd|pwd|secret|token|api_?key|access_?key|secret_?key|private_?key|"
@@ -27,8 +28,6 @@ _TOKEN_FORMATS = {
     "JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
 }
-
-PathKey = tuple[str | int, ...]
 
 
 def is_secret_field(name: str) -> bool:

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 
 def quote_list(names: list[str]) -> str:
-    """SQL identifiers, double-quoted with embedded quotes doubled."""
-    return ", ".join('"' + n.replace('"', '""') + '"' for n in names)
+    """SQL identifiers, quoted, comma-separated."""
+    from floe.runtime.scratch import quote_ident
+
+    return ", ".join(quote_ident(n) for n in names)
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,15 @@ def _local(location: str) -> str:
     return location.removeprefix("file://")
 
 
-def _quote(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """A double-quoted SQL identifier (embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def _from_iceberg(kind: str, name: str, location: str) -> str:
     """``create view|table main."name" as select * from iceberg_scan('<metadata>')``."""
     meta = _local(location).replace("'", "''")
-    relation = f"main.{_quote(name)}"
+    relation = f"main.{quote_ident(name)}"
     return f"create {kind} {relation} as select * from iceberg_scan('{meta}')"  # noqa: S608  # nosec B608
 
 
@@ -77,7 +78,7 @@ def load_csv(
             pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
             options.append(f"types = {{{pairs}}}")
         sql = (
-            f"create table main.{_quote(name)} as select * from "  # noqa: S608  # nosec B608
+            f"create table main.{quote_ident(name)} as select * from "  # noqa: S608  # nosec B608
             f"read_csv({_literal(str(csv_file))}, {', '.join(options)})"
         )
         con.execute(sql)
@@ -95,7 +96,7 @@ def read_relation(path: Path, name: str) -> pa.Table:
     """The content of ``main.<name>`` in the scratch file as Arrow."""
     con = connect(path)
     try:
-        sql = f"select * from main.{_quote(name)}"  # noqa: S608  # nosec B608 - quoted
+        sql = f"select * from main.{quote_ident(name)}"  # noqa: S608  # nosec B608 - quoted
         return con.execute(sql).to_arrow_table()
     finally:
         con.close()

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from floe.errors import Diagnostic, InputError
-from floe.spec.yamlload import PathKey, YamlDocument
+from floe.spec.yamlload import PathKey, YamlDocument, dotted
 
 E_SCHEMA = "E110"
 E_API_VERSION = "E105"
@@ -74,7 +74,7 @@ def diagnostics_from(
         # pydantic adds union/tag members to loc; keep only real document keys
         loc = _document_path(doc, loc)
         kind = err["type"]
-        dotted = _dotted(loc)
+        field_path = dotted(loc)
         hint = ""
         if kind == "missing":
             location = doc.location(loc[:-1])
@@ -93,7 +93,7 @@ def diagnostics_from(
             message = f"{_clean(err['msg'])} (got {_describe(err.get('input'))})"
             if kind == "string_type" and isinstance(err.get("input"), int | float):
                 hint = 'quote the value so YAML reads it as text, e.g. "1.0"'
-        out.append(Diagnostic(E_SCHEMA, message, location, dotted, hint))
+        out.append(Diagnostic(E_SCHEMA, message, location, field_path, hint))
     return sorted(out, key=lambda d: (d.location.line, d.location.col) if d.location else (0, 0))
 
 
@@ -119,13 +119,6 @@ def _document_path(doc: YamlDocument, loc: PathKey) -> PathKey:
             node = None
         # anything else is pydantic bookkeeping (e.g. 'function-after[...]')
     return tuple(path)
-
-
-def _dotted(path: PathKey) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def check_header(doc: YamlDocument, kind: str) -> list[Diagnostic]:

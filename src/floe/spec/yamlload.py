@@ -134,7 +134,7 @@ class _Builder:
                         f"duplicate key '{key}' (first defined at line "
                         f"{first.start_mark.line + 1})",
                         self.loc(key_node),
-                        field_path=_dotted((*path, key)),
+                        field_path=dotted((*path, key)),
                         hint="YAML keeps only the last value; remove or merge one of them",
                     )
                 )
@@ -146,7 +146,8 @@ class _Builder:
         return result
 
 
-def _dotted(path: PathKey) -> str:
+def dotted(path: PathKey) -> str:
+    """``a.b[0].c`` for a document path."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
