@@ -51,10 +51,19 @@ def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Pat
     assert res.code == 0, res.err
     art = json.loads((tmp_path / "compiled_artifacts.json").read_text())
     exp = EXPECTED[product]
-    assert art["version"] == "0.5.0"
+    assert art["version"] == "0.6.0"
     assert art["metadata"]["product"] == product
     assert art["metadata"]["namespace"] == product.replace("-", "_")
     assert art["environment"] == "dev"
+    assert art["retention"] == {
+        "column": None,
+        "tables": None,
+        "cron": "0 * * * *",
+        "enabled": True,
+        "window_hours": 1.0,
+        "snapshot_keep_last": 3,
+    }
+    assert art["retry"] == {"max_retries": 2, "delay_seconds": 5.0, "backoff": "exponential"}
     by_tier = {
         tier: sorted(t["name"] for t in art["transforms"] if t["tier"] == tier)
         for tier in ("bronze", "silver", "gold")

@@ -36,6 +36,9 @@ _STATE = {"debug": False}
 ProductDir = Annotated[
     Path, typer.Argument(help="Directory of the data product (holding floe.yaml).")
 ]
+ProductDirs = Annotated[
+    list[Path], typer.Argument(help="Product directories (each holding floe.yaml).")
+]
 ManifestOpt = Annotated[
     Path | None,
     typer.Option(
@@ -121,9 +124,7 @@ def plugins_list(
 
 @app.command("run")
 def run_cmd(
-    product_dirs: Annotated[
-        list[Path], typer.Argument(help="Product directories (each holding floe.yaml).")
-    ],
+    product_dirs: ProductDirs,
     manifest: ManifestOpt = None,
     env: EnvOpt = "dev",
     select: Annotated[
@@ -133,6 +134,14 @@ def run_cmd(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
     ] = False,
+    from_failure: Annotated[
+        bool,
+        typer.Option(
+            "--from-failure",
+            help="Re-execute only what the last failed run did not publish "
+            "(upstream results that succeeded are reused from Iceberg).",
+        ),
+    ] = False,
 ) -> None:
     """Compile and run data products: dbt on DuckDB, audited, published to Iceberg.
 
@@ -140,8 +149,27 @@ def run_cmd(
     """
     from floe.cli.run_cmd import run_products
 
-    summaries = run_products(product_dirs, manifest, env, select, full_refresh)
+    if from_failure and select:
+        raise typer.BadParameter("--from-failure chooses the assets itself; drop --select")
+    summaries = run_products(product_dirs, manifest, env, select, full_refresh, from_failure)
     if not all(s.success for s in summaries):
+        raise typer.Exit(int(ExitCode.RUN_FAILED))
+
+
+@app.command("retention")
+def retention_cmd(
+    product_dirs: ProductDirs,
+    manifest: ManifestOpt = None,
+    env: EnvOpt = "dev",
+) -> None:
+    """Run the products' retention jobs now: delete rows older than the manifest's retention
+    window (by floe.yaml retention.column) and expire snapshots beyond snapshot_keep_last.
+
+    Exit status: 0 ok, 2 invalid input, 4 the job failed.
+    """
+    from floe.cli.run_cmd import retention_products
+
+    if not retention_products(product_dirs, manifest, env):
         raise typer.Exit(int(ExitCode.RUN_FAILED))
 
 

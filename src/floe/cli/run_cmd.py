@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from floe.cli.output import console
-from floe.orchestrate.execute import RunSummary, run
+from floe.orchestrate.execute import RetentionSummary, RunSummary, retention, run
 
 
 def run_products(
@@ -17,6 +17,7 @@ def run_products(
     env: str,
     select: list[str] | None,
     full_refresh: bool,
+    from_failure: bool = False,
 ) -> list[RunSummary]:
     """Run each product in turn; dbt and Dagster logs go to the run log, progress to the screen."""
     out = console()
@@ -25,7 +26,7 @@ def run_products(
         log_path = _log_path(product)
         with out.status(f"running {product.name} …"), _quiet(log_path):
             summary = run(product, manifest=manifest, env=env, select=select,
-                          full_refresh=full_refresh)  # fmt: skip
+                          full_refresh=full_refresh, from_failure=from_failure)  # fmt: skip
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:
@@ -102,3 +103,30 @@ def print_summary(summary: RunSummary, log_path: Path | None = None) -> None:
         out.print(f"[red]{summary.failure}[/]")
     if log_path is not None:
         out.print(f"[dim]dbt and Dagster log: {log_path}[/]")
+
+
+RETENTION_COLUMNS = ("rows_deleted", "row_count", "snapshots_expired", "snapshots_kept",
+                     "files_removed", "note")  # fmt: skip
+
+
+def retention_products(products: list[Path], manifest: Path | None, env: str) -> bool:
+    """Run each product's retention job; one table per product. True when all succeeded."""
+    from rich.table import Table
+
+    out = console()
+    ok = True
+    for product in products:
+        with out.status(f"retention of {product.name} …"), _quiet(_log_path(product)):
+            summary: RetentionSummary = retention(product, manifest=manifest, env=env)
+        table = Table(title=f"floe retention · {summary.product} · run {summary.run_id[:8]}",
+                      title_justify="left")  # fmt: skip
+        table.add_column("table")
+        for col in RETENTION_COLUMNS:
+            table.add_column(col.replace("_", " "), justify="left" if col == "note" else "right")
+        for row in summary.tables:
+            table.add_row(row["table"], *(str(row.get(c, "")) for c in RETENTION_COLUMNS))
+        out.print(table)
+        if not summary.success:
+            out.print(f"[red]{summary.product}: retention failed: {summary.failure}[/]")
+        ok = ok and summary.success
+    return ok

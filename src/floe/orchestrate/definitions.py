@@ -18,6 +18,12 @@ from dagster_dbt import (
 )
 
 from floe.orchestrate.dbt_manifest import ensure_manifest
+from floe.orchestrate.housekeeping import (
+    raw_data_sensor,
+    retention_job,
+    retention_schedule,
+    retry_policy,
+)
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.catalog import open_catalog
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
@@ -66,7 +72,12 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
         if node.get("resource_type") in ("model", "seed")
     }
 
-    @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name=f"{ns}_dbt")
+    @dbt_assets(
+        manifest=manifest,
+        dagster_dbt_translator=translator,
+        name=f"{ns}_dbt",
+        retry_policy=retry_policy(artifacts),
+    )
     def product_assets(context: AssetExecutionContext) -> Iterator[Any]:
         selected = frozenset(key_to_uid[k] for k in context.selected_asset_keys)
         spec = RunSpec(
@@ -105,8 +116,12 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
             if n.get("resource_type") == "model"
         ],
     )
+    cleanup = retention_job(artifacts, home)
     return dg.Definitions(
-        assets=[product_assets], jobs=[job], schedules=[schedule], sensors=[sensor]
+        assets=[product_assets],
+        jobs=[job, cleanup],
+        schedules=[schedule, retention_schedule(artifacts, cleanup)],
+        sensors=[sensor, raw_data_sensor(artifacts, product_dir, job)],
     )
 
 
@@ -209,7 +224,10 @@ def _raise_on_failure(report: RunReport, product: str) -> None:
     if not bad:
         return
     lines = [f"{o.name}: {o.status}: {o.message}" for o in bad]
+    # what failed here (SQL errors, failed tests) fails again on retry: only transient
+    # errors (catalog or storage unavailable) are retried by the retry policy
     raise dg.Failure(
+        allow_retries=False,
         description=f"{product}: {len(bad)} of {len(report.outcomes)} nodes not published\n"
         + "\n".join(lines),
         metadata={

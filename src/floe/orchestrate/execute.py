@@ -11,6 +11,7 @@ from floe.errors import FloeError, Location
 from floe.runtime.home import PlatformHome
 
 E_SELECT = "E520"
+E_NO_FAILED_RUN = "E521"
 
 
 @dataclass
@@ -45,42 +46,132 @@ def run(
     env: str = "dev",
     select: list[str] | None = None,
     full_refresh: bool = False,
+    from_failure: bool = False,
 ) -> RunSummary:
-    """Compile and run one product; the summary says what was published."""
+    """Compile and run one product; the summary says what was published.
+
+    ``from_failure`` re-executes only what the product's last failed run did not publish
+    (Dagster's FROM_ASSET_FAILURE: upstream assets that succeeded are read from Iceberg).
+    """
     import time
 
-    import dagster as dg
-
-    from floe.orchestrate.definitions import build_definitions
-
     start = time.perf_counter()
-    ctx = compile_product(product_dir, manifest=manifest, env=env)
-    artifacts = ctx.artifacts
-    assert artifacts is not None
-    assert ctx.manifest_doc is not None
-    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
-    home.ensure()
-    compiled_dir = ctx.options.output_dir
-    defs = build_definitions(product_dir.resolve(), compiled_dir.resolve(), home)
-    ns = artifacts.metadata.namespace
-    job = defs.resolve_job_def(f"{ns}_job")
-    keys = _selection(artifacts, select)
-    from dagster._core.instance.ref import InstanceRef
-
-    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.dagster)))
+    loaded = _load(product_dir, manifest, env)
+    artifacts = loaded.artifacts
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
         tags["floe/full_refresh"] = "true"
-    with instance:
-        result = job.execute_in_process(
+    with loaded.instance() as instance:
+        keys = _selection(artifacts, select)
+        if from_failure:
+            keys, parent = _failed_keys(instance, f"{artifacts.metadata.namespace}_job")
+            tags |= {"dagster/parent_run_id": parent, "dagster/root_run_id": parent,
+                     "floe/from_failure": "true"}  # fmt: skip
+        result = loaded.job(f"{artifacts.metadata.namespace}_job").execute_in_process(
             instance=instance,
             raise_on_error=False,
             tags=tags,
             asset_selection=keys,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=QUIET,
         )
         summary = _summarise(result, artifacts, time.perf_counter() - start)
     return summary
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class Loaded:
+    """A compiled product's Dagster definitions on its platform home."""
+
+    artifacts: Any
+    home: PlatformHome
+    defs: Any
+
+    def job(self, name: str) -> Any:
+        """One job of the product."""
+        return self.defs.resolve_job_def(name)
+
+    def instance(self) -> Any:
+        """The persistent Dagster instance of the platform home."""
+        import dagster as dg
+        from dagster._core.instance.ref import InstanceRef
+
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home.dagster)))
+
+
+def _load(product_dir: Path, manifest: Path | None, env: str) -> Loaded:
+    from floe.orchestrate.definitions import build_definitions
+
+    ctx = compile_product(product_dir, manifest=manifest, env=env)
+    assert ctx.artifacts is not None
+    assert ctx.manifest_doc is not None
+    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+    home.ensure()
+    defs = build_definitions(product_dir.resolve(), ctx.options.output_dir.resolve(), home)
+    return Loaded(ctx.artifacts, home, defs)
+
+
+def _failed_keys(instance: Any, job_name: str) -> tuple[list[Any], str]:
+    """Assets the job's latest run did not materialize, if that run failed."""
+    import dagster as dg
+
+    runs = instance.get_runs(dg.RunsFilter(job_name=job_name), limit=1)
+    if not runs or runs[0].status != dg.DagsterRunStatus.FAILURE:
+        state = runs[0].status.value.lower() if runs else "none yet"
+        raise FloeError.single(
+            E_NO_FAILED_RUN,
+            f"the last run of {job_name} did not fail (status: {state}); nothing to resume",
+            Location("floe.yaml"),
+            hint="run without --from-failure",
+        )
+    parent = runs[0]
+    plan = instance.get_execution_plan_snapshot(parent.execution_plan_snapshot_id)
+    keys, _checks = instance.run_domain.get_keys_to_reexecute(parent.run_id, plan)
+    return sorted(keys, key=lambda k: k.to_user_string()), parent.run_id
+
+
+@dataclass
+class RetentionSummary:
+    """What `floe retention` did."""
+
+    product: str
+    run_id: str
+    success: bool
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    failure: str = ""
+
+
+def retention(
+    product_dir: Path, *, manifest: Path | None = None, env: str = "dev"
+) -> RetentionSummary:
+    """Run the product's retention job once, in-process on the platform's instance."""
+    loaded = _load(product_dir, manifest, env)
+    ns = loaded.artifacts.metadata.namespace
+    with loaded.instance() as instance:
+        result = loaded.job(f"{ns}_retention").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET,
+            tags={"floe/product": loaded.artifacts.metadata.product},
+        )  # fmt: skip
+    tables = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_OBSERVATION":
+            obs = event.event_specific_data.asset_observation
+            row = {"table": ".".join(obs.asset_key.path)}
+            row |= {k: v.value for k, v in obs.metadata.items()}
+            tables.append(row)
+    return RetentionSummary(loaded.artifacts.metadata.product, result.run_id,
+                            bool(result.success), tables, _failure(result))  # fmt: skip
+
+
+def _failure(result: Any) -> str:
+    failure = ""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            err = getattr(event.event_specific_data, "error", None)
+            failure = err.message.strip() if err is not None else "step failed"
+    return failure
 
 
 def _selection(artifacts: Any, select: list[str] | None) -> list[Any] | None:
@@ -120,12 +211,7 @@ def _summarise(result: Any, artifacts: Any, seconds: float) -> RunSummary:
                 table=str(meta["table"].value),
             )
         )
-    failure = ""
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.event_specific_data
-            err = getattr(data, "error", None)
-            failure = err.message.strip() if err is not None else "step failed"
+    failure = _failure(result)
     return RunSummary(
         product=artifacts.metadata.product,
         run_id=result.run_id,

@@ -1,4 +1,4 @@
-"""CompiledArtifacts 0.5.0 — the one contract between compile and everything that runs."""
+"""CompiledArtifacts 0.6.0 — the one contract between compile and everything that runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from floe.spec.base import FloeModel
 from floe.spec.common import EnforcementLevel, Tier
 from floe.spec.manifest import Governance, Observability
 
-ARTIFACTS_VERSION = "0.5.0"
+ARTIFACTS_VERSION = "0.6.0"
 
 
 class ArtifactMetadata(FloeModel):
@@ -81,6 +81,25 @@ class ScheduleArtifact(FloeModel):
     enabled: bool
 
 
+class RetentionArtifact(FloeModel):
+    """The retention job: the product's choice of column and schedule, the platform's limits."""
+
+    column: str | None
+    tables: list[str] | None
+    cron: str
+    enabled: bool
+    window_hours: float | None = Field(description="Rows older than this are deleted; None: keep.")
+    snapshot_keep_last: int
+
+
+class RetryArtifact(FloeModel):
+    """Retry policy of the product's run step."""
+
+    max_retries: int
+    delay_seconds: float
+    backoff: Literal["constant", "exponential"]
+
+
 class DbtArtifact(FloeModel):
     """How to run dbt for this product.
 
@@ -125,13 +144,15 @@ class EnforcementResultSummary(FloeModel):
 class CompiledArtifacts(FloeModel):
     """Everything a run needs, reproducible byte for byte from the same inputs."""
 
-    version: Literal["0.5.0"] = "0.5.0"
+    version: Literal["0.6.0"] = "0.6.0"
     metadata: ArtifactMetadata
     environment: str
     plugins: dict[str, ResolvedPlugin]
     transforms: list[TransformArtifact]
     seeds: list[SeedArtifact]
     schedule: ScheduleArtifact
+    retention: RetentionArtifact
+    retry: RetryArtifact
     dbt: DbtArtifact
     observability: Observability
     governance: Governance

@@ -53,6 +53,37 @@ class Schedule(FloeModel):
         return value
 
 
+class Retention(FloeModel):
+    """Housekeeping of the product's Iceberg tables by its retention job (FR-031, FR-032).
+
+    Rows whose ``column`` is older than the manifest's retention window are deleted; snapshots
+    beyond the manifest's ``snapshot_keep_last`` are expired and their unreferenced files removed.
+    """
+
+    column: str | None = Field(
+        default=None,
+        description="Timestamp or date column deciding a row's age; unset: only expire snapshots.",
+    )
+    tables: list[ModelName] | None = Field(
+        default=None, description="Seeds/models to clean (default: every table with the column)."
+    )
+    cron: str = Field(default="0 * * * *", description="When the retention job runs.")
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+
+class Retry(FloeModel):
+    """How often a failed run step is retried (transient errors only; failed tests never are)."""
+
+    max_retries: int = Field(default=2, ge=0, le=10)
+    delay_seconds: float = Field(default=5, ge=0, le=3600)
+    backoff: Literal["constant", "exponential"] = "exponential"
+
+
 class QualityGatesOverride(FloeModel):
     """Product-level quality gates: may only be stricter than the manifest's."""
 
@@ -85,6 +116,8 @@ class FloeSpec(FloeModel):
     platform: PlatformRef | None = None
     transforms: list[Transform] = Field(min_length=1)
     schedule: Schedule | None = None
+    retention: Retention = Field(default_factory=Retention)
+    retry: Retry = Field(default_factory=Retry)
     governance: GovernanceOverride | None = None
     plugins: dict[str, PluginOverride] | None = Field(
         default=None,

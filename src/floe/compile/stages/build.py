@@ -15,6 +15,8 @@ from floe.spec.artifacts import (
     CompiledArtifacts,
     DbtArtifact,
     ResolvedPlugin,
+    RetentionArtifact,
+    RetryArtifact,
     ScheduleArtifact,
     SeedArtifact,
     TransformArtifact,
@@ -85,6 +87,8 @@ class CompileStage:
                 for s in sorted(project.seeds.values(), key=lambda s: s.name)
             ],
             schedule=ScheduleArtifact(cron=cron, timezone=tz, enabled=enabled),
+            retention=_retention(spec, resolved.governance),
+            retry=RetryArtifact(**spec.retry.model_dump()),
             dbt=DbtArtifact(
                 project_name=project.name,
                 profile=project.profile,
@@ -96,6 +100,23 @@ class CompileStage:
             governance=resolved.governance,
             enforcement_result=ctx.enforcement,
         )
+
+
+def _retention(spec: Any, governance: Any) -> RetentionArtifact:
+    """The product's retention settings under the platform's window and snapshot limit."""
+    windows = [governance.data_retention_hours]
+    if governance.data_retention_days is not None:
+        windows.append(governance.data_retention_days * 24)
+    known = [w for w in windows if w is not None]
+    ret = spec.retention
+    return RetentionArtifact(
+        column=ret.column,
+        tables=list(ret.tables) if ret.tables is not None else None,
+        cron=ret.cron,
+        enabled=ret.enabled,
+        window_hours=min(known) if known else None,
+        snapshot_keep_last=governance.snapshot_keep_last,
+    )
 
 
 def _test_label(test: DbtTest) -> str:

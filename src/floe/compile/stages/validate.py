@@ -15,6 +15,7 @@ E_NOT_A_MODEL = "E204"
 E_NOT_A_TRANSFORM = "E205"
 E_UNKNOWN_REF = "E211"
 E_DUPLICATE = "E212"
+E_RETENTION_TABLE = "E213"
 W_REFS = "W210"
 
 
@@ -28,6 +29,7 @@ class ValidateStage:
         problems: list[Diagnostic] = []
         problems += _graph(ctx)
         problems += _project(ctx)
+        problems += _retention(ctx)
         problems += _plugin_types(ctx)
         if problems:
             raise InputError(problems)
@@ -184,6 +186,22 @@ def _project(ctx: CompileContext) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def _retention(ctx: CompileContext) -> list[Diagnostic]:
+    spec, project = ctx.need_spec(), ctx.need_project()
+    known = sorted(set(project.models) | set(project.seeds))
+    return [
+        Diagnostic(
+            E_RETENTION_TABLE,
+            f"retention.tables names '{name}', which is no model or seed of this product",
+            _loc(ctx, "retention", "tables", i),
+            f"retention.tables[{i}]",
+            _suggest(name, known),
+        )
+        for i, name in enumerate(spec.retention.tables or [])
+        if name not in known
+    ]
 
 
 def _plugin_types(ctx: CompileContext) -> list[Diagnostic]:
