@@ -24,10 +24,7 @@ $(VENV)/.synced: pyproject.toml uv.lock
 setup: $(VENV)/.synced
 
 demo: setup
-	@if [ -n "$$FLOE_DEMO_SEED_SCALE" ]; then \
-		for p in $(PRODUCTS); do $(BIN)/floe seeds generate demo/$$p || exit $$?; done; fi
-	$(BIN)/floe platform up --manifest demo/manifest.yaml
-	$(BIN)/floe run $(addprefix demo/,$(PRODUCTS))
+	$(BIN)/floe demo demo
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
@@ -42,11 +39,12 @@ e2e: setup
 	$(BIN)/pytest tests/e2e
 
 test: lint
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --dist loadfile tests
 
 bench: setup
 	$(BIN)/python benchmarks/compile_bench.py
 	$(BIN)/python benchmarks/run_bench.py
+	$(BIN)/python benchmarks/location_bench.py
 
 schemas: setup
 	$(BIN)/floe schema export --out schemas

@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from floe.orchestrate.execute import run
 from tests.conftest import TINY_MANIFEST, write_tiny
-from tests.e2e.servers import free_port
-
-
-@contextmanager
-def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Collect JSON bodies POSTed to http://127.0.0.1:<port>/hook."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
+from tests.e2e.servers import free_port, webhook_receiver
 
 
 def _failing_product(root: Path, url: str) -> Path:

@@ -259,3 +259,31 @@ def test_plaintext_secret_is_flagged_and_replaced_by_a_reference(tiny: Path) -> 
     assert ctx.enforcement is not None
     secrets = [v for v in ctx.enforcement.violations if v.policy == "secrets"]
     assert [(v.code, v.location) for v in secrets] == [("P440", "manifest.yaml:12:31")]
+
+
+@pytest.mark.requirement("FR-031")
+def test_retention_and_retry_reach_the_artifacts(tiny: Path) -> None:
+    """floe.yaml retention/retry and the manifest's window (smaller of hours and days) and
+    snapshot_keep_last land in the artifacts; an unknown retention table is E213 at its line."""
+    (tiny / "manifest.yaml").write_text(TINY_MANIFEST.replace(
+        "governance:\n",
+        "governance:\n  data_retention_days: 1\n  data_retention_hours: 6\n"
+        "  snapshot_keep_last: 4\n"))  # fmt: skip
+    (tiny / "floe.yaml").write_text(TINY_SPEC + (
+        "retention:\n  column: ts\n  tables: [raw_orders, stg_orders]\n  cron: '15 * * * *'\n"
+        "retry:\n  max_retries: 4\n  delay_seconds: 1\n  backoff: constant\n"))  # fmt: skip
+    art = compile_product(tiny).artifacts
+    assert art is not None
+    assert art.retention.model_dump() == {
+        "column": "ts", "tables": ["raw_orders", "stg_orders"], "cron": "15 * * * *",
+        "enabled": True, "window_hours": 6.0, "snapshot_keep_last": 4,
+    }  # fmt: skip
+    assert art.retry.model_dump() == {"max_retries": 4, "delay_seconds": 1.0,
+                                      "backoff": "constant"}  # fmt: skip
+    (tiny / "floe.yaml").write_text(TINY_SPEC + "retention:\n  tables: [stg_order]\n")
+    err = _fail(tiny)
+    assert _codes(err) == ["E213"]
+    diag = err.diagnostics[0]
+    assert diag.location is not None
+    assert diag.location.line == len(TINY_SPEC.splitlines()) + 2
+    assert "did you mean 'stg_orders'?" in diag.hint

@@ -251,6 +251,46 @@ def workspace_cmd(
     write_workspace(root, out, env)
 
 
+@app.command("demo")
+def demo_cmd(
+    root: Annotated[
+        Path, typer.Argument(help="Directory holding manifest.yaml and the products.")
+    ] = Path("demo"),
+    scale: Annotated[
+        str | None,
+        typer.Option("--scale", help="Regenerate demo seeds first: small|medium|large|<rows>."),
+    ] = None,
+    products: Annotated[
+        str | None,
+        typer.Option("--products", "-p", help="Comma-separated product names (default: all)."),
+    ] = None,
+    ui: Annotated[
+        bool,
+        typer.Option("--ui", help="Serve Dagster (webserver + daemon) and let the sensors run."),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="UI address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="UI port.")] = 3000,
+    env: EnvOpt = "dev",
+) -> None:
+    """The whole platform in one command: platform up, (seeds,) compile every product, write
+    workspace.yaml, run the products in parallel and print one summary table.
+
+    With --ui, Dagster's webserver and daemon serve the workspace on HOST:PORT, each product's
+    health sensor starts its first run, schedules keep running; Ctrl-C stops everything.
+    Exit status: 0 ok, 2 invalid input, 4 a product's run failed.
+    """
+    from floe.cli.demo_cmd import DemoOptions, demo
+
+    if scale is None:
+        import os
+
+        scale = os.environ.get("FLOE_DEMO_SEED_SCALE") or None
+    names = [n.strip() for n in products.split(",") if n.strip()] if products else None
+    opts = DemoOptions(root, scale, names, ui, host, port, env)
+    if not demo(opts):
+        raise typer.Exit(int(ExitCode.RUN_FAILED))
+
+
 @seeds_app.command("generate")
 def seeds_generate(
     product_dir: ProductDir,

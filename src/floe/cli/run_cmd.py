@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 from floe.cli.output import console
 from floe.orchestrate.execute import RetentionSummary, RunSummary, retention, run
+from floe.orchestrate.logs import quiet_logs
 
 
 def run_products(
@@ -24,7 +22,7 @@ def run_products(
     summaries = []
     for product in products:
         log_path = _log_path(product)
-        with out.status(f"running {product.name} …"), _quiet(log_path):
+        with out.status(f"running {product.name} …"), quiet_logs(log_path):
             summary = run(product, manifest=manifest, env=env, select=select,
                           full_refresh=full_refresh, from_failure=from_failure)  # fmt: skip
         summaries.append(summary)
@@ -54,31 +52,6 @@ def _log_path(product: Path) -> Path:
     path = product / "target" / "floe" / "last_run.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
-
-
-@contextlib.contextmanager
-def _quiet(log_path: Path) -> Iterator[None]:
-    """Send dbt's and Dagster's chatter to the log file instead of the terminal."""
-    with log_path.open("w", encoding="utf-8") as handle:
-        handler = logging.StreamHandler(handle)
-        root = logging.getLogger()
-        saved = [(lg, lg.handlers[:], lg.propagate) for lg in _dagster_loggers()]
-        for lg, _, _ in saved:
-            lg.handlers = [handler]
-            lg.propagate = False
-        root.addHandler(handler)
-        try:
-            with contextlib.redirect_stdout(handle):
-                yield
-        finally:
-            root.removeHandler(handler)
-            for lg, handlers, propagate in saved:
-                lg.handlers = handlers
-                lg.propagate = propagate
-
-
-def _dagster_loggers() -> list[logging.Logger]:
-    return [logging.getLogger(name) for name in ("dagster", "dagster_dbt")]
 
 
 def print_summary(summary: RunSummary, log_path: Path | None = None) -> None:
@@ -116,7 +89,7 @@ def retention_products(products: list[Path], manifest: Path | None, env: str) ->
     out = console()
     ok = True
     for product in products:
-        with out.status(f"retention of {product.name} …"), _quiet(_log_path(product)):
+        with out.status(f"retention of {product.name} …"), quiet_logs(_log_path(product)):
             summary: RetentionSummary = retention(product, manifest=manifest, env=env)
         table = Table(title=f"floe retention · {summary.product} · run {summary.run_id[:8]}",
                       title_justify="left")  # fmt: skip

@@ -23,9 +23,9 @@ def find_products(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def write_workspace(root: Path, out: Path | None, env: str) -> Path:
-    """Compile every product under ``root`` and write the workspace file."""
-    products = find_products(root)
+def write_workspace(root: Path, out: Path | None, env: str, only: list[Path] | None = None) -> Path:
+    """Compile every product under ``root`` (or ``only`` these) and write the workspace file."""
+    products = only if only is not None else find_products(root)
     if not products:
         raise FloeError.single(
             "E550", "no floe.yaml found below this directory", Location(str(root)),

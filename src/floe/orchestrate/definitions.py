@@ -104,7 +104,13 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
             _alert(artifacts, report)
         _raise_on_failure(report, artifacts.metadata.product)
 
-    job = dg.define_asset_job(f"{ns}_job", selection=dg.AssetSelection.assets(product_assets))
+    # one step (dbt runs the graph): executing it in the run worker saves a process per run
+    job = dg.define_asset_job(
+        f"{ns}_job",
+        selection=dg.AssetSelection.assets(product_assets),
+        executor_def=dg.in_process_executor,
+        tags={"floe/product": artifacts.metadata.product},
+    )
     schedule = _schedule(artifacts, job)
     sensor = _health_sensor(
         artifacts,

@@ -161,17 +161,9 @@ def retention(
             row = {"table": ".".join(obs.asset_key.path)}
             row |= {k: v.value for k, v in obs.metadata.items()}
             tables.append(row)
+    failure = summary_from_events(list(result.all_events), loaded.artifacts, "", False, 0).failure
     return RetentionSummary(loaded.artifacts.metadata.product, result.run_id,
-                            bool(result.success), tables, _failure(result))  # fmt: skip
-
-
-def _failure(result: Any) -> str:
-    failure = ""
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            err = getattr(event.event_specific_data, "error", None)
-            failure = err.message.strip() if err is not None else "step failed"
-    return failure
+                            bool(result.success), tables, failure)  # fmt: skip
 
 
 def _selection(artifacts: Any, select: list[str] | None) -> list[Any] | None:
@@ -193,10 +185,25 @@ def _selection(artifacts: Any, select: list[str] | None) -> list[Any] | None:
 
 
 def _summarise(result: Any, artifacts: Any, seconds: float) -> RunSummary:
+    return summary_from_events(
+        list(result.all_events), artifacts, result.run_id, bool(result.success), seconds
+    )
+
+
+def summary_from_events(
+    events: list[Any], artifacts: Any, run_id: str, success: bool, seconds: float
+) -> RunSummary:
+    """A run's summary from its Dagster events (in-process result or instance event log)."""
     tiers = {t.name: t.tier for t in artifacts.transforms}
     rows: list[AssetRow] = []
     tests_passed = 0
-    for event in result.get_asset_materialization_events():
+    failure = ""
+    for event in events:
+        if event.event_type_value == "STEP_FAILURE":
+            err = getattr(event.event_specific_data, "error", None)
+            failure = err.message.strip() if err is not None else "step failed"
+        if event.event_type_value != "ASSET_MATERIALIZATION":
+            continue
         mat = event.event_specific_data.materialization
         meta = mat.metadata
         name = mat.asset_key.path[-1]
@@ -211,11 +218,10 @@ def _summarise(result: Any, artifacts: Any, seconds: float) -> RunSummary:
                 table=str(meta["table"].value),
             )
         )
-    failure = _failure(result)
     return RunSummary(
         product=artifacts.metadata.product,
-        run_id=result.run_id,
-        success=bool(result.success),
+        run_id=run_id,
+        success=success,
         seconds=seconds,
         assets=rows,
         failure=failure,

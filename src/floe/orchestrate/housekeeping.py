@@ -67,7 +67,11 @@ def retention_job(artifacts: CompiledArtifacts, home: PlatformHome) -> dg.JobDef
                 )
             )
 
-    @dg.job(name=f"{ns}_retention", tags={"floe/product": artifacts.metadata.product})
+    @dg.job(
+        name=f"{ns}_retention",
+        tags={"floe/product": artifacts.metadata.product},
+        executor_def=dg.in_process_executor,
+    )
     def job() -> None:
         clean()
 

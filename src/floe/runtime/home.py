@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "FLOE_HOME"
+DAGSTER_YAML = """\
+# Dagster instance of the floe embedded platform
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: {runs}  # queued runs start one per core
+"""
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,4 @@ class PlatformHome:
             path.mkdir(parents=True, exist_ok=True)
         config = self.dagster / "dagster.yaml"
         if not config.exists():
-            config.write_text(
-                "# Dagster instance of the floe embedded platform\ntelemetry:\n  enabled: false\n"
-            )
+            config.write_text(DAGSTER_YAML.format(runs=max(1, os.cpu_count() or 1)))

@@ -1,0 +1,250 @@
+"""``floe demo``: platform up, seeds, compile, workspace, run every product, one summary table.
+
+Without ``--ui`` the products run in parallel worker processes (one per core). With ``--ui``
+Dagster's webserver and daemon serve the workspace: each product's health sensor starts its
+first run, the table is printed when those runs end, and the platform stays up until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from floe.cli.output import console
+from floe.errors import FloeError, Location
+from floe.orchestrate.execute import RunSummary
+
+E_NO_PRODUCT = "E561"
+E_FIRST_RUNS = "E562"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What `floe demo` was asked to do."""
+
+    root: Path
+    scale: str | None
+    products: list[str] | None
+    ui: bool
+    host: str
+    port: int
+    env: str
+
+
+def demo(opts: DemoOptions) -> bool:
+    """The whole demo; True when every product's run succeeded."""
+    from floe.cli.platform_cmd import show_checks
+    from floe.cli.workspace_cmd import write_workspace
+
+    started = time.perf_counter()
+    manifest = opts.root / "manifest.yaml"
+    products = _products(opts)
+    if show_checks(manifest, opts.env, create=True) != 0:
+        return False
+    if opts.scale:
+        _generate(products, opts.scale)
+    workspace = write_workspace(opts.root, None, opts.env, only=products)
+    if opts.ui:
+        return _live(opts, products, workspace, manifest, started)
+    summaries = _parallel(products, manifest, opts.env)
+    print_table(summaries, time.perf_counter() - started)
+    _next_steps(manifest, None)
+    return all(s.success for s in summaries)
+
+
+def _products(opts: DemoOptions) -> list[Path]:
+    from floe.cli.workspace_cmd import find_products
+
+    found = find_products(opts.root)
+    if opts.products:
+        by_name = {p.name: p for p in found}
+        unknown = [n for n in opts.products if n not in by_name]
+        if unknown:
+            raise FloeError.single(
+                E_NO_PRODUCT, f"no product {', '.join(unknown)} under {opts.root}",
+                Location(str(opts.root)), hint=f"choose from: {', '.join(sorted(by_name))}",
+            )  # fmt: skip
+        found = [by_name[n] for n in opts.products]
+    if not found:
+        raise FloeError.single(
+            E_NO_PRODUCT, "no floe.yaml below this directory", Location(str(opts.root)),
+            hint="run floe demo in the repository root or pass the demo directory",
+        )  # fmt: skip
+    return found
+
+
+def _generate(products: list[Path], scale: str) -> None:
+    from floe.cli.seeds_cmd import generate_seeds
+
+    for product in products:
+        generate_seeds(product, scale, 42, None)
+
+
+def _parallel(products: list[Path], manifest: Path, env: str) -> list[RunSummary]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from floe.orchestrate.demo import run_parallel, workers_for
+
+    console().print(f"running {len(products)} products, {workers_for(len(products))} at a time")
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console()) as progress:
+        tasks = {p: progress.add_task(f"{p.name}: queued", total=1) for p in products}
+
+        def on_start(product: Path) -> None:
+            progress.update(tasks[product], description=f"{product.name}: running")
+
+        def on_done(product: Path, summary: RunSummary) -> None:
+            progress.update(tasks[product], completed=1, description=_done_text(summary))
+
+        return run_parallel(products, manifest, env, on_start, on_done)
+
+
+def _done_text(summary: RunSummary) -> str:
+    models = len([a for a in summary.assets if a.tier != "raw"])
+    if summary.success:
+        return (f"{summary.product}: [green]ok[/] · {models} models · "
+                f"{summary.tests_passed} tests · {summary.seconds:.1f}s")  # fmt: skip
+    return f"{summary.product}: [red]failed[/] · {summary.failure.splitlines()[0][:80]}"
+
+
+def print_table(summaries: list[RunSummary], wall: float) -> None:
+    """One row per product: models, tests passed, gold rows, duration, gold snapshot ids."""
+    from rich.table import Table
+
+    table = Table(title=f"floe demo · {len(summaries)} products · {wall:.1f}s",
+                  title_justify="left")  # fmt: skip
+    for col in ("product", "models", "tests passed", "gold rows", "duration s", "gold snapshots",
+                "status"):  # fmt: skip
+        right = col in ("models", "tests passed", "gold rows", "duration s")
+        table.add_column(col, justify="right" if right else "left")
+    for s in summaries:
+        gold = [a for a in s.assets if a.tier == "gold"]
+        table.add_row(
+            s.product,
+            str(len([a for a in s.assets if a.tier != "raw"])),
+            str(s.tests_passed),
+            str(sum(a.rows or 0 for a in gold)),
+            f"{s.seconds:.1f}",
+            ", ".join(a.snapshot_id or "" for a in gold),
+            "[green]ok[/]"
+            if s.success
+            else f"[red]failed[/] {s.failure.splitlines()[0][:60]}"
+            if s.failure
+            else "[red]failed[/]",
+        )
+    console().print(table)
+
+
+def _next_steps(manifest: Path, url: str | None) -> None:
+    out = console()
+    out.print("next:")
+    out.print(f"  floe tables list --manifest {manifest}      # the Iceberg tables")
+    out.print(f"  floe tables head <table> --manifest {manifest}")
+    if url:
+        out.print(f"  open {url}      # Dagster: assets, runs, schedules, sensors — Ctrl-C stops")
+    else:
+        out.print(
+            f"  floe demo {manifest.parent} --ui      # Dagster UI with schedules and sensors"
+        )
+
+
+def _live(
+    opts: DemoOptions, products: list[Path], workspace: Path, manifest: Path, started: float
+) -> bool:
+    from floe.orchestrate import serve
+    from floe.runtime.home import PlatformHome
+
+    home = PlatformHome.for_manifest(manifest)
+    baseline = _baseline(home, products)
+    _stop_on_term()
+    server = serve.start(workspace, home, host=opts.host, port=opts.port)
+    try:
+        console().print(f"starting Dagster on {server.url} (log: {server.log})")
+        serve.wait_loaded(server, len(products))
+        summaries = _first_runs(home, products, baseline)
+        print_table(summaries, time.perf_counter() - started)
+        _next_steps(manifest, server.url)
+        console().print(f"serving {server.url} — Ctrl-C stops the platform")
+        server.proc.wait()
+        return all(s.success for s in summaries)
+    except KeyboardInterrupt:
+        return True
+    finally:
+        code = server.stop()
+        console().print(f"Dagster stopped (exit {code})")
+
+
+def _stop_on_term() -> None:
+    """SIGTERM and SIGINT end the demo like Ctrl-C (also when started from a script)."""
+
+    def interrupt(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Before Dagster starts: each product's artifacts, whether it was ever built, and the id
+    of its newest run (a first run is one newer than that)."""
+
+    artifacts: dict[Path, Any]
+    built: set[Path]
+    before: dict[Path, str | None]
+
+
+def _instance(home: Any) -> Any:
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.dagster)))
+
+
+def _baseline(home: Any, products: list[Path]) -> Baseline:
+    from floe.orchestrate.definitions import load_artifacts
+    from floe.orchestrate.demo import has_materialization, latest_run
+
+    arts = {p: load_artifacts(p / "target" / "floe") for p in products}
+    with _instance(home) as instance:
+        built = {p for p in products if has_materialization(instance, arts[p])}
+        before = {p: getattr(latest_run(instance, arts[p]), "run_id", None) for p in products}
+    return Baseline(arts, built, before)
+
+
+def _first_runs(home: Any, products: list[Path], base: Baseline) -> list[RunSummary]:
+    """Wait (with live progress) for each product's first run, started by its health sensor;
+    products built before are summarised from their latest run."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from floe.orchestrate.demo import FINISHED, latest_run, run_summary
+
+    arts, built, before = base.artifacts, base.built, base.before
+    done: dict[Path, RunSummary] = {}
+    deadline = time.monotonic() + 600
+    with _instance(home) as instance:
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=console()) as progress:
+            tasks = {p: progress.add_task(f"{p.name}: waiting for the health sensor", total=1)
+                     for p in products}  # fmt: skip
+            while len(done) < len(products):
+                if time.monotonic() > deadline:
+                    raise FloeError.single(
+                        E_FIRST_RUNS, "first runs did not finish within 10 minutes",
+                        Location(str(home.root)), hint="open the Dagster UI: runs and sensors",
+                    )  # fmt: skip
+                for p in products:
+                    run = None if p in done else latest_run(instance, arts[p])
+                    if run is None or (p not in built and run.run_id == before[p]):
+                        continue
+                    status = run.status.value
+                    if status in FINISHED:
+                        done[p] = run_summary(instance, arts[p], run)
+                        progress.update(tasks[p], completed=1, description=_done_text(done[p]))
+                    else:
+                        progress.update(tasks[p], description=f"{p.name}: run {status.lower()}")
+                time.sleep(0.5)
+    return [done[p] for p in products]

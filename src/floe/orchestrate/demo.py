@@ -1,0 +1,82 @@
+"""``floe demo``'s engine: products run in parallel worker processes, or through the live
+Dagster daemon (health sensor → first run), and their summaries read back."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from floe.orchestrate.execute import RunSummary, run, summary_from_events
+from floe.orchestrate.logs import quiet_logs
+
+FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+def workers_for(count: int) -> int:
+    """Parallel product runs: one per core, never more than the products."""
+    return max(1, min(count, os.cpu_count() or 1))
+
+
+def run_parallel(
+    products: list[Path],
+    manifest: Path,
+    env: str,
+    on_start: Callable[[Path], None],
+    on_done: Callable[[Path, RunSummary], None],
+) -> list[RunSummary]:
+    """Run every product in its own process (dbt runs in-process, one per interpreter);
+    summaries in the order of ``products``."""
+    ctx = multiprocessing.get_context("spawn")
+    results: dict[Path, RunSummary] = {}
+    with ProcessPoolExecutor(max_workers=workers_for(len(products)), mp_context=ctx) as pool:
+        futures: dict[Future[RunSummary], Path] = {}
+        for product in products:
+            futures[pool.submit(run_quietly, product, manifest, env)] = product
+            on_start(product)
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            on_done(futures[future], results[futures[future]])
+    return [results[p] for p in products]
+
+
+def run_quietly(product: Path, manifest: Path, env: str) -> RunSummary:
+    """One product's run (in a worker): dbt and Dagster logs to ``target/floe/last_run.log``."""
+    log_path = product / "target" / "floe" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with quiet_logs(log_path):
+        return run(product, manifest=manifest, env=env)
+
+
+def has_materialization(instance: Any, artifacts: Any) -> bool:
+    """True when any model of the product was ever materialized on this instance."""
+    import dagster as dg
+
+    ns = artifacts.metadata.namespace
+    return any(
+        instance.get_latest_materialization_event(dg.AssetKey([ns, t.name]))
+        for t in artifacts.transforms
+    )
+
+
+def latest_run(instance: Any, artifacts: Any) -> Any | None:
+    """The newest run of the product's job (any status), or None."""
+    import dagster as dg
+
+    runs = instance.get_runs(dg.RunsFilter(job_name=f"{artifacts.metadata.namespace}_job"), limit=1)
+    return runs[0] if runs else None
+
+
+def run_summary(instance: Any, artifacts: Any, run: Any) -> RunSummary:
+    """A finished run's summary, read from the instance's event log."""
+    record = instance.get_run_record_by_id(run.run_id)
+    seconds = 0.0
+    if record is not None and record.start_time and record.end_time:
+        seconds = record.end_time - record.start_time
+    events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.is_dagster_event]
+    return summary_from_events(
+        events, artifacts, run.run_id, run.status.value == "SUCCESS", seconds
+    )
