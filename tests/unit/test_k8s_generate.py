@@ -10,7 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from floe.k8s.generate import K8sOptions, generate
+from floe.errors import FloeError
+from floe.k8s.generate import CONFIGMAP_LIMIT, K8sOptions, check_size, generate
 from tests.conftest import DEMO, PRODUCTS, run_floe
 
 CLUSTER = DEMO / "manifest-cluster.yaml"
@@ -202,6 +203,10 @@ def test_secrets_appear_by_name_only_never_by_value(tmp_path: Path) -> None:
             for key in sorted(SECRETS)
         ]  # fmt: skip
     assert "with the keys POLARIS_CLIENT_SECRET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY" in text
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in res.out.splitlines()]
+    assert ["catalog", "polaris.floe-platform.svc.cluster.local", "8181",
+            "plugins.catalog.config.uri"] in rows  # fmt: skip
+    assert ["NetworkPolicy", "customer-360-default-deny", "floe-customer-360-staging"] in rows
 
 
 def _pod(doc: dict[str, Any]) -> dict[str, Any]:
@@ -296,3 +301,14 @@ def test_bad_namespace_or_preset_is_an_input_error(tmp_path: Path) -> None:
     resources = _pod(_one(large.docs, "Job"))["containers"][0]["resources"]
     assert resources["limits"] == {"cpu": "2", "memory": "4Gi"}
     assert list(tmp_path.iterdir()) == [tmp_path / "customer-360-dev.yaml"]
+
+
+@pytest.mark.requirement("FR-060")
+def test_artifacts_too_large_for_a_configmap_are_refused() -> None:
+    """More than 1,000,000 bytes of compiled files cannot go into one ConfigMap: E603."""
+    check_size({"compiled_artifacts.json": "x" * CONFIGMAP_LIMIT})
+    with pytest.raises(FloeError) as info:
+        check_size({"compiled_artifacts.json": "x" * CONFIGMAP_LIMIT, "profiles.yml": "é"})
+    (diag,) = info.value.diagnostics
+    assert diag.code == "E603"
+    assert "(1000002 bytes) exceed a ConfigMap's 1 MiB limit" in diag.message

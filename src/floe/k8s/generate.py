@@ -17,6 +17,9 @@ from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.manifest import Manifest, ResourcePreset
 
 E_PRESET = "E602"
+E_TOO_BIG = "E603"
+#: A ConfigMap holds at most 1 MiB; leave room for its metadata.
+CONFIGMAP_LIMIT = 1_000_000
 DEFAULT_PRESETS = ("default", "small")
 
 
@@ -96,7 +99,19 @@ def _compile(options: K8sOptions) -> tuple[CompiledArtifacts, Manifest, dict[str
         files = {name: (Path(tmp) / name).read_text(encoding="utf-8")
                  for name in (ARTIFACTS_FILE, PROFILES_FILE)}  # fmt: skip
     assert ctx.artifacts is not None
+    check_size(files)
     return ctx.artifacts, ctx.need_manifest(), files
+
+
+def check_size(files: dict[str, str]) -> None:
+    """E603 when the compiled files do not fit into one ConfigMap."""
+    size = sum(len(text.encode()) for text in files.values())
+    if size > CONFIGMAP_LIMIT:
+        raise FloeError.single(
+            E_TOO_BIG,
+            f"the compiled artifacts ({size} bytes) exceed a ConfigMap's 1 MiB limit",
+            hint="split the product into smaller products, or shorten descriptions",
+        )
 
 
 def _run_spec(
