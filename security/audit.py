@@ -19,6 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTED = ROOT / "security" / "accepted-vulnerabilities.toml"
 REQUIRED = ("id", "package", "reason")
+UNREACHABLE_HINT = (
+    "audit failed. A vulnerability table above lists real findings: fix them with a\n"
+    "constraint-dependencies floor in pyproject.toml (then `uv lock`) or accept them with a\n"
+    "reason in security/accepted-vulnerabilities.toml. 'Dependency not found on PyPI' or a\n"
+    "connection error instead means the vulnerability service is not reachable from here:\n"
+    "the pypi service needs https://pypi.org/pypi/<name>/<version>/json, the osv service\n"
+    "https://api.osv.dev (make security AUDIT_SERVICE=osv).\n"
+)
 
 
 def accepted_ids(path: Path = ACCEPTED) -> list[str]:
@@ -66,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     requirements = args.requirements
     print(f"pip-audit: {requirements.name}, {args.service}, {len(ids)} accepted", flush=True)
     command = pip_audit_command(requirements, args.service, ids, args.osv_url)
-    return subprocess.run(command, check=False).returncode
+    code = subprocess.run(command, check=False).returncode
+    if code:
+        sys.stderr.write(UNREACHABLE_HINT)
+    return code
 
 
 if __name__ == "__main__":

@@ -102,6 +102,7 @@ def test_audit_fails_naming_an_unaccepted_vulnerability(tmp_path: Path, osv_url:
     rows = [line.split() for line in proc.stdout.splitlines()]
     assert ["floe-test-vulnerable", "1.0.0", "CVE-2099-0001", "1.0.1"] in rows
     assert "Found 1 known vulnerability in 1 package" in proc.stderr
+    assert "constraint-dependencies floor in pyproject.toml" in proc.stderr
 
 
 @pytest.mark.requirement("WU7-AC4")
