@@ -31,8 +31,8 @@ demo: setup
 	$(BIN)/floe run $(addprefix demo/,$(PRODUCTS))
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks security
+	$(BIN)/ruff format --check src tests benchmarks security
 	$(BIN)/mypy --strict src
 	$(BIN)/bandit -q -r src -ll
 

@@ -66,7 +66,7 @@ def test_every_generated_manifest_is_valid_against_the_kubernetes_schemas(
 
 @pytest.mark.requirement("FR-060")
 def test_schema_validation_rejects_a_broken_manifest(staging: list[dict[str, Any]]) -> None:
-    """The validator is real: a Job with a string port-like field or unknown key fails."""
+    """The validator is real: a container with an unknown field (runAsRoot) fails."""
     job = yaml.safe_load(yaml.safe_dump(_one(staging, "Job")))
     job["spec"]["template"]["spec"]["containers"][0]["runAsRoot"] = True
     with pytest.raises(kubernetes_validate.ValidationError, match="runAsRoot"):
