@@ -12,7 +12,7 @@ import yaml
 
 from floe.errors import FloeError
 from floe.k8s.generate import CONFIGMAP_LIMIT, K8sOptions, check_size, generate
-from tests.conftest import DEMO, PRODUCTS, run_floe
+from tests.conftest import DEMO, PRODUCTS, run_floe, write_tiny
 
 CLUSTER = DEMO / "manifest-cluster.yaml"
 K8S_VERSION = "1.37.0"
@@ -312,3 +312,69 @@ def test_artifacts_too_large_for_a_configmap_are_refused() -> None:
     (diag,) = info.value.diagnostics
     assert diag.code == "E603"
     assert "(1000002 bytes) exceed a ConfigMap's 1 MiB limit" in diag.message
+
+
+OTHER_MANIFEST = """\
+apiVersion: floe.dev/v1
+kind: Manifest
+metadata: {name: other-platform, version: 1.0.0, owner: platform@example.com}
+plugins:
+  compute: {type: duckdb}
+  catalog:
+    type: sql
+    config: {uri: "postgresql+psycopg://floe@10.20.0.7/catalog"}
+  storage:
+    type: s3
+    config:
+      bucket: lake
+      endpoint: http://minio:9000
+      access_key_id: {secret: S3_KEY}
+      secret_access_key: {secret: S3_SECRET}
+  secrets: {type: env, config: {prefix: FLOE_}}
+  alert_channel: {type: webhook, config: {url: "https://hooks.example.com/floe"}}
+observability:
+  tracing: {exporter: otlp, endpoint: "otel.obs.svc.cluster.local", protocol: http/protobuf}
+  lineage: {transport: file}
+  metrics: {pushgateway: "http://pushgateway.monitoring.svc"}
+"""
+
+
+@pytest.mark.requirement("FR-060")
+def test_every_declared_dependency_gets_exactly_its_rule(tmp_path: Path) -> None:
+    """A PostgreSQL catalog at an IP (5432, /32), MinIO by a single-label name (its port,
+    podSelector {}), a webhook (443, internet), the collector (OTLP http default 4318, its
+    namespace), a push gateway (9091 by default); file lineage adds no rule; the env secrets
+    plugin's prefix names the variables the secret keys feed."""
+    product = write_tiny(tmp_path / "tiny", manifest=OTHER_MANIFEST)
+    result = generate(K8sOptions(product, "dev", None, tmp_path / "out"))
+    rules = {
+        d["metadata"]["name"]: (d["spec"]["egress"][0]["to"], d["spec"]["egress"][0]["ports"])
+        for d in result.docs
+        if d["kind"] == "NetworkPolicy" and "egress" in d["metadata"]["name"]
+    }
+    assert sorted(rules) == ["tiny-egress-alerts", "tiny-egress-catalog", "tiny-egress-metrics",
+                             "tiny-egress-storage", "tiny-egress-tracing"]  # fmt: skip
+    assert rules["tiny-egress-catalog"] == (
+        [{"ipBlock": {"cidr": "10.20.0.7/32"}}], [{"port": 5432, "protocol": "TCP"}]
+    )  # fmt: skip
+    assert rules["tiny-egress-alerts"][0][0]["ipBlock"]["cidr"] == "0.0.0.0/0"
+    assert rules["tiny-egress-alerts"][1] == [{"port": 443, "protocol": "TCP"}]
+    assert rules["tiny-egress-storage"] == (
+        [{"podSelector": {}}], [{"port": 9000, "protocol": "TCP"}]
+    )  # fmt: skip
+    obs = {"matchLabels": {"kubernetes.io/metadata.name": "obs"}}
+    assert rules["tiny-egress-tracing"] == (
+        [{"namespaceSelector": obs}], [{"port": 4318, "protocol": "TCP"}]
+    )  # fmt: skip
+    monitoring = {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+    assert rules["tiny-egress-metrics"] == (
+        [{"namespaceSelector": monitoring}], [{"port": 9091, "protocol": "TCP"}]
+    )  # fmt: skip
+    env = _pod(_one(result.docs, "Job"))["containers"][0]["env"]
+    refs = [e for e in env if "valueFrom" in e]
+    assert refs == [
+        {"name": f"FLOE_{key}", "valueFrom": {"secretKeyRef": {"name": "tiny-secrets", "key": key}}}
+        for key in ("S3_KEY", "S3_SECRET")
+    ]
+    for doc in result.docs:
+        assert kubernetes_validate.validate(doc, K8S_VERSION, strict=True) == "1.37"
