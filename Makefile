@@ -14,6 +14,7 @@ help:
 	@echo "make lint   - ruff + mypy --strict src"
 	@echo "make bench  - performance benchmarks"
 	@echo "make schemas - regenerate the JSON Schemas in schemas/"
+	@echo "make security - bandit (0 medium/high) + pip-audit of uv.lock (needs network)"
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv \
@@ -27,8 +28,8 @@ demo: setup
 	$(BIN)/floe demo demo
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks security
+	$(BIN)/ruff format --check src tests benchmarks security
 	$(BIN)/mypy --strict src
 	$(BIN)/bandit -q -r src -ll
 
@@ -48,6 +49,17 @@ bench: setup
 
 schemas: setup
 	$(BIN)/floe schema export --out schemas
+
+# Supply chain: bandit reports every finding of medium or high severity and confidence (none
+# allowed); pip-audit checks every locked package (all groups) against the vulnerability
+# service (network: PyPI by default, AUDIT_SERVICE=osv for osv.dev). --strict makes an
+# unanswered package fail; accepted findings live in security/accepted-vulnerabilities.toml.
+AUDIT_SERVICE ?= pypi
+security: setup
+	$(BIN)/bandit -r src -ll -ii
+	$(UV) export --frozen --all-groups --no-emit-project --no-hashes --format requirements-txt \
+		--quiet --output-file $(VENV)/audit-requirements.txt
+	$(BIN)/python security/audit.py $(VENV)/audit-requirements.txt --service $(AUDIT_SERVICE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/*/target

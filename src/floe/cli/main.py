@@ -30,6 +30,8 @@ app.add_typer(platform_app, name="platform")
 app.add_typer(tables_app, name="tables")
 seeds_app = typer.Typer(help="Demo seed data at any scale.", no_args_is_help=True)
 app.add_typer(seeds_app, name="seeds")
+k8s_app = typer.Typer(help="Kubernetes manifests for a data product.", no_args_is_help=True)
+app.add_typer(k8s_app, name="k8s")
 
 _STATE = {"debug": False}
 
@@ -309,6 +311,38 @@ def seeds_generate(
     from floe.cli.seeds_cmd import generate_seeds
 
     generate_seeds(product_dir, scale, seed, out)
+
+
+@k8s_app.command("generate")
+def k8s_generate(
+    product_dir: ProductDir,
+    env: EnvOpt = "dev",
+    manifest: ManifestOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output directory (default: <product>/target/k8s)."),
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option(help="Namespace (default: floe-<product>-<env>).")
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option(help="Container image (default: floe-<product>:<version>).")
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="resource_presets entry (default: 'default', else 'small')."),
+    ] = None,
+    cluster_domain: Annotated[str, typer.Option(help="Cluster DNS domain.")] = "cluster.local",
+) -> None:
+    """Write <product>-<env>.yaml: Namespace (Pod Security restricted), ServiceAccount,
+    Role/RoleBinding, ConfigMap of the compiled artifacts, NetworkPolicies (default deny;
+    egress only to the manifest's catalog, storage, collector, lineage backend and DNS),
+    Job and CronJob running `floe run`. Secrets by name only, never values."""
+    from floe.cli.k8s_cmd import generate_cmd
+    from floe.k8s.generate import K8sOptions
+
+    generate_cmd(K8sOptions(product_dir, env, manifest, out, namespace, image, preset,
+                            cluster_domain))  # fmt: skip
 
 
 def main() -> None:

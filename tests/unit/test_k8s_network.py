@@ -1,0 +1,48 @@
+"""How destinations are read from URLs and which NetworkPolicy peer stands for a host."""
+
+from __future__ import annotations
+
+import pytest
+
+from floe.k8s.endpoints import parse_endpoint
+from floe.k8s.network import PRIVATE_RANGES, peers
+
+
+@pytest.mark.requirement("FR-060")
+@pytest.mark.parametrize(("value", "default", "expected"), [
+    ("http://polaris.floe.svc:8181/api/catalog", None, ("polaris.floe.svc", 8181)),
+    ("https://catalog.example.com/api", None, ("catalog.example.com", 443)),
+    ("http://Marquez.Obs.svc", None, ("marquez.obs.svc", 80)),
+    ("otel-collector.obs.svc:4317", None, ("otel-collector.obs.svc", 4317)),
+    ("http://otel-collector.obs.svc", 4317, ("otel-collector.obs.svc", 4317)),
+    ("postgresql+psycopg://floe@db.data.svc/catalog", None, ("db.data.svc", 5432)),
+    ("http://10.1.2.3:9000", None, ("10.1.2.3", 9000)),
+    ("http://localhost:4317", None, None),
+    ("s3://bucket/warehouse", None, None),
+    ("sqlite:///tmp/catalog.db", None, None),
+])  # fmt: skip
+def test_endpoint_host_and_port(
+    value: str, default: int | None, expected: tuple[str, int] | None
+) -> None:
+    """Explicit port wins, then the caller's default (OTLP 4317), then the scheme's; loopback,
+    object-store and file URLs name no network peer."""
+    assert parse_endpoint(value, default) == expected
+
+
+@pytest.mark.requirement("FR-060")
+def test_peer_per_kind_of_host() -> None:
+    """svc names → their namespace; single label → own namespace; IP → /32 or /128; any
+    other name → the internet minus private and metadata ranges."""
+    ns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "obs"}}}
+    assert peers("otel.obs.svc.cluster.local", "cluster.local") == [ns]
+    assert peers("otel.obs.svc", "cluster.local") == [ns]
+    assert peers("otel.obs.svc.corp.internal", "corp.internal") == [ns]
+    assert peers("polaris", "cluster.local") == [{"podSelector": {}}]
+    assert peers("10.1.2.3", "cluster.local") == [{"ipBlock": {"cidr": "10.1.2.3/32"}}]
+    assert peers("fd00::5", "cluster.local") == [{"ipBlock": {"cidr": "fd00::5/128"}}]
+    public = peers("s3.amazonaws.com", "cluster.local")
+    assert public[0] == {"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}
+    assert "169.254.0.0/16" in PRIVATE_RANGES
+    assert peers("otel.obs.svc.cluster.local", "corp.internal")[0]["ipBlock"]["cidr"] == (
+        "0.0.0.0/0"
+    )
