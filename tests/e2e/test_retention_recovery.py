@@ -132,3 +132,24 @@ def test_failed_run_is_recorded_and_resumes_from_the_failure(tmp_path: Path) -> 
     again = run_floe("run", product, "--from-failure")
     assert again.code == 2
     assert "E521" in again.out + again.err
+
+
+@pytest.mark.requirement("FR-028")
+def test_retry_policy_from_floe_yaml_is_on_the_run_step(tmp_path: Path) -> None:
+    """floe.yaml `retry` becomes the Dagster RetryPolicy of the product's run step; the default
+    is 2 retries after 5 s with exponential backoff; `max_retries: 0` means no policy."""
+    from floe.compile.api import compile_product
+    from floe.orchestrate.definitions import build_definitions
+    from floe.runtime.home import PlatformHome
+
+    def policy(product: Path) -> dg.RetryPolicy | None:
+        ctx = compile_product(product)
+        home = PlatformHome.for_manifest(product / "manifest.yaml")
+        defs = build_definitions(product.resolve(), ctx.options.output_dir.resolve(), home)
+        node = defs.resolve_job_def("tiny_job").graph.node_defs[0]
+        return node.retry_policy  # type: ignore[attr-defined, no-any-return]
+
+    default = policy(write_tiny(tmp_path / "a"))
+    assert default == dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+    custom = write_tiny(tmp_path / "b", spec=TINY_SPEC + "retry:\n  max_retries: 0\n")
+    assert policy(custom) is None
