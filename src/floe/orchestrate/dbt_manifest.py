@@ -10,7 +10,11 @@ STAMP = ".floe_source_hash"
 
 
 def ensure_manifest(
-    product_dir: Path, compiled_dir: Path, artifacts: CompiledArtifacts, scratch: Path
+    product_dir: Path,
+    compiled_dir: Path,
+    artifacts: CompiledArtifacts,
+    scratch: Path,
+    env: dict[str, str] | None = None,
 ) -> Path:
     """``<compiled>/dbt/manifest.json``, re-parsed (dbt parse) when the sources changed.
 
@@ -27,6 +31,6 @@ def ensure_manifest(
     if manifest.is_file() and stamp.is_file() and stamp.read_text() == wanted:
         return manifest
     ref = DbtProjectRef(product_dir, compiled_dir, artifacts.dbt.target)
-    run_dbt(ref, ["parse", "--quiet"], target, {SCRATCH_ENV: str(scratch)})
+    run_dbt(ref, ["parse", "--quiet"], target, {**(env or {}), SCRATCH_ENV: str(scratch)})
     stamp.write_text(wanted)
     return manifest

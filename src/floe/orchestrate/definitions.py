@@ -25,7 +25,7 @@ from floe.orchestrate.housekeeping import (
     retry_policy,
 )
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
-from floe.runtime.catalog import open_catalog
+from floe.runtime.catalog import duckdb_access, open_catalog
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.home import PlatformHome
 from floe.runtime.runner import RunReport, RunSpec, run_product
@@ -61,7 +61,9 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
     """Definitions for one product (assets, the product job, the dbt resource)."""
     artifacts = load_artifacts(compiled_dir)
     scratch_db = home.scratch(artifacts.metadata.namespace)
-    manifest_path = ensure_manifest(product_dir, compiled_dir, artifacts, scratch_db)
+    manifest_path = ensure_manifest(
+        product_dir, compiled_dir, artifacts, scratch_db, duckdb_access(artifacts.plugins).env
+    )
     manifest = json_load(manifest_path)
     translator = FloeTranslator(artifacts)
     dbt_ref = DbtProjectRef(product_dir, compiled_dir, artifacts.dbt.target)
@@ -80,6 +82,7 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
     )
     def product_assets(context: AssetExecutionContext) -> Iterator[Any]:
         selected = frozenset(key_to_uid[k] for k in context.selected_asset_keys)
+        access = duckdb_access(artifacts.plugins)
         spec = RunSpec(
             artifacts=artifacts,
             home=home,
@@ -93,10 +96,11 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
                 for uid, node in manifest["nodes"].items()
                 if node.get("resource_type") == "seed"
             },
+            scratch_setup=access.setup,
         )
 
         def invoke(args: list[str], db: Path, target: Path) -> None:
-            run_dbt(dbt_ref, args, target, {SCRATCH_ENV: str(db)})
+            run_dbt(dbt_ref, args, target, {**access.env, SCRATCH_ENV: str(db)})
 
         report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
         yield from _materializations(report, ns)

@@ -7,10 +7,12 @@ backwards compatible within a major ``floe_api_version``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from floe.plugins.base import Plugin, PluginType, SecretResolver
+from floe.spec.common import SecretRef
 
 
 class ComputePlugin(Plugin, ABC):
@@ -60,6 +62,15 @@ class StoragePlugin(Plugin, ABC):
     def fileio_properties(self, resolve: SecretResolver) -> dict[str, str]:
         """PyIceberg FileIO properties (``s3.*`` …); none for local disk."""
         return {}
+
+    def duckdb_secret(self, value: Callable[[SecretRef], str]) -> dict[str, str] | None:
+        """Parameters of the DuckDB secret that lets the compute engine read the warehouse
+        (``type`` first), each secret reference rendered by ``value``; None for local disk.
+
+        COMPILE renders references as dbt ``env_var`` lookups (the profile holds no value);
+        the runtime renders them with the resolved values for its own connection.
+        """
+        return None
 
 
 class TelemetryBackendPlugin(Plugin, ABC):

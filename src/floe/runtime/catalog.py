@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from floe.errors import FloeError, Location
@@ -14,6 +15,8 @@ from floe.runtime.secrets import secret_resolver
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+
+    from floe.spec.common import SecretRef
 
 E_NO_CATALOG = "E501"
 
@@ -69,6 +72,41 @@ def catalog_properties(
     else:
         props.setdefault("warehouse", home.warehouse.resolve().as_uri())
     return props
+
+
+@dataclass(frozen=True)
+class DuckDBAccess:
+    """How DuckDB reads the warehouse: the resolved secret values dbt's profile looks up
+    (``env_var`` name → value) and the statements floe's own scratch connection runs first."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    setup: tuple[str, ...] = ()
+
+
+def duckdb_access(plugins: Mapping[str, PluginChoice]) -> DuckDBAccess:
+    """DuckDB access to the warehouse (nothing for local disk); secrets resolved here."""
+    from floe.runtime.scratch import create_secret_sql
+
+    storage = storage_plugin(plugins)
+    if storage is None:
+        return DuckDBAccess()
+    resolve = secret_resolver(plugins)
+    env: dict[str, str] = {}
+
+    def value(ref: SecretRef) -> str:
+        env[ref.secret] = plain(resolve(ref))
+        return env[ref.secret]
+
+    secret = storage.duckdb_secret(value)
+    if secret is None:
+        return DuckDBAccess()
+    return DuckDBAccess(env, (create_secret_sql("floe_storage", secret),))
+
+
+def plain(value: object) -> str:
+    """A resolved secret as text (resolvers may hand out pydantic SecretStr)."""
+    reveal = getattr(value, "get_secret_value", None)
+    return str(reveal() if callable(reveal) else value)
 
 
 def open_catalog(plugins: Mapping[str, PluginChoice], home: PlatformHome) -> Catalog:

@@ -87,6 +87,7 @@ class RunSpec:
     parse_dir: Path | None = None  # where `dbt parse` left partial_parse.msgpack
     project_dir: Path | None = None
     seed_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scratch_setup: tuple[str, ...] = ()  # statements before reading Iceberg (S3 secret)
 
     @property
     def scratch(self) -> Path:
@@ -217,7 +218,7 @@ def _phase(
     kinds: dict[str, tuple[str, list[str], str]],
 ) -> list[NodeOutcome]:
     db = spec.scratch
-    scratch.prepare(db, views, copies)
+    scratch.prepare(db, views, copies, spec.scratch_setup)
     args = ["build", "--select", " ".join(sorted(names))]
     if spec.full_refresh:
         args.append("--full-refresh")
@@ -330,7 +331,7 @@ def _publish(
     kind: tuple[str, list[str], str],
 ) -> None:
     _, unique_key, materialization = kind
-    data = scratch.read_relation(db, outcome.name)
+    data = scratch.read_relation(db, outcome.name, spec.scratch_setup)
     props = {
         "floe.run_id": spec.run_id,
         "floe.product": spec.artifacts.metadata.product,

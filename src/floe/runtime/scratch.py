@@ -8,6 +8,7 @@ be built incrementally is copied from Iceberg into a real table so that dbt's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 EXTENSIONS = ["httpfs", "avro", "iceberg"]
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open ``path`` with extensions loaded by path and downloads disabled."""
+def connect(path: Path, setup: Sequence[str] = ()) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` with extensions loaded by path and downloads disabled, then run ``setup``
+    (e.g. the temporary secret that reads the warehouse on S3)."""
     import duckdb
 
     from floe.runtime.duckdb_extensions import load_extensions
@@ -28,8 +30,22 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         str(path),
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
-    load_extensions(con, EXTENSIONS, duckdb.__version__)
+    try:
+        load_extensions(con, EXTENSIONS, duckdb.__version__)
+        for statement in setup:
+            con.execute(statement)
+    except Exception:
+        con.close()  # an open connection would keep the file's database alive in-process
+        raise
     return con
+
+
+def create_secret_sql(name: str, params: dict[str, str]) -> str:
+    """``create or replace temporary secret <name> (type …, key 'value', …)``."""
+    items = [f"type {params['type']}"] + [
+        f"{key} {_literal(value)}" for key, value in params.items() if key != "type"
+    ]
+    return f"create or replace temporary secret {quote_ident(name)} ({', '.join(items)})"
 
 
 def _local(location: str) -> str:
@@ -48,11 +64,13 @@ def _from_iceberg(kind: str, name: str, location: str) -> str:
     return f"create {kind} {relation} as select * from iceberg_scan('{meta}')"  # noqa: S608  # nosec B608
 
 
-def prepare(path: Path, views: dict[str, str], copies: dict[str, str]) -> None:
+def prepare(
+    path: Path, views: dict[str, str], copies: dict[str, str], setup: Sequence[str] = ()
+) -> None:
     """Create an empty scratch file holding ``views`` and ``copies`` (name → metadata location)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     discard(path)
-    con = connect(path)
+    con = connect(path, setup)
     try:
         for name, location in sorted(views.items()):
             con.execute(_from_iceberg("view", name, location))
@@ -92,9 +110,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_relation(path: Path, name: str) -> pa.Table:
+def read_relation(path: Path, name: str, setup: Sequence[str] = ()) -> pa.Table:
     """The content of ``main.<name>`` in the scratch file as Arrow."""
-    con = connect(path)
+    con = connect(path, setup)
     try:
         sql = f"select * from main.{quote_ident(name)}"  # noqa: S608  # nosec B608 - quoted
         return con.execute(sql).to_arrow_table()

@@ -8,7 +8,8 @@ from floe import __version__
 from floe.compile.canonical import source_hash
 from floe.compile.context import CompileContext
 from floe.compile.dbt_project import DbtModel, DbtTest
-from floe.plugins.abcs import ComputePlugin
+from floe.plugins.abcs import ComputePlugin, StoragePlugin
+from floe.plugins.builtin.compute_duckdb import env_var
 from floe.spec.artifacts import (
     ArtifactMetadata,
     ColumnArtifact,
@@ -40,12 +41,13 @@ class CompileStage:
         compute = resolved.instances["compute"]
         assert isinstance(compute, ComputePlugin)
         target = ctx.options.env
-        ctx.profiles = {
-            project.profile: {
-                "target": target,
-                "outputs": {target: compute.dbt_profile_output(product=spec.metadata.name)},
-            }
-        }
+        output = compute.dbt_profile_output(product=spec.metadata.name)
+        storage = resolved.instances.get("storage")
+        secret = storage.duckdb_secret(env_var) if isinstance(storage, StoragePlugin) else None
+        if secret is not None:  # created by floe's dbt-duckdb plugin after the extensions load
+            for plugin in output.get("plugins", []):
+                plugin["config"]["secrets"] = [secret]
+        ctx.profiles = {project.profile: {"target": target, "outputs": {target: output}}}
         cron, tz, enabled = resolved.schedule
         ctx.artifacts = CompiledArtifacts(
             metadata=ArtifactMetadata(

@@ -54,7 +54,7 @@ class DuckDBComputePlugin(ComputePlugin):
         """A dbt-duckdb output: autoinstall off, extensions loaded by path through our plugin."""
         cfg = self.settings
         settings: dict[str, Any] = {
-            key: _env_var(value) if isinstance(value, SecretRef) else value
+            key: env_var(value) if isinstance(value, SecretRef) else value
             for key, value in sorted(cfg.settings.items())
         }
         if cfg.memory_limit:
@@ -79,6 +79,6 @@ class DuckDBComputePlugin(ComputePlugin):
         return output
 
 
-def _env_var(ref: SecretRef) -> str:
+def env_var(ref: SecretRef) -> str:
     """A secret reference as dbt reads it at run time: never the value itself."""
     return "{{ env_var('" + ref.secret + "') }}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,3 +61,21 @@ class S3StoragePlugin(StoragePlugin):
         if cfg.secret_access_key is not None:
             props["s3.secret-access-key"] = resolve(cfg.secret_access_key)
         return props
+
+    def duckdb_secret(self, value: Callable[[SecretRef], str]) -> dict[str, str] | None:
+        """A DuckDB ``s3`` secret: region, endpoint (``host:port``), URL style, SSL, keys."""
+        cfg = self.settings
+        secret = {
+            "type": "s3",
+            "region": cfg.region,
+            "url_style": "path" if cfg.path_style_access else "vhost",
+        }
+        if cfg.endpoint:
+            parts = urlsplit(cfg.endpoint)
+            secret["endpoint"] = parts.netloc or cfg.endpoint
+            secret["use_ssl"] = "false" if parts.scheme == "http" else "true"
+        if cfg.access_key_id is not None:
+            secret["key_id"] = value(cfg.access_key_id)
+        if cfg.secret_access_key is not None:
+            secret["secret"] = value(cfg.secret_access_key)
+        return secret
