@@ -120,7 +120,12 @@ class InputError(FloeError):
 
 
 class PolicyError(FloeError):
-    """Strict enforcement found policy violations (exit 3)."""
+    """Strict enforcement found policy violations (exit 3).
+
+    ``summary`` carries ENFORCE's EnforcementResultSummary so a report can still be written.
+    """
+
+    summary: object | None = None
 
     def __post_init__(self) -> None:
         self.exit_code = ExitCode.POLICY_VIOLATION

@@ -8,17 +8,45 @@ from pathlib import Path
 from floe.cli.output import console, print_diagnostics
 from floe.compile.api import compile_product
 from floe.compile.context import CompileContext
-from floe.errors import display_path
+from floe.errors import InputError, PolicyError, display_path
+from floe.govern.report import FORMATS, write_report
+from floe.spec.artifacts import EnforcementResultSummary
+
+E_REPORT = "E140"
 
 
 def run_compile(
-    product_dir: Path, manifest: Path | None, env: str, out: Path | None, write: bool
+    product_dir: Path,
+    manifest: Path | None,
+    env: str,
+    out: Path | None,
+    write: bool,
+    report: tuple[str, Path] | None = None,
 ) -> None:
     """Compile (or only validate) one product and print the summary."""
-    ctx = compile_product(product_dir, manifest=manifest, env=env, out_dir=out, write=write)
+    if report is not None and report[0] not in FORMATS:
+        raise InputError.single(
+            E_REPORT,
+            f"unknown report format '{report[0]}'",
+            hint=f"use one of: {', '.join(FORMATS)} (e.g. --report sarif enforcement.sarif)",
+        )
+    try:
+        ctx = compile_product(product_dir, manifest=manifest, env=env, out_dir=out, write=write)
+    except PolicyError as exc:
+        if report is not None and isinstance(exc.summary, EnforcementResultSummary):
+            _report(exc.summary, product_dir, report)
+        raise
     if ctx.warnings:
         print_diagnostics(ctx.warnings)
     _summary(ctx, write)
+    if report is not None and ctx.enforcement is not None:
+        _report(ctx.enforcement, product_dir, report)
+
+
+def _report(summary: EnforcementResultSummary, product_dir: Path, report: tuple[str, Path]) -> None:
+    fmt, path = report
+    write_report(summary, product_dir.resolve().name, fmt, path)
+    console(stderr=True).print(f"wrote {fmt} report {display_path(path)}")
 
 
 def _summary(ctx: CompileContext, wrote: bool) -> None:

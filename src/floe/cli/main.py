@@ -77,6 +77,14 @@ def compile_cmd(
         Path | None,
         typer.Option("--out", "-o", help="Output directory (default: <product>/target/floe)."),
     ] = None,
+    report: Annotated[
+        tuple[str, Path] | None,
+        typer.Option(
+            "--report",
+            metavar="FORMAT FILE",
+            help="Also write the enforcement report: json|sarif|html, then the file path.",
+        ),
+    ] = None,
 ) -> None:
     """Compile a data product into compiled_artifacts.json and profiles.yml.
 
@@ -84,7 +92,7 @@ def compile_cmd(
     """
     from floe.cli.compile_cmd import run_compile
 
-    run_compile(product_dir, manifest, env, out, write=True)
+    run_compile(product_dir, manifest, env, out, write=True, report=report)
 
 
 @app.command("validate")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from floe.compile.context import CompileContext
 from floe.errors import Diagnostic, Location, PolicyError
-from floe.govern.policies import POLICIES, Finding, PolicyInput
+from floe.govern.events import POLICY_VIOLATION, security_event
+from floe.govern.finding import Finding, PolicyInput
+from floe.govern.policies import POLICIES
 from floe.spec.artifacts import EnforcementResultSummary, Violation
 
 
@@ -22,7 +24,14 @@ class EnforceStage:
         governance = resolved.governance
         level = governance.policy_enforcement_level
         assert ctx.spec_doc is not None
-        inp = PolicyInput(spec, ctx.spec_doc, project, governance, tuple(resolved.secret_findings))
+        inp = PolicyInput(
+            spec,
+            ctx.spec_doc,
+            project,
+            governance,
+            tuple(resolved.secret_findings),
+            ctx.need_manifest(),
+        )
         checked = [] if level == "off" else list(POLICIES)
         findings = [f for name in checked for f in POLICIES[name](inp)]
         root = ctx.options.product_dir
@@ -50,7 +59,16 @@ class EnforceStage:
         diags = [_diagnostic(f, v) for f, v in zip(findings, violations, strict=True)]
         ctx.warnings += [d for d in diags if d.severity == "warning"]
         if errors:
-            raise PolicyError([d for d in diags if d.severity == "error"])
+            security_event(
+                POLICY_VIOLATION,
+                product=spec.metadata.name,
+                level=level,
+                errors=errors,
+                codes=sorted({v.code for v in violations if v.severity == "error"}),
+            )
+            failure = PolicyError([d for d in diags if d.severity == "error"])
+            failure.summary = ctx.enforcement
+            raise failure
 
 
 def _violation(f: Finding, level: str, block: bool, root: Path) -> Violation:
