@@ -81,5 +81,5 @@ def test_compiled_artifacts_validate_against_their_schema(tmp_path: Path) -> Non
     assert res.code == 0, res.err
     validator = _validator("compiled-artifacts.schema.json", ROOT / "schemas")
     data = json.loads((tmp_path / "compiled_artifacts.json").read_text())
-    assert data["version"] == "0.5.0"
+    assert data["version"] == "0.6.0"
     assert list(validator.iter_errors(data)) == []

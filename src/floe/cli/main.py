@@ -68,6 +68,22 @@ def _root(
     _STATE["debug"] = debug
 
 
+AllowBreakingOpt = Annotated[
+    bool,
+    typer.Option("--allow-breaking", help="Accept breaking schema changes (needs --reason)."),
+]
+ReasonOpt = Annotated[
+    str | None,
+    typer.Option("--reason", help="Why breaking changes are accepted (recorded and logged)."),
+]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="Do not read the live schemas (skips the breaking-change gate)."
+    ),
+]
+
+
 @app.command("compile")
 def compile_cmd(
     product_dir: ProductDir,
@@ -85,24 +101,34 @@ def compile_cmd(
             help="Also write the enforcement report: json|sarif|html, then the file path.",
         ),
     ] = None,
+    allow_breaking: AllowBreakingOpt = False,
+    reason: ReasonOpt = None,
+    offline: OfflineOpt = False,
 ) -> None:
     """Compile a data product into compiled_artifacts.json and profiles.yml.
 
-    Exit status: 0 ok, 2 invalid input, 3 policy violation (strict), 1 internal error.
-    """
-    from floe.cli.compile_cmd import run_compile
+    When the product's tables exist in the catalog, their live schemas are compared with what
+    the SQL now produces: dropped/renamed columns and narrowing type changes fail (exit 3).
 
-    run_compile(product_dir, manifest, env, out, write=True, report=report)
+    Exit status: 0 ok, 2 invalid input, 3 policy violation or breaking change, 1 internal error.
+    """
+    from floe.cli.compile_cmd import GateOptions, run_compile
+
+    gate = GateOptions(allow_breaking, reason, offline)
+    run_compile(product_dir, manifest, env, out, write=True, report=report, gate=gate)
 
 
 @app.command("validate")
 def validate_cmd(
-    product_dir: ProductDir, manifest: ManifestOpt = None, env: EnvOpt = "dev"
+    product_dir: ProductDir,
+    manifest: ManifestOpt = None,
+    env: EnvOpt = "dev",
+    offline: OfflineOpt = False,
 ) -> None:
     """Check a data product (LOAD, VALIDATE, RESOLVE, ENFORCE) without writing anything."""
-    from floe.cli.compile_cmd import run_compile
+    from floe.cli.compile_cmd import GateOptions, run_compile
 
-    run_compile(product_dir, manifest, env, None, write=False)
+    run_compile(product_dir, manifest, env, None, write=False, gate=GateOptions(offline=offline))
 
 
 @schema_app.command("export")

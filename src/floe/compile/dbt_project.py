@@ -77,6 +77,7 @@ class DbtSeed:
     header: tuple[str, ...]
     description: str = ""
     columns: tuple[DbtColumn, ...] = ()
+    column_types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,6 +149,8 @@ def read_project(root: Path) -> DbtProject:
         root, model_dirs, folder_config if isinstance(folder_config, dict) else {}
     )
     seeds = _read_seeds(root, seed_dirs)
+    seed_config = doc.data.get("seeds", {}) if isinstance(doc.data.get("seeds"), dict) else {}
+    _seed_column_types(seeds, seed_config.get(name, {}))
     _apply_properties(root, [*model_dirs, *seed_dirs], models, seeds)
     singular = _read_singular_tests(root, test_dirs)
     files = [project_file]
@@ -231,6 +234,23 @@ def _read_seeds(root: Path, dirs: list[str]) -> dict[str, DbtSeed]:
     return seeds
 
 
+def _seed_column_types(seeds: dict[str, DbtSeed], config: Any) -> None:
+    """``+column_types`` from dbt_project.yml, most specific folder (or the seed) wins."""
+    for seed in seeds.values():
+        parts = Path(seed.path).with_suffix("").parts[1:]
+        node: Any = config
+        found: dict[str, Any] = {}
+        for depth in range(len(parts) + 1):
+            if not isinstance(node, dict):
+                break
+            for key in ("+column_types", "column_types"):
+                if isinstance(node.get(key), dict):
+                    found = {**found, **node[key]}
+            if depth < len(parts):
+                node = node.get(parts[depth])
+        seed.column_types = {str(k): str(v) for k, v in found.items()}
+
+
 def _tests(entries: Any, column: str | None) -> tuple[DbtTest, ...]:
     out: list[DbtTest] = []
     for entry in entries or []:
@@ -274,6 +294,10 @@ def _apply_properties(
                 seed = seeds[str(entry["name"])]
                 seed.description = str(entry.get("description", ""))
                 seed.columns = _columns(entry.get("columns"))
+                config = entry.get("config")
+                if isinstance(config, dict) and isinstance(config.get("column_types"), dict):
+                    types = {str(k): str(v) for k, v in config["column_types"].items()}
+                    seed.column_types = {**seed.column_types, **types}
 
 
 def _apply_model(model: DbtModel, entry: dict[str, Any], location: Location) -> None:
