@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from floe.errors import Diagnostic, Location
+from floe.errors import Diagnostic, FloeError, Location
 from floe.govern import events
 
 W_GATE = "W150"
@@ -119,6 +119,8 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
         return LiveRead(out)
     except NoSuchNamespaceError:
         return LiveRead({})
+    except FloeError as exc:  # open_catalog's errors (auth failures already logged)
+        return LiveRead(None, _warning(exc.diagnostics[0].message))
     except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
         events.security_event(events.CATALOG_AUTH_FAILED, namespace=namespace,
                               error=type(exc).__name__)  # fmt: skip

@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import SecretStr
+
 from floe.plugins.base import Plugin, PluginType, SecretResolver
 
 
@@ -128,8 +130,9 @@ class SecretsPlugin(Plugin, ABC):
     plugin_type: ClassVar[PluginType] = PluginType.SECRETS
 
     @abstractmethod
-    def resolve(self, name: str) -> str:
-        """The secret's value; raise KeyError when it does not exist."""
+    def resolve(self, name: str) -> SecretStr:
+        """The secret's value (a SecretStr, unwrapped only where it is used); raise KeyError
+        when it does not exist."""
 
 
 class IdentityPlugin(Plugin, ABC):
