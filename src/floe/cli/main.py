@@ -294,8 +294,10 @@ def main() -> None:
     except Exception as exc:
         if _STATE["debug"]:
             raise
+        from floe.errors import public_text
+
         sys.stderr.write(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {public_text(f'{type(exc).__name__}: {exc}')}\n"
             "  hint: this is a bug in floe; rerun with --debug and report the traceback\n"
         )
         sys.exit(int(ExitCode.INTERNAL))

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import InputError, Location
-from floe.spec.yamlload import YamlDocument, load_yaml
+from floe.spec.yamlload import YamlDocument, dotted, load_yaml
 
 E_DBT = "E130"
+E_PROPERTIES = "E131"
 
 _REF = re.compile(
     r"""\bref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?(?:,\s*v(?:ersion)?\s*=[^)]*)?\)"""
@@ -286,11 +287,13 @@ def _apply_properties(
 ) -> None:
     for path in _walk(root, dirs, (".yml", ".yaml")):
         doc = load_yaml(path, what="dbt properties file")
-        for i, entry in enumerate(doc.data.get("models") or []):
+        for i, entry in enumerate(_listed(doc, ("models",))):
             if isinstance(entry, dict) and entry.get("name") in models:
+                _check_shapes(doc, ("models", i), entry)
                 _apply_model(models[str(entry["name"])], entry, doc.location(("models", i)))
-        for entry in doc.data.get("seeds") or []:
+        for i, entry in enumerate(_listed(doc, ("seeds",))):
             if isinstance(entry, dict) and entry.get("name") in seeds:
+                _check_shapes(doc, ("seeds", i), entry)
                 seed = seeds[str(entry["name"])]
                 seed.description = str(entry.get("description", ""))
                 seed.columns = _columns(entry.get("columns"))
@@ -298,6 +301,37 @@ def _apply_properties(
                 if isinstance(config, dict) and isinstance(config.get("column_types"), dict):
                     types = {str(k): str(v) for k, v in config["column_types"].items()}
                     seed.column_types = {**seed.column_types, **types}
+
+
+def _listed(doc: YamlDocument, path: tuple[str | int, ...]) -> list[Any]:
+    """The list at ``path`` of a properties file; anything else is E131 at its location."""
+    value: Any = doc.data
+    for part in path:
+        if isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError.single(
+            E_PROPERTIES,
+            f"'{path[-1]}' must be a list (got {type(value).__name__})",
+            doc.location(path),
+            field_path=dotted(path),
+            hint="see https://docs.getdbt.com/reference/model-properties for the layout",
+        )
+    return value
+
+
+def _check_shapes(doc: YamlDocument, at: tuple[str | int, ...], entry: dict[str, Any]) -> None:
+    """columns and tests of a model/seed entry (and tests of each column) are lists."""
+    for key in ("columns", "data_tests", "tests"):
+        _listed(doc, (*at, key))
+    for j, col in enumerate(entry.get("columns") or []):
+        if isinstance(col, dict):
+            for key in ("data_tests", "tests"):
+                _listed(doc, (*at, "columns", j, key))
 
 
 def _apply_model(model: DbtModel, entry: dict[str, Any], location: Location) -> None:
