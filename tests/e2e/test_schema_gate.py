@@ -147,3 +147,25 @@ def test_added_column_passes_and_next_run_evolves_the_table_in_place(product: Pa
     live = read_for_product(product, None, "dev").tables
     assert live is not None
     assert live["stg_orders"] == [("id", "long"), ("amount", "long"), ("is_big", "boolean")]
+
+
+@pytest.mark.requirement("FR-090")
+def test_publish_widens_a_column_type_in_place(tmp_path: Path) -> None:
+    """A table with an int column receiving long data is promoted to long in place (an allowed
+    Iceberg promotion, the gate's 'type_widened'); the older snapshot still reads its ints."""
+    import pyarrow as pa
+
+    from floe.runtime.catalog import open_catalog
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.publish import replace
+    from floe.spec.common import PluginRef
+
+    catalog = open_catalog({"catalog": PluginRef(type="sql")}, PlatformHome(tmp_path / ".floe"))
+    first = replace(catalog, "w.t", pa.table({"n": pa.array([1, 2], pa.int32())}), {})
+    big = pa.table({"n": pa.array([3, 2**40], pa.int64())})
+    replace(catalog, "w.t", big, {})
+    table = catalog.load_table("w.t")
+    assert str(table.schema().find_field("n").field_type) == "long"
+    assert sorted(table.scan().to_arrow().column("n").to_pylist()) == [3, 2**40]
+    old = table.scan(snapshot_id=first.snapshot_id).to_arrow()
+    assert sorted(old.column("n").to_pylist()) == [1, 2]

@@ -55,11 +55,25 @@ def _load_or_create(catalog: Catalog, identifier: str, schema: pa.Schema) -> Tab
 
 
 def _evolve(table: Table, schema: pa.Schema) -> None:
-    """Add new columns (and widen types) so the new data fits; never drops a column."""
-    current = {f.name for f in table.schema().fields}
-    if any(name not in current for name in schema.names):
+    """Add new columns and widen types (int→long, float→double, wider decimals) so the new
+    data fits; never drops a column or narrows a type."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    current = {f.name: f.type for f in schema_to_pyarrow(table.schema(), include_field_ids=False)}
+    if any(f.name not in current or _wider(current[f.name], f.type) for f in schema):
         with table.update_schema() as update:
             update.union_by_name(schema)
+
+
+def _wider(old: pa.DataType, new: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    if (old, new) in ((pa.int32(), pa.int64()), (pa.float32(), pa.float64())):
+        return True
+    return bool(
+        pa.types.is_decimal(old) and pa.types.is_decimal(new)
+        and new.scale == old.scale and new.precision > old.precision
+    )  # fmt: skip
 
 
 def _data_files(table: Table) -> list[object]:
