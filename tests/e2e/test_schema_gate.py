@@ -118,6 +118,31 @@ def test_override_is_recorded_in_artifacts_and_logged(product: Path, tmp_path: P
         _sql(product, STG, TINY_MODELS[STG])
 
 
+@pytest.mark.requirement("FR-094")
+def test_floe_run_is_gated_too_and_accepts_the_override(product: Path) -> None:
+    """`floe run` compiles with the gate: a narrowed type stops it with exit 3 before anything
+    runs; with --allow-breaking --reason it runs and the Iceberg column keeps its wider type."""
+    catalog = catalog_for_manifest(product / "manifest.yaml")
+    snapshots = len(catalog.load_table("tiny.stg_orders").snapshots())
+    try:
+        _sql(
+            product, STG, "select cast(id as integer) as id, amount from {{ ref('raw_orders') }}\n"
+        )
+        refused = run_floe("run", product)
+        assert refused.code == 3, refused.out + refused.err
+        assert "column 'id' type narrowed: long → int" in refused.err
+        table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
+        assert len(table.snapshots()) == snapshots
+        ran = run_floe("run", product, "--allow-breaking", "--reason", "ids fit in 32 bits")
+        assert ran.code == 0, ran.out + ran.err
+        table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
+        assert len(table.snapshots()) == snapshots + 1
+        assert str(table.schema().find_field("id").field_type) == "long"
+        assert sorted(table.scan().to_arrow().column("id").to_pylist()) == [1, 2]
+    finally:
+        _sql(product, STG, TINY_MODELS[STG])
+
+
 @pytest.mark.requirement("FR-090")
 def test_added_column_passes_and_next_run_evolves_the_table_in_place(product: Path) -> None:
     """Adding a column passes the gate (recorded as added); the next run adds it to the Iceberg

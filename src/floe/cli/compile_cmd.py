@@ -29,7 +29,7 @@ def run_compile(
 ) -> None:
     """Compile (or only validate) one product and print the summary."""
     gate = gate or GateOptions()
-    _check_options(report, gate)
+    check_options(report, gate)
     live = LiveRead(None) if gate.offline else read_for_product(product_dir, manifest, env)
     if live.warning is not None:
         print_diagnostics([live.warning])
@@ -58,7 +58,8 @@ class GateOptions:
     offline: bool = False
 
 
-def _check_options(report: tuple[str, Path] | None, gate: GateOptions) -> None:
+def check_options(report: tuple[str, Path] | None, gate: GateOptions) -> None:
+    """A known report format; --allow-breaking and --reason only together."""
     if report is not None and report[0] not in FORMATS:
         raise InputError.single(
             E_REPORT,

@@ -167,14 +167,20 @@ def run_cmd(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
     ] = False,
+    allow_breaking: AllowBreakingOpt = False,
+    reason: ReasonOpt = None,
 ) -> None:
     """Compile and run data products: dbt on DuckDB, audited, published to Iceberg.
 
-    Exit status: 0 ok, 2 invalid input, 3 policy violation, 4 the run failed.
+    The compile checks the SQL against the live tables (breaking-change gate).
+
+    Exit status: 0 ok, 2 invalid input, 3 policy violation or breaking change, 4 the run failed.
     """
+    from floe.cli.compile_cmd import GateOptions, check_options
     from floe.cli.run_cmd import run_products
 
-    summaries = run_products(product_dirs, manifest, env, select, full_refresh)
+    check_options(None, GateOptions(allow_breaking, reason))
+    summaries = run_products(product_dirs, manifest, env, select, full_refresh, reason)
     if not all(s.success for s in summaries):
         raise typer.Exit(int(ExitCode.RUN_FAILED))
 

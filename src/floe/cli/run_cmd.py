@@ -17,6 +17,7 @@ def run_products(
     env: str,
     select: list[str] | None,
     full_refresh: bool,
+    allow_breaking_reason: str | None = None,
 ) -> list[RunSummary]:
     """Run each product in turn; dbt and Dagster logs go to the run log, progress to the screen."""
     out = console()
@@ -25,7 +26,8 @@ def run_products(
         log_path = _log_path(product)
         with out.status(f"running {product.name} …"), _quiet(log_path):
             summary = run(product, manifest=manifest, env=env, select=select,
-                          full_refresh=full_refresh)  # fmt: skip
+                          full_refresh=full_refresh,
+                          allow_breaking_reason=allow_breaking_reason)  # fmt: skip
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:

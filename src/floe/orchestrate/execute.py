@@ -45,8 +45,10 @@ def run(
     env: str = "dev",
     select: list[str] | None = None,
     full_refresh: bool = False,
+    allow_breaking_reason: str | None = None,
 ) -> RunSummary:
-    """Compile and run one product; the summary says what was published."""
+    """Compile (with the breaking-change gate against the live tables) and run one product;
+    the summary says what was published."""
     import time
 
     import dagster as dg
@@ -54,7 +56,11 @@ def run(
     from floe.orchestrate.definitions import build_definitions
 
     start = time.perf_counter()
-    ctx = compile_product(product_dir, manifest=manifest, env=env)
+    from floe.govern.live_schema import read_for_product
+
+    live = read_for_product(product_dir, manifest, env).tables
+    ctx = compile_product(product_dir, manifest=manifest, env=env, live_schema=live,
+                          allow_breaking_reason=allow_breaking_reason)  # fmt: skip
     artifacts = ctx.artifacts
     assert artifacts is not None
     assert ctx.manifest_doc is not None
