@@ -452,3 +452,26 @@ def _validate_sarif(doc: dict[str, object]) -> None:
     import jsonschema
 
     jsonschema.Draft202012Validator(SARIF_SUBSET).validate(doc)
+
+
+@pytest.mark.requirement("FR-067")
+def test_refused_override_of_a_lock_or_the_floor_is_a_security_event(tiny: Path) -> None:
+    """A floe.yaml overriding the locked catalog and lowering the enforcement level: E301 and
+    E302, and one governance.override_refused event naming both fields."""
+    _set_spec(
+        tiny,
+        TINY_SPEC + "governance:\n  policy_enforcement_level: 'off'\n"
+        "plugins:\n  catalog:\n    config:\n      uri: sqlite:///x.db\n",
+    )
+    with capture_logs() as logs, pytest.raises(FloeError) as info:
+        compile_product(tiny, write=False)
+    assert sorted(d.code for d in info.value.diagnostics) == ["E301", "E302"]
+    assert logs == [
+        {
+            "event": "governance.override_refused",
+            "category": "security",
+            "log_level": "warning",
+            "product": "tiny",
+            "fields": ["governance.policy_enforcement_level", "plugins.catalog.config.uri"],
+        }
+    ]

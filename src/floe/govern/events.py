@@ -13,6 +13,7 @@ BREAKING_CHANGE_OVERRIDE = "governance.breaking_change_override"
 BREAKING_CHANGE_REJECTED = "governance.breaking_change_rejected"
 SECRET_RESOLUTION_FAILED = "security.secret_resolution_failed"  # noqa: S105 - an event name
 CATALOG_AUTH_FAILED = "security.catalog_auth_failed"
+OVERRIDE_REFUSED = "governance.override_refused"
 
 EVENTS = (
     POLICY_VIOLATION,
@@ -20,6 +21,7 @@ EVENTS = (
     BREAKING_CHANGE_REJECTED,
     SECRET_RESOLUTION_FAILED,
     CATALOG_AUTH_FAILED,
+    OVERRIDE_REFUSED,
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from floe.compile.context import CompileContext, Resolved
 from floe.errors import Diagnostic, FloeError, InputError, Location
+from floe.govern import events
 from floe.govern.secrets import find_plaintext, reference_name, scrub
 from floe.plugins.base import Plugin, PluginType
 from floe.spec.common import LEVEL_ORDER, Tier
@@ -51,6 +52,7 @@ class ResolveStage:
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
         if problems:
+            _log_refused_overrides(ctx, problems)
             raise InputError(problems)
         ctx.resolved = Resolved(
             plugins=plugins,
@@ -60,6 +62,14 @@ class ResolveStage:
             schedule=_schedule(ctx, instances),
             secret_findings=findings,
         )
+
+
+def _log_refused_overrides(ctx: CompileContext, problems: list[Diagnostic]) -> None:
+    """FR-067: a product reaching past the platform's locks or governance floor is an event."""
+    refused = sorted({d.field_path for d in problems if d.code in (E_LOCKED, E_LAXER, E_COMPUTE)})
+    if refused:
+        events.security_event(events.OVERRIDE_REFUSED, product=ctx.need_spec().metadata.name,
+                              fields=refused)  # fmt: skip
 
 
 def _config_locator(
