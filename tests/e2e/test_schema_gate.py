@@ -174,6 +174,36 @@ def test_added_column_passes_and_next_run_evolves_the_table_in_place(product: Pa
     assert live["stg_orders"] == [("id", "long"), ("amount", "long"), ("is_big", "boolean")]
 
 
+@pytest.mark.requirement("FR-094")
+def test_accepted_rename_and_drop_are_applied_so_the_next_compile_is_clean(product: Path) -> None:
+    """An accepted rename becomes an Iceberg rename (older snapshots keep their data under the
+    new name), an accepted drop deletes the column; afterwards compile reports nothing."""
+    big = "select id, amount, amount > 10 as is_big from {{ ref('raw_orders') }}\n"
+    try:
+        _sql(product, STG, big)
+        table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
+        if "is_big" not in [f.name for f in table.schema().fields]:
+            assert run(product).success
+        _sql(product, STG, big.replace("is_big", "is_large"))
+        assert "renamed to 'is_large'" in run_floe("compile", product).err
+        ran = run_floe("run", product, "--allow-breaking", "--reason", "clearer name")
+        assert ran.code == 0, ran.out + ran.err
+        table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
+        assert [f.name for f in table.schema().fields] == ["id", "amount", "is_large"]
+        first = table.snapshots()[0].snapshot_id
+        assert table.scan(snapshot_id=first).to_arrow().num_rows == 2
+        assert "0 breaking" in run_floe("compile", product).out
+        _sql(product, STG, TINY_MODELS[STG])
+        ran = run_floe("run", product, "--allow-breaking", "--reason", "flag unused")
+        assert ran.code == 0, ran.out + ran.err
+        table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
+        assert [f.name for f in table.schema().fields] == ["id", "amount"]
+        clean = run_floe("compile", product)
+        assert "schema gate: 4 live tables compared · 0 columns added · 0 breaking" in clean.out
+    finally:
+        _sql(product, STG, TINY_MODELS[STG])
+
+
 @pytest.mark.requirement("FR-090")
 def test_publish_widens_a_column_type_in_place(tmp_path: Path) -> None:
     """A table with an int column receiving long data is promoted to long in place (an allowed

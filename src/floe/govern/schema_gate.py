@@ -49,7 +49,7 @@ def compare_table(table: str, live: Sequence[tuple[str, str]], new: Columns) -> 
             out += [change] if change else []
             continue
         successor, new_type = new[index] if index < len(new) else (None, None)
-        if successor in added and new_type == old_type:
+        if successor in added and new_type in (old_type, None):  # same place, same/unknown type
             out.append(SchemaChange(table=table, column=col, change="renamed", old=col,
                                     new=successor, breaking=True))  # fmt: skip
             added.remove(successor)
@@ -87,6 +87,18 @@ def evaluate(
         changes=changes,
         override_reason=reason,
     )
+
+
+def accepted_changes(gate: SchemaGate, table: str) -> dict[str, str | None]:
+    """Renames (old → new) and drops (old → None) of ``table`` accepted by an override; what a
+    run applies to the Iceberg schema so the next compile sees no breaking change."""
+    if not gate.override_reason:
+        return {}
+    return {
+        c.column: c.new if c.change == "renamed" else None
+        for c in gate.changes
+        if c.table == table and c.change in ("renamed", "dropped")
+    }
 
 
 def _describe(c: SchemaChange) -> str:
