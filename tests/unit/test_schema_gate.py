@@ -82,3 +82,23 @@ def test_without_live_schema_the_gate_is_recorded_as_not_checked(tiny: Path) -> 
     assert ctx.enforcement is not None
     gate = ctx.enforcement.schema_gate
     assert (gate.checked, gate.tables_compared, gate.changes) == (False, [], [])
+
+
+@pytest.mark.requirement("FR-094")
+def test_sql_whose_column_names_are_unknowable_is_not_guessed(tiny: Path) -> None:
+    """An unnamed expression (DuckDB names it by its text) or unparseable SQL leaves the table
+    'not derived': no invented drop, the gate says which tables it could not check."""
+    live = {"stg_orders": [("id", "long"), ("amount", "long")]}
+    (tiny / "models" / "stg_orders.sql").write_text(
+        "select id, amount + 1 from {{ ref('raw_orders') }}\n"
+    )
+    ctx = compile_product(tiny, write=False, live_schema=live)
+    assert ctx.enforcement is not None
+    gate = ctx.enforcement.schema_gate
+    assert (gate.tables_not_derived, gate.changes) == (["stg_orders"], [])
+    (tiny / "models" / "stg_orders.sql").write_text(
+        "select id, amount from {{ ref('raw_orders') }} where {% raw %}x{% endraw %}\n"
+    )
+    ctx = compile_product(tiny, write=False, live_schema=live)
+    assert ctx.enforcement is not None
+    assert ctx.enforcement.schema_gate.tables_not_derived == ["stg_orders"]

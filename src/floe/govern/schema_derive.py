@@ -31,6 +31,7 @@ _INCREMENTAL = re.compile(
     re.DOTALL,
 )
 _COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+_AUTO_ALIAS = re.compile(r"^_col_\d+$")
 _TO_DUCKDB = {
     "long": "BIGINT", "int": "INT", "string": "VARCHAR", "double": "DOUBLE", "float": "FLOAT",
     "boolean": "BOOLEAN", "date": "DATE", "time": "TIME", "timestamp": "TIMESTAMP",
@@ -67,15 +68,15 @@ def _projection_columns(sql: str, schema: dict[str, object]) -> Columns | None:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
         tree = annotate_types(qualify(tree, schema=schema, dialect="duckdb"), schema=schema)
-    except (SqlglotError, ValueError, KeyError):
-        return None
+    except (SqlglotError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None  # SQL this reader cannot follow: the table is reported as not derived
     if not isinstance(tree, exp.Query):
         return None
     out: Columns = []
     for select in tree.selects:
         name = select.alias_or_name
-        if not name or name == "*":
-            return None
+        if not name or name == "*" or _AUTO_ALIAS.match(name):
+            return None  # an unnamed expression: DuckDB names it by its text, unknowable here
         trusted = isinstance(select.unalias(), exp.Column | exp.Cast | exp.TryCast)
         dtype = select.type.sql("duckdb") if trusted and select.type is not None else None
         out.append((name, canonical(dtype)))
