@@ -253,6 +253,8 @@ def test_plugin_type_must_be_approved(tiny: Path) -> None:
         ("label", "AKIA" + "ABCDEFGHIJKLMNOP", "AWS access key id"),
         ("label", "xoxb-" + "1234567890-abcdef", "Slack token"),
         ("label", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig", "JSON web token"),
+        ("label", "-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEA", "private key"),
+        ("label", "glpat-" + "x1Y2z3" * 4, "GitLab token"),
         ("config", "plain-password-value", "'password' holds a plaintext value"),
     ],
 )
