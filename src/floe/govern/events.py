@@ -30,7 +30,13 @@ def security_event(event: str, **fields: Any) -> None:
 
     Fields must never carry a secret value: names, codes, products and counts only.
     """
+    import sys
+
     import structlog
 
     assert event in EVENTS, event
-    structlog.get_logger("floe.security").warning(event, category="security", **fields)
+    if structlog.is_configured():  # the application's logging setup decides where it goes
+        logger = structlog.get_logger("floe.security")
+    else:  # never mixed into a command's results on stdout
+        logger = structlog.wrap_logger(structlog.PrintLogger(sys.stderr))
+    logger.warning(event, category="security", **fields)
