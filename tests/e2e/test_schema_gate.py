@@ -37,8 +37,18 @@ def _sql(product: Path, name: str, sql: str) -> None:
 
 @pytest.mark.requirement("FR-094")
 def test_live_schema_is_read_from_the_catalog(product: Path) -> None:
-    """The adapter returns every table of the namespace with its Iceberg column types."""
+    """The adapter returns every table of the namespace with its Iceberg column types; the
+    direct read of the embedded catalog and the PyIceberg read agree."""
+    from floe.govern.live_schema import read_namespace
+    from floe.spec.common import PluginRef
+
     live = read_for_product(product, None, "dev")
+    home = product / ".floe"
+    uri = f"sqlite:///{home / 'catalog.db'}"
+    plugins = {"catalog": PluginRef(type="sql", config={"uri": uri})}
+    through_pyiceberg = read_namespace(plugins, home, "tiny")
+    assert through_pyiceberg.warning is None
+    assert through_pyiceberg.tables == live.tables
     assert live.warning is None
     assert live.tables == {
         "int_orders": [("id", "long"), ("amount", "long")],

@@ -73,8 +73,9 @@ def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
             "where catalog_name = ? and table_namespace = ? order by table_name",
             (catalog, namespace),
         ).fetchall()
-    except sqlite3.Error:
-        return {}
+    except sqlite3.OperationalError as exc:
+        # no catalog tables yet: nothing published; anything else (locked…): ask PyIceberg
+        return {} if "no such table" in str(exc) else None
     finally:
         con.close()
     out: LiveTables = {}
@@ -82,7 +83,10 @@ def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
         parsed = urlparse(str(location or ""))
         if parsed.scheme not in ("", "file"):
             return None
-        out[str(name)] = _schema_from_metadata(Path(unquote(parsed.path)))
+        try:
+            out[str(name)] = _schema_from_metadata(Path(unquote(parsed.path)))
+        except (OSError, ValueError, KeyError, StopIteration):
+            return None  # a metadata file this reader cannot follow: PyIceberg reads
     return out
 
 
