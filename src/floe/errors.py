@@ -63,6 +63,22 @@ def display_path(path: str | Path) -> str:
         return p.as_posix()
 
 
+def public_text(text: str) -> str:
+    """``text`` safe to show a user (FR-066): floe's install directory and the Python
+    installation are replaced by ``<floe>`` and ``<python>``."""
+    import sys
+
+    roots = {
+        str(Path(__file__).resolve().parent): "<floe>",
+        sys.prefix: "<python>",
+        sys.base_prefix: "<python>",
+        sys.exec_prefix: "<python>",
+    }
+    for root in sorted((r for r in roots if len(r) > 4), key=len, reverse=True):
+        text = text.replace(root, roots[root])
+    return text
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in the user's files."""
@@ -120,7 +136,12 @@ class InputError(FloeError):
 
 
 class PolicyError(FloeError):
-    """Strict enforcement found policy violations (exit 3)."""
+    """Strict enforcement found policy violations (exit 3).
+
+    ``summary`` carries ENFORCE's EnforcementResultSummary so a report can still be written.
+    """
+
+    summary: object | None = None
 
     def __post_init__(self) -> None:
         self.exit_code = ExitCode.POLICY_VIOLATION

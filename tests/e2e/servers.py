@@ -64,9 +64,9 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
+def postgres_server(password: str = "floe-test-pw") -> Iterator[str]:
     """A private PostgreSQL 15 instance (initdb into a temp dir, its own port); yields a
-    SQLAlchemy URI with password authentication over TCP."""
+    SQLAlchemy URI with password authentication over TCP (the password URL-quoted)."""
     import os
     import shutil
     import tempfile
@@ -74,7 +74,6 @@ def postgres_server() -> Iterator[str]:
     port = free_port()
     base = Path(tempfile.mkdtemp(prefix="floe-pg-"))
     data = base / "data"
-    password = "floe-test-pw"
     (base / "pw").write_text(password)
     shutil.chown(base, "postgres")
     shutil.chown(base / "pw", "postgres")
@@ -94,7 +93,9 @@ def postgres_server() -> Iterator[str]:
     try:
         as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "floe",
                     "catalog")  # fmt: skip
-        yield f"postgresql+psycopg://floe:{password}@127.0.0.1:{port}/catalog"
+        from urllib.parse import quote
+
+        yield f"postgresql+psycopg://floe:{quote(password, safe='')}@127.0.0.1:{port}/catalog"
     finally:
         subprocess.run(
             ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m",

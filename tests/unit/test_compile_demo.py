@@ -91,11 +91,21 @@ def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Pat
     assert art["schedule"] == {"cron": "*/10 * * * *", "timezone": "UTC", "enabled": True}
     assert art["dbt"]["project_dir"] == "."
     enforcement = art["enforcement_result"]
+    gate = enforcement.pop("schema_gate")  # depends on the catalog's state: tables or none
+    assert (gate["checked"], gate["changes"], gate["override_reason"]) == (True, [], None)
     assert enforcement == {
         "passed": True,
         "error_count": 0,
         "warning_count": 0,
-        "policy_types_checked": ["naming", "test_coverage", "documentation", "secrets"],
+        "policy_types_checked": [
+            "naming",
+            "test_coverage",
+            "documentation",
+            "secrets",
+            "key_tests",
+            "select_star",
+            "approved_plugins",
+        ],
         "models_validated": 6,
         "enforcement_level": "warn",
         "test_coverage": 100.0,

@@ -87,3 +87,39 @@ def test_source_hash_covers_dbt_files(platform_copy: Path, tmp_path: Path) -> No
     model = next((product / "models").rglob("mart_*.sql"))
     model.write_text(model.read_text() + "\n-- changed\n")
     assert hash_of() != before
+
+
+GATE_PROBE = """
+import json, socket, sys
+from pathlib import Path
+def _no_network(*a, **k):
+    raise RuntimeError("compile touched the network")
+socket.socket.connect = _no_network
+socket.create_connection = _no_network
+from floe.compile.api import compile_product
+live = json.loads(sys.argv[2])
+ctx = compile_product(Path(sys.argv[1]), write=False, live_schema=live)
+gate = ctx.enforcement.schema_gate
+print("GATE=" + json.dumps([gate.tables_compared, [c.change for c in gate.changes]]))
+RUNTIME = {"dagster", "dbt", "pyarrow", "pyiceberg", "duckdb", "structlog"}
+print("HEAVY=" + ",".join(sorted({m.split(".")[0] for m in sys.modules} & RUNTIME)))
+"""
+
+
+@pytest.mark.requirement("FR-094")
+def test_breaking_change_gate_keeps_compile_pure() -> None:
+    """With a live schema given as a plain dict, compile derives and compares schemas (sqlglot)
+    without importing pyiceberg/duckdb/dagster/dbt and without opening a socket."""
+    live = {"raw_customers": [["customer_id", "string"], ["first_name", "string"]]}
+    proc = subprocess.run(
+        [sys.executable, "-c", GATE_PROBE, str(DEMO / "customer-360"), json.dumps(live)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        'GATE=[["raw_customers"], ["added", "added", "added", "added", "added", "added", "added"]]'
+        in proc.stdout
+    )
+    assert "HEAVY=\n" in proc.stdout

@@ -77,6 +77,8 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("storage", "local"),
         ("storage", "s3"),
         ("secrets", "env"),
+        ("secrets", "file"),
+        ("secrets", "k8s"),
         ("alert_channel", "webhook"),
     }
     duck = found[("compute", "duckdb")]

@@ -3,22 +3,81 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from floe.cli.output import console, print_diagnostics
 from floe.compile.api import compile_product
 from floe.compile.context import CompileContext
-from floe.errors import display_path
+from floe.errors import InputError, PolicyError, display_path
+from floe.govern.live_schema import LiveRead, read_for_product
+from floe.govern.report import FORMATS, write_report
+from floe.spec.artifacts import EnforcementResultSummary
+
+E_REPORT = "E140"
+E_REASON = "E141"
 
 
 def run_compile(
-    product_dir: Path, manifest: Path | None, env: str, out: Path | None, write: bool
+    product_dir: Path,
+    manifest: Path | None,
+    env: str,
+    out: Path | None,
+    write: bool,
+    report: tuple[str, Path] | None = None,
+    gate: GateOptions | None = None,
 ) -> None:
     """Compile (or only validate) one product and print the summary."""
-    ctx = compile_product(product_dir, manifest=manifest, env=env, out_dir=out, write=write)
+    gate = gate or GateOptions()
+    check_options(report, gate)
+    live = LiveRead(None) if gate.offline else read_for_product(product_dir, manifest, env)
+    if live.warning is not None:
+        print_diagnostics([live.warning])
+    try:
+        ctx = compile_product(
+            product_dir, manifest=manifest, env=env, out_dir=out, write=write,
+            live_schema=live.tables, allow_breaking_reason=gate.reason,
+        )  # fmt: skip
+    except PolicyError as exc:
+        if report is not None and isinstance(exc.summary, EnforcementResultSummary):
+            _report(exc.summary, product_dir, report)
+        raise
     if ctx.warnings:
         print_diagnostics(ctx.warnings)
     _summary(ctx, write)
+    if report is not None and ctx.enforcement is not None:
+        _report(ctx.enforcement, product_dir, report)
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """The breaking-change gate's switches."""
+
+    allow_breaking: bool = False
+    reason: str | None = None
+    offline: bool = False
+
+
+def check_options(report: tuple[str, Path] | None, gate: GateOptions) -> None:
+    """A known report format; --allow-breaking and --reason only together."""
+    if report is not None and report[0] not in FORMATS:
+        raise InputError.single(
+            E_REPORT,
+            f"unknown report format '{report[0]}'",
+            hint=f"use one of: {', '.join(FORMATS)} (e.g. --report sarif enforcement.sarif)",
+        )
+    if gate.allow_breaking != bool(gate.reason and gate.reason.strip()):
+        raise InputError.single(
+            E_REASON,
+            "--allow-breaking needs --reason (and --reason needs --allow-breaking)",
+            hint="e.g. --allow-breaking --reason 'drop legacy column, consumers migrated (JIRA-1)'",
+        )
+
+
+def _report(summary: EnforcementResultSummary, product_dir: Path, report: tuple[str, Path]) -> None:
+    fmt, path = report
+    write_report(summary, product_dir.resolve().name, fmt, path)
+    console(stderr=True).print(f"wrote {fmt} report {display_path(path)}")
 
 
 def _summary(ctx: CompileContext, wrote: bool) -> None:
@@ -49,5 +108,14 @@ def _summary(ctx: CompileContext, wrote: bool) -> None:
         f"column test coverage {enforcement.test_coverage:.1f}% · "
         f"models validated {enforcement.models_validated}"
     )
+    gate = enforcement.schema_gate
+    if gate.checked:
+        added = sum(1 for c in gate.changes if c.change == "added")
+        breaking = sum(1 for c in gate.changes if c.breaking)
+        override = f" · accepted: {gate.override_reason}" if gate.override_reason else ""
+        out.print(
+            f"schema gate: {len(gate.tables_compared)} live tables compared · "
+            f"{added} columns added · {breaking} breaking{override}"
+        )
     for path in ctx.written:
         out.print(f"wrote {display_path(path)}")

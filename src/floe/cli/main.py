@@ -73,6 +73,22 @@ def _root(
     _STATE["debug"] = debug
 
 
+AllowBreakingOpt = Annotated[
+    bool,
+    typer.Option("--allow-breaking", help="Accept breaking schema changes (needs --reason)."),
+]
+ReasonOpt = Annotated[
+    str | None,
+    typer.Option("--reason", help="Why breaking changes are accepted (recorded and logged)."),
+]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="Do not read the live schemas (skips the breaking-change gate)."
+    ),
+]
+
+
 @app.command("compile")
 def compile_cmd(
     product_dir: ProductDir,
@@ -82,24 +98,42 @@ def compile_cmd(
         Path | None,
         typer.Option("--out", "-o", help="Output directory (default: <product>/target/floe)."),
     ] = None,
+    report: Annotated[
+        tuple[str, Path] | None,
+        typer.Option(
+            "--report",
+            metavar="FORMAT FILE",
+            help="Also write the enforcement report: json|sarif|html, then the file path.",
+        ),
+    ] = None,
+    allow_breaking: AllowBreakingOpt = False,
+    reason: ReasonOpt = None,
+    offline: OfflineOpt = False,
 ) -> None:
     """Compile a data product into compiled_artifacts.json and profiles.yml.
 
-    Exit status: 0 ok, 2 invalid input, 3 policy violation (strict), 1 internal error.
-    """
-    from floe.cli.compile_cmd import run_compile
+    When the product's tables exist in the catalog, their live schemas are compared with what
+    the SQL now produces: dropped/renamed columns and narrowing type changes fail (exit 3).
 
-    run_compile(product_dir, manifest, env, out, write=True)
+    Exit status: 0 ok, 2 invalid input, 3 policy violation or breaking change, 1 internal error.
+    """
+    from floe.cli.compile_cmd import GateOptions, run_compile
+
+    gate = GateOptions(allow_breaking, reason, offline)
+    run_compile(product_dir, manifest, env, out, write=True, report=report, gate=gate)
 
 
 @app.command("validate")
 def validate_cmd(
-    product_dir: ProductDir, manifest: ManifestOpt = None, env: EnvOpt = "dev"
+    product_dir: ProductDir,
+    manifest: ManifestOpt = None,
+    env: EnvOpt = "dev",
+    offline: OfflineOpt = False,
 ) -> None:
     """Check a data product (LOAD, VALIDATE, RESOLVE, ENFORCE) without writing anything."""
-    from floe.cli.compile_cmd import run_compile
+    from floe.cli.compile_cmd import GateOptions, run_compile
 
-    run_compile(product_dir, manifest, env, None, write=False)
+    run_compile(product_dir, manifest, env, None, write=False, gate=GateOptions(offline=offline))
 
 
 @schema_app.command("export")
@@ -144,16 +178,24 @@ def run_cmd(
             "(upstream results that succeeded are reused from Iceberg).",
         ),
     ] = False,
+    allow_breaking: AllowBreakingOpt = False,
+    reason: ReasonOpt = None,
 ) -> None:
     """Compile and run data products: dbt on DuckDB, audited, published to Iceberg.
 
-    Exit status: 0 ok, 2 invalid input, 3 policy violation, 4 the run failed.
+    The compile checks the SQL against the live tables (breaking-change gate).
+
+    Exit status: 0 ok, 2 invalid input, 3 policy violation or breaking change, 4 the run failed.
     """
+    from floe.cli.compile_cmd import GateOptions, check_options
     from floe.cli.run_cmd import run_products
 
     if from_failure and select:
         raise typer.BadParameter("--from-failure chooses the assets itself; drop --select")
-    summaries = run_products(product_dirs, manifest, env, select, full_refresh, from_failure)
+    check_options(None, GateOptions(allow_breaking, reason))
+    summaries = run_products(
+        product_dirs, manifest, env, select, full_refresh, from_failure, reason
+    )
     if not all(s.success for s in summaries):
         raise typer.Exit(int(ExitCode.RUN_FAILED))
 
@@ -362,8 +404,10 @@ def main() -> None:
     except Exception as exc:
         if _STATE["debug"]:
             raise
+        from floe.errors import public_text
+
         sys.stderr.write(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {public_text(f'{type(exc).__name__}: {exc}')}\n"
             "  hint: this is a bug in floe; rerun with --debug and report the traceback\n"
         )
         sys.exit(int(ExitCode.INTERNAL))

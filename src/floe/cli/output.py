@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from floe.errors import Diagnostic
+from floe.errors import Diagnostic, public_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,7 +26,7 @@ def console(stderr: bool = False) -> Console:
 def print_diagnostics(diags: list[Diagnostic]) -> None:
     """One block per diagnostic on stderr, in the FILE:LINE:COL format editors understand."""
     for d in diags:
-        sys.stderr.write(d.render() + "\n")
+        sys.stderr.write(public_text(d.render()) + "\n")
     errors = sum(1 for d in diags if d.severity == "error")
     warnings = len(diags) - errors
     if errors:

@@ -16,6 +16,7 @@ def run_products(
     select: list[str] | None,
     full_refresh: bool,
     from_failure: bool = False,
+    allow_breaking_reason: str | None = None,
 ) -> list[RunSummary]:
     """Run each product in turn; dbt and Dagster logs go to the run log, progress to the screen."""
     out = console()
@@ -24,7 +25,8 @@ def run_products(
         log_path = _log_path(product)
         with out.status(f"running {product.name} …"), quiet_logs(log_path):
             summary = run(product, manifest=manifest, env=env, select=select,
-                          full_refresh=full_refresh, from_failure=from_failure)  # fmt: skip
+                          full_refresh=full_refresh, from_failure=from_failure,
+                          allow_breaking_reason=allow_breaking_reason)  # fmt: skip
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:

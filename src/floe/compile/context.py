@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,11 @@ class CompileOptions:
     manifest_path: Path | None = None
     env: str = "dev"
     out_dir: Path | None = None
+    #: The product's live Iceberg schemas ``{table: [(column, type)]}``, read by the caller
+    #: (compile itself never touches the catalog); None: not checked.
+    live_schema: Mapping[str, Sequence[tuple[str, str]]] | None = None
+    #: ``--allow-breaking --reason``: breaking schema changes are accepted and recorded.
+    allow_breaking_reason: str | None = None
 
     @property
     def output_dir(self) -> Path:

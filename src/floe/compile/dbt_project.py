@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import InputError, Location
-from floe.spec.yamlload import YamlDocument, load_yaml
+from floe.spec.yamlload import YamlDocument, dotted, load_yaml
 
 E_DBT = "E130"
+E_PROPERTIES = "E131"
 
 _REF = re.compile(
     r"""\bref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?(?:,\s*v(?:ersion)?\s*=[^)]*)?\)"""
@@ -77,6 +78,7 @@ class DbtSeed:
     header: tuple[str, ...]
     description: str = ""
     columns: tuple[DbtColumn, ...] = ()
+    column_types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,6 +150,8 @@ def read_project(root: Path) -> DbtProject:
         root, model_dirs, folder_config if isinstance(folder_config, dict) else {}
     )
     seeds = _read_seeds(root, seed_dirs)
+    seed_config = doc.data.get("seeds", {}) if isinstance(doc.data.get("seeds"), dict) else {}
+    _seed_column_types(seeds, seed_config.get(name, {}))
     _apply_properties(root, [*model_dirs, *seed_dirs], models, seeds)
     singular = _read_singular_tests(root, test_dirs)
     files = [project_file]
@@ -231,6 +235,23 @@ def _read_seeds(root: Path, dirs: list[str]) -> dict[str, DbtSeed]:
     return seeds
 
 
+def _seed_column_types(seeds: dict[str, DbtSeed], config: Any) -> None:
+    """``+column_types`` from dbt_project.yml, most specific folder (or the seed) wins."""
+    for seed in seeds.values():
+        parts = Path(seed.path).with_suffix("").parts[1:]
+        node: Any = config
+        found: dict[str, Any] = {}
+        for depth in range(len(parts) + 1):
+            if not isinstance(node, dict):
+                break
+            for key in ("+column_types", "column_types"):
+                if isinstance(node.get(key), dict):
+                    found = {**found, **node[key]}
+            if depth < len(parts):
+                node = node.get(parts[depth])
+        seed.column_types = {str(k): str(v) for k, v in found.items()}
+
+
 def _tests(entries: Any, column: str | None) -> tuple[DbtTest, ...]:
     out: list[DbtTest] = []
     for entry in entries or []:
@@ -266,14 +287,51 @@ def _apply_properties(
 ) -> None:
     for path in _walk(root, dirs, (".yml", ".yaml")):
         doc = load_yaml(path, what="dbt properties file")
-        for i, entry in enumerate(doc.data.get("models") or []):
+        for i, entry in enumerate(_listed(doc, ("models",))):
             if isinstance(entry, dict) and entry.get("name") in models:
+                _check_shapes(doc, ("models", i), entry)
                 _apply_model(models[str(entry["name"])], entry, doc.location(("models", i)))
-        for entry in doc.data.get("seeds") or []:
+        for i, entry in enumerate(_listed(doc, ("seeds",))):
             if isinstance(entry, dict) and entry.get("name") in seeds:
+                _check_shapes(doc, ("seeds", i), entry)
                 seed = seeds[str(entry["name"])]
                 seed.description = str(entry.get("description", ""))
                 seed.columns = _columns(entry.get("columns"))
+                config = entry.get("config")
+                if isinstance(config, dict) and isinstance(config.get("column_types"), dict):
+                    types = {str(k): str(v) for k, v in config["column_types"].items()}
+                    seed.column_types = {**seed.column_types, **types}
+
+
+def _listed(doc: YamlDocument, path: tuple[str | int, ...]) -> list[Any]:
+    """The list at ``path`` of a properties file; anything else is E131 at its location."""
+    value: Any = doc.data
+    for part in path:
+        if isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError.single(
+            E_PROPERTIES,
+            f"'{path[-1]}' must be a list (got {type(value).__name__})",
+            doc.location(path),
+            field_path=dotted(path),
+            hint="see https://docs.getdbt.com/reference/model-properties for the layout",
+        )
+    return value
+
+
+def _check_shapes(doc: YamlDocument, at: tuple[str | int, ...], entry: dict[str, Any]) -> None:
+    """columns and tests of a model/seed entry (and tests of each column) are lists."""
+    for key in ("columns", "data_tests", "tests"):
+        _listed(doc, (*at, key))
+    for j, col in enumerate(entry.get("columns") or []):
+        if isinstance(col, dict):
+            for key in ("data_tests", "tests"):
+                _listed(doc, (*at, "columns", j, key))
 
 
 def _apply_model(model: DbtModel, entry: dict[str, Any], location: Location) -> None:

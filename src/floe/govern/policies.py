@@ -8,52 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from floe.compile.dbt_project import DbtModel, DbtProject
-from floe.errors import Diagnostic, Location
-from floe.spec.floe_spec import FloeSpec
-from floe.spec.manifest import Governance
-from floe.spec.yamlload import YamlDocument
+from floe.compile.dbt_project import DbtModel
+from floe.govern.checks import approved_plugins, key_tests, select_star
+from floe.govern.finding import Finding, PolicyInput
 
 MEDALLION: dict[str, str] = {
     "bronze": r"^stg_",
     "silver": r"^int_",
     "gold": r"^(mart|fct|dim|rpt|agg)_",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A policy violation before its severity is decided."""
-
-    code: str
-    policy: str
-    message: str
-    location: Location | None
-    hint: str = ""
-    model: str | None = None
-    quality_gate: bool = False
-
-
-@dataclass(frozen=True)
-class PolicyInput:
-    """What policies look at."""
-
-    spec: FloeSpec
-    spec_doc: YamlDocument
-    project: DbtProject
-    governance: Governance
-    secret_findings: tuple[Diagnostic, ...]
-
-
-def _transform_location(inp: PolicyInput, name: str) -> Location:
-    index = next(i for i, t in enumerate(inp.spec.transforms) if t.name == name)
-    return inp.spec_doc.location(("transforms", index, "name"))
-
-
-def _model_location(inp: PolicyInput, model: DbtModel) -> Location:
-    return model.properties_location or inp.project.model_location(model.name)
 
 
 def naming(inp: PolicyInput) -> list[Finding]:
@@ -72,7 +36,7 @@ def naming(inp: PolicyInput) -> list[Finding]:
                     "P410",
                     "naming",
                     f"{t.tier} model '{t.name}' does not match the naming pattern /{pattern}/",
-                    _transform_location(inp, t.name),
+                    inp.transform_location(t.name),
                     f"rename the model (and its .sql file) to match /{pattern}/",
                     t.name,
                 )
@@ -100,7 +64,7 @@ def test_coverage(inp: PolicyInput) -> list[Finding]:
         model = inp.project.models.get(t.name)
         if model is None:
             continue
-        where = _model_location(inp, model)
+        where = inp.model_location(model)
         singular = [n for n, refs in inp.project.singular_tests.items() if t.name in refs]
         if not model.all_tests and not singular:
             out.append(
@@ -167,7 +131,7 @@ def documentation(inp: PolicyInput) -> list[Finding]:
         model = inp.project.models.get(t.name)
         if model is None:
             continue
-        where = _model_location(inp, model)
+        where = inp.model_location(model)
         if not model.description.strip() and not t.description.strip():
             out.append(
                 Finding(
@@ -206,4 +170,7 @@ POLICIES: dict[str, Callable[[PolicyInput], list[Finding]]] = {
     "test_coverage": test_coverage,
     "documentation": documentation,
     "secrets": plaintext_secrets,
+    "key_tests": key_tests,
+    "select_star": select_star,
+    "approved_plugins": approved_plugins,
 }

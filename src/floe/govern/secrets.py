@@ -19,7 +19,11 @@ _SECRET_FIELD = re.compile(
     r"credentials?|client_secret|auth)($|_)",
     re.IGNORECASE,
 )
-_NOT_SECRET_FIELD = re.compile(r"(token_url|_url|_uri|_endpoint|_path|_file|_name|_id)$", re.I)
+_NOT_SECRET_FIELD = re.compile(
+    r"(token_url|_url|_uri|_endpoint|_path|_file|_name|_id|_type|_method|_mode|_kind|_scope|"
+    r"_ttl|_expiry|_seconds|_enabled|_header)$",
+    re.I,
+)
 _TOKEN_FORMATS = {
     "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
@@ -27,6 +31,14 @@ _TOKEN_FORMATS = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     "JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    "GitLab token": re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
+    "Stripe secret key": re.compile(r"\b[rs]k_live_[0-9A-Za-z]{20,}\b"),
+    "OpenAI/Anthropic API key": re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{32,}\b"),
+    "Slack webhook URL": re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/\w+"),
+    "Azure storage key": re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}"),
+    "URL with an embedded password": re.compile(
+        r"\b[a-z][a-z0-9+.-]*://[^/\s:@{}]+:[^/\s@{}]+@", re.IGNORECASE
+    ),
 }
 
 

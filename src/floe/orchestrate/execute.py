@@ -47,8 +47,10 @@ def run(
     select: list[str] | None = None,
     full_refresh: bool = False,
     from_failure: bool = False,
+    allow_breaking_reason: str | None = None,
 ) -> RunSummary:
-    """Compile and run one product; the summary says what was published.
+    """Compile (with the breaking-change gate against the live tables) and run one product;
+    the summary says what was published.
 
     ``from_failure`` re-executes only what the product's last failed run did not publish
     (Dagster's FROM_ASSET_FAILURE: upstream assets that succeeded are read from Iceberg).
@@ -56,7 +58,9 @@ def run(
     import time
 
     start = time.perf_counter()
-    loaded = _load(product_dir, manifest, env)
+    loaded = _load(
+        product_dir, manifest, env, gate=True, allow_breaking_reason=allow_breaking_reason
+    )
     artifacts = loaded.artifacts
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
@@ -101,10 +105,24 @@ class Loaded:
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home.dagster)))
 
 
-def _load(product_dir: Path, manifest: Path | None, env: str) -> Loaded:
+def _load(
+    product_dir: Path,
+    manifest: Path | None,
+    env: str,
+    *,
+    gate: bool = False,
+    allow_breaking_reason: str | None = None,
+) -> Loaded:
+    """Compile (with ``gate``: the breaking-change gate against the live tables) and load."""
     from floe.orchestrate.definitions import build_definitions
 
-    ctx = compile_product(product_dir, manifest=manifest, env=env)
+    live = None
+    if gate:
+        from floe.govern.live_schema import read_for_product
+
+        live = read_for_product(product_dir, manifest, env).tables
+    ctx = compile_product(product_dir, manifest=manifest, env=env, live_schema=live,
+                          allow_breaking_reason=allow_breaking_reason)  # fmt: skip
     assert ctx.artifacts is not None
     assert ctx.manifest_doc is not None
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)

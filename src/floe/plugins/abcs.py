@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import SecretStr
+
 from floe.plugins.base import Plugin, PluginType, SecretResolver
 from floe.spec.common import SecretRef
 
@@ -139,8 +141,9 @@ class SecretsPlugin(Plugin, ABC):
     plugin_type: ClassVar[PluginType] = PluginType.SECRETS
 
     @abstractmethod
-    def resolve(self, name: str) -> str:
-        """The secret's value; raise KeyError when it does not exist."""
+    def resolve(self, name: str) -> SecretStr:
+        """The secret's value (a SecretStr, unwrapped only where it is used); raise KeyError
+        when it does not exist."""
 
 
 class IdentityPlugin(Plugin, ABC):

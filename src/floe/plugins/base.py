@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 if TYPE_CHECKING:
     from floe.spec.common import SecretRef
 
-#: Turns a secret reference into its value, at run time only.
-SecretResolver = Callable[["SecretRef"], str]
+#: Turns a secret reference into its value (a SecretStr: never printed), at run time only.
+SecretResolver = Callable[["SecretRef"], SecretStr]
 
 #: The plugin API this floe implements; a plugin's floe_api_version must share its major.
 FLOE_API_VERSION = "1.0"

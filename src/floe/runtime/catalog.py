@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from floe.errors import FloeError, Location
+from floe.govern import events
 from floe.plugins.abcs import CatalogPlugin, StoragePlugin
 from floe.plugins.base import PluginType, SecretResolver
 from floe.plugins.registry import default_registry
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from floe.spec.common import SecretRef
 
 E_NO_CATALOG = "E501"
+E_CATALOG_AUTH = "E532"
 
 
 class PluginChoice(Protocol):
@@ -112,8 +114,25 @@ def plain(value: object) -> str:
 def open_catalog(plugins: Mapping[str, PluginChoice], home: PlatformHome) -> Catalog:
     """A PyIceberg catalog from resolved plugins (artifacts.plugins or a manifest's plugins)."""
     from pyiceberg.catalog import load_catalog
+    from pyiceberg.exceptions import (
+        AuthorizationExpiredError,
+        ForbiddenError,
+        OAuthError,
+        UnauthorizedError,
+    )
 
     home.ensure()
     props = catalog_properties(plugins, home)
     name = str(props.pop("name", "floe"))
-    return load_catalog(name, **props)
+    try:
+        return load_catalog(name, **props)
+    except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
+        kind = type(exc).__name__
+        events.security_event(events.CATALOG_AUTH_FAILED, catalog=name, error=kind)
+        raise FloeError.single(
+            E_CATALOG_AUTH,
+            f"the catalog '{name}' refused floe's credentials ({kind})",
+            Location("manifest.yaml"),
+            field_path="plugins.catalog.config",
+            hint="check the credential's secret reference and its value in the secrets store",
+        ) from None

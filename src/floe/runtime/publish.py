@@ -12,6 +12,7 @@ trace id). Additive schema changes evolve the table in place first (older snapsh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
+
+
+#: Column changes accepted by ``--allow-breaking``: old name → new name (rename) or None (drop).
+Accepted = Mapping[str, str | None]
 
 
 def quote_list(names: list[str]) -> str:
@@ -41,7 +46,9 @@ class PublishResult:
     rows_updated: int = 0
 
 
-def _load_or_create(catalog: Catalog, identifier: str, schema: pa.Schema) -> Table:
+def _load_or_create(
+    catalog: Catalog, identifier: str, schema: pa.Schema, accepted: Accepted | None = None
+) -> Table:
     from pyiceberg.exceptions import NoSuchTableError
 
     namespace = identifier.rsplit(".", 1)[0]
@@ -50,16 +57,47 @@ def _load_or_create(catalog: Catalog, identifier: str, schema: pa.Schema) -> Tab
         table = catalog.load_table(identifier)
     except NoSuchTableError:
         return catalog.create_table(identifier, schema=schema)
+    if accepted:
+        _apply_accepted(table, accepted)
     _evolve(table, schema)
     return table
 
 
+def _apply_accepted(table: Table, accepted: Accepted) -> None:
+    """Breaking changes accepted by ``--allow-breaking``: renames (metadata only: history keeps
+    its data under the new name) and drops (older snapshots still read the column)."""
+    names = {f.name for f in table.schema().fields}
+    todo = {old: new for old, new in accepted.items() if old in names}
+    if not todo:
+        return
+    with table.update_schema() as update:
+        for old, new in sorted(todo.items()):
+            if new:
+                update.rename_column(old, new)
+            else:
+                update.delete_column(old)
+
+
 def _evolve(table: Table, schema: pa.Schema) -> None:
-    """Add new columns (and widen types) so the new data fits; never drops a column."""
-    current = {f.name for f in table.schema().fields}
-    if any(name not in current for name in schema.names):
+    """Add new columns and widen types (int→long, float→double, wider decimals) so the new
+    data fits; never drops a column or narrows a type."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    current = {f.name: f.type for f in schema_to_pyarrow(table.schema(), include_field_ids=False)}
+    if any(f.name not in current or _wider(current[f.name], f.type) for f in schema):
         with table.update_schema() as update:
             update.union_by_name(schema)
+
+
+def _wider(old: pa.DataType, new: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    if (old, new) in ((pa.int32(), pa.int64()), (pa.float32(), pa.float64())):
+        return True
+    return bool(
+        pa.types.is_decimal(old) and pa.types.is_decimal(new)
+        and new.scale == old.scale and new.precision > old.precision
+    )  # fmt: skip
 
 
 def _data_files(table: Table) -> list[object]:
@@ -85,12 +123,17 @@ def _align(df: pa.Table, table: Table) -> pa.Table:
 
 
 def replace(
-    catalog: Catalog, identifier: str, df: pa.Table, properties: dict[str, str]
+    catalog: Catalog,
+    identifier: str,
+    df: pa.Table,
+    properties: dict[str, str],
+    accepted: Accepted | None = None,
 ) -> PublishResult:
-    """Replace the table's content with ``df`` in one snapshot."""
+    """Replace the table's content with ``df`` in one snapshot (``accepted``: column
+    renames/drops the breaking-change gate's override accepted, old name → new name or None)."""
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
-    table = _load_or_create(catalog, identifier, df.schema)
+    table = _load_or_create(catalog, identifier, df.schema, accepted)
     data = _align(df, table)
     old_files = _data_files(table)
     with (
@@ -120,12 +163,13 @@ def merge(
     df: pa.Table,
     unique_key: list[str],
     properties: dict[str, str],
+    accepted: Accepted | None = None,
 ) -> PublishResult:
     """Upsert ``df`` by ``unique_key``: only new or changed rows are written, one snapshot."""
     import duckdb
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
-    table = _load_or_create(catalog, identifier, df.schema)
+    table = _load_or_create(catalog, identifier, df.schema, accepted)
     new = _align(df, table)
     old_files = _data_files(table)
     if not old_files:

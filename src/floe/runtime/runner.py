@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe.govern.schema_gate import accepted_changes
 from floe.runtime import scratch
 from floe.runtime.home import PlatformHome
 from floe.runtime.publish import PublishResult, merge, replace
@@ -340,8 +341,9 @@ def _publish(
     if spec.trace_id:
         props["floe.trace_id"] = spec.trace_id
     identifier = _identifier(spec, outcome.name)
+    accepted = accepted_changes(spec.artifacts.enforcement_result.schema_gate, outcome.name)
     if materialization == "incremental" and unique_key and not spec.full_refresh:
-        outcome.publish = merge(catalog, identifier, data, unique_key, props)
+        outcome.publish = merge(catalog, identifier, data, unique_key, props, accepted)
     else:
-        outcome.publish = replace(catalog, identifier, data, props)
+        outcome.publish = replace(catalog, identifier, data, props, accepted)
     outcome.status = "published"

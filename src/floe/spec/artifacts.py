@@ -127,6 +127,36 @@ class Violation(FloeModel):
     model: str | None = None
 
 
+class SchemaChange(FloeModel):
+    """One difference between a table's live Iceberg schema and what the SQL now produces."""
+
+    table: str
+    column: str
+    change: Literal["dropped", "renamed", "type_narrowed", "type_changed", "added", "type_widened"]
+    old: str | None = None
+    new: str | None = None
+    breaking: bool
+
+
+class SchemaGate(FloeModel):
+    """The breaking-change gate (FR-094): the SQL's output schemas against the live tables."""
+
+    checked: bool = Field(
+        default=False, description="A live schema was given (the product's tables were read)."
+    )
+    live_schema_sha256: str | None = Field(
+        default=None, description="sha256 of the live schema input (canonical JSON)."
+    )
+    tables_compared: list[str] = Field(default_factory=list)
+    tables_not_derived: list[str] = Field(
+        default_factory=list, description="Live tables whose new columns the SQL did not reveal."
+    )
+    changes: list[SchemaChange] = Field(default_factory=list)
+    override_reason: str | None = Field(
+        default=None, description="--allow-breaking --reason: breaking changes accepted."
+    )
+
+
 class EnforcementResultSummary(FloeModel):
     """The ENFORCE stage's verdict; always present, also when enforcement is off."""
 
@@ -139,6 +169,7 @@ class EnforcementResultSummary(FloeModel):
     test_coverage: float = Field(description="Percent of documented columns with a test.")
     model_test_coverage: float = Field(description="Percent of models with at least one test.")
     violations: list[Violation] = Field(default_factory=list)
+    schema_gate: SchemaGate = Field(default_factory=SchemaGate)
 
 
 class CompiledArtifacts(FloeModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
 from floe.spec.base import FloeModel
 
@@ -20,7 +20,14 @@ DnsName = Annotated[str, StringConstraints(pattern=DNS1123, max_length=63, min_l
 SemVer = Annotated[str, StringConstraints(pattern=SEMVER)]
 Tier = Literal["bronze", "silver", "gold"]
 TIER_ORDER: dict[str, int] = {"bronze": 0, "silver": 1, "gold": 2}
-EnforcementLevel = Literal["off", "warn", "strict"]
+
+
+def _yaml_off(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted ``off`` as false: take it as the level ``off``."""
+    return "off" if value is False else value
+
+
+EnforcementLevel = Annotated[Literal["off", "warn", "strict"], BeforeValidator(_yaml_off)]
 LEVEL_ORDER: dict[str, int] = {"off": 0, "warn": 1, "strict": 2}
 
 

@@ -88,6 +88,9 @@ class QualityGatesOverride(FloeModel):
     """Product-level quality gates: may only be stricter than the manifest's."""
 
     minimum_test_coverage: float | None = Field(default=None, ge=0, le=100)
+    tier_test_coverage: dict[Tier, Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=dict, description="Per-tier coverage; only above the platform's."
+    )
     require_descriptions: bool | None = None
     block_on_failure: bool | None = None
 

@@ -119,6 +119,18 @@ class Naming(FloeModel):
         default_factory=dict, description="Regex per tier (pattern: custom, or to refine)."
     )
 
+    @field_validator("tiers")
+    @classmethod
+    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for tier, regex in value.items():
+            try:
+                re.compile(regex)
+            except re.error as exc:
+                raise ValueError(f"tier '{tier}': invalid regular expression: {exc}") from None
+        return value
+
 
 class Governance(FloeModel):
     """Policies every product on the platform is held to."""
@@ -155,6 +167,11 @@ class Manifest(FloeModel):
     plugins: Plugins = Field(default_factory=Plugins)
     approved_compute: list[str] | None = Field(
         default=None, description="Compute types products may choose (default: plugins.compute)."
+    )
+    approved_plugins: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Plugin types a product may switch to, per category "
+        "(default: only the manifest's own choice).",
     )
     locked: list[str] = Field(
         default_factory=lambda: [

@@ -9,10 +9,12 @@ import yaml
 
 from floe.compile.canonical import canonical_json, write_atomic
 from floe.compile.context import CompileContext
+from floe.errors import InputError, Location, display_path
 
 ARTIFACTS_FILE = "compiled_artifacts.json"
 PROFILES_FILE = "profiles.yml"
 DEFINITIONS_FILE = "definitions.py"
+E_OUT = "E150"
 
 
 class GenerateStage:
@@ -25,6 +27,7 @@ class GenerateStage:
         assert ctx.artifacts is not None
         assert ctx.profiles is not None
         out = ctx.options.output_dir
+        _check_writable(out)
         artifacts = out / ARTIFACTS_FILE
         write_atomic(
             artifacts, canonical_json(ctx.artifacts.model_dump(mode="json", by_alias=True))
@@ -35,6 +38,22 @@ class GenerateStage:
         definitions = out / DEFINITIONS_FILE
         write_atomic(definitions, _definitions(ctx))
         ctx.written = [artifacts, profiles, definitions]
+
+
+def _check_writable(out: Path) -> None:
+    """The output directory can be created and written (a clear error, not a crash)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK):
+            raise PermissionError(out)
+    except OSError as exc:
+        raise InputError.single(
+            E_OUT,
+            f"cannot write the outputs into '{display_path(out)}' "
+            f"({exc.strerror or type(exc).__name__})",
+            Location(str(out)),
+            hint="pass --out with a writable directory (not an existing file)",
+        ) from None
 
 
 def _definitions(ctx: CompileContext) -> str:

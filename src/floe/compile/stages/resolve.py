@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from floe.compile.context import CompileContext, Resolved
 from floe.errors import Diagnostic, FloeError, InputError, Location
+from floe.govern import events
 from floe.govern.secrets import find_plaintext, reference_name, scrub
 from floe.plugins.base import Plugin, PluginType
-from floe.spec.common import LEVEL_ORDER
+from floe.spec.common import LEVEL_ORDER, Tier
 from floe.spec.floe_spec import GovernanceOverride
-from floe.spec.manifest import PLUGIN_CATEGORIES, Governance
+from floe.spec.manifest import PLUGIN_CATEGORIES, Governance, QualityGates
 from floe.spec.yamlload import YamlDocument
 
 E_LOCKED = "E301"
@@ -51,6 +52,7 @@ class ResolveStage:
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
         if problems:
+            _log_refused_overrides(ctx, problems)
             raise InputError(problems)
         ctx.resolved = Resolved(
             plugins=plugins,
@@ -60,6 +62,14 @@ class ResolveStage:
             schedule=_schedule(ctx, instances),
             secret_findings=findings,
         )
+
+
+def _log_refused_overrides(ctx: CompileContext, problems: list[Diagnostic]) -> None:
+    """FR-067: a product reaching past the platform's locks or governance floor is an event."""
+    refused = sorted({d.field_path for d in problems if d.code in (E_LOCKED, E_LAXER, E_COMPUTE)})
+    if refused:
+        events.security_event(events.OVERRIDE_REFUSED, product=ctx.need_spec().metadata.name,
+                              fields=refused)  # fmt: skip
 
 
 def _config_locator(
@@ -191,6 +201,9 @@ def _governance(ctx: CompileContext, problems: list[Diagnostic]) -> Governance:
                 )
             else:
                 updates["minimum_test_coverage"] = qg.minimum_test_coverage
+        tiers = _tier_coverage(ctx, gates, qg.tier_test_coverage, problems)
+        if tiers != gates.tier_test_coverage:
+            updates["tier_test_coverage"] = tiers
         for flag in ("require_descriptions", "block_on_failure"):
             value = getattr(qg, flag)
             if value is False and getattr(gates, flag):
@@ -211,6 +224,31 @@ def _governance(ctx: CompileContext, problems: list[Diagnostic]) -> Governance:
             "quality_gates": gates.model_copy(update=updates),
         }
     )
+
+
+def _tier_coverage(
+    ctx: CompileContext,
+    gates: QualityGates,
+    wanted: Mapping[Tier, float],
+    problems: list[Diagnostic],
+) -> dict[Tier, float]:
+    """Per-tier coverage of the platform, raised (never lowered) by the product."""
+    out: dict[Tier, float] = dict(gates.tier_test_coverage)
+    for tier, value in sorted(wanted.items()):
+        floor = gates.tier_test_coverage.get(tier, gates.minimum_test_coverage)
+        if value < floor:
+            problems.append(
+                Diagnostic(
+                    E_LAXER,
+                    f"tier_test_coverage.{tier} {value:g} is below the platform's {floor:g}",
+                    _sloc(ctx, "governance", "quality_gates", "tier_test_coverage", tier),
+                    f"governance.quality_gates.tier_test_coverage.{tier}",
+                    "a product may only raise the coverage gate",
+                )
+            )
+        else:
+            out[tier] = value
+    return out
 
 
 def _compute(ctx: CompileContext, problems: list[Diagnostic]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.errors import FloeError, Location
+from floe.govern import events
 from floe.plugins.base import HealthState, HealthStatus, SecretResolver
 from floe.plugins.builtin.catalog_rest import HttpError, RestCatalogPlugin, http_json
 from floe.spec.common import SecretRef
@@ -89,7 +90,8 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
             "type": "rest",
             "uri": cfg.uri,
             "warehouse": cfg.warehouse,
-            "credential": f"{cfg.oauth2.client_id}:{resolve(cfg.oauth2.client_secret)}",
+            "credential": f"{cfg.oauth2.client_id}:"
+            + resolve(cfg.oauth2.client_secret).get_secret_value(),
             "scope": cfg.oauth2.scope,
             "oauth2-server-uri": self.token_url,
         }
@@ -100,12 +102,15 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
         form = {
             "grant_type": "client_credentials",
             "client_id": oauth.client_id,
-            "client_secret": resolve(oauth.client_secret),
+            "client_secret": resolve(oauth.client_secret).get_secret_value(),
             "scope": oauth.scope,
         }
         try:
             _, answer = http_json("POST", self.token_url, form=form)
         except HttpError as exc:
+            if exc.status in (400, 401, 403):
+                events.security_event(events.CATALOG_AUTH_FAILED, catalog="polaris",
+                                      client_id=oauth.client_id, status=exc.status)  # fmt: skip
             raise FloeError.single(
                 E_AUTH,
                 f"Polaris token exchange failed at {self.token_url}: HTTP {exc.status}: "

@@ -53,7 +53,7 @@ class RestCatalogPlugin(CatalogPlugin):
         if cfg.warehouse:
             props["warehouse"] = cfg.warehouse
         if cfg.token is not None:
-            props["token"] = resolve(cfg.token)
+            props["token"] = resolve(cfg.token).get_secret_value()
         return props
 
     def health_check(self) -> HealthStatus:

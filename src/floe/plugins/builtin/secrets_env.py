@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from floe.plugins.abcs import SecretsPlugin
 
@@ -26,10 +26,10 @@ class EnvSecretsPlugin(SecretsPlugin):
     description: ClassVar[str] = "Secrets from environment variables"
     config_model: ClassVar[type[BaseModel]] = EnvSecretsConfig
 
-    def resolve(self, name: str) -> str:
+    def resolve(self, name: str) -> SecretStr:
         """The variable's value; KeyError naming the variable when unset."""
         assert isinstance(self.config, EnvSecretsConfig)
         var = f"{self.config.prefix}{name}"
         if var not in os.environ:
             raise KeyError(var)
-        return os.environ[var]
+        return SecretStr(os.environ[var])

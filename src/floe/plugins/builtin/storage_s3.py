@@ -57,9 +57,9 @@ class S3StoragePlugin(StoragePlugin):
         if cfg.endpoint:
             props["s3.endpoint"] = cfg.endpoint
         if cfg.access_key_id is not None:
-            props["s3.access-key-id"] = resolve(cfg.access_key_id)
+            props["s3.access-key-id"] = resolve(cfg.access_key_id).get_secret_value()
         if cfg.secret_access_key is not None:
-            props["s3.secret-access-key"] = resolve(cfg.secret_access_key)
+            props["s3.secret-access-key"] = resolve(cfg.secret_access_key).get_secret_value()
         return props
 
     def duckdb_secret(self, value: Callable[[SecretRef], str]) -> dict[str, str] | None:

@@ -1,0 +1,146 @@
+"""Read a product's live Iceberg schemas for the breaking-change gate (used by the CLI).
+
+Compile stays pure: this adapter runs *before* it and hands ``compile_product`` a plain
+``{table: [(column, type)]}``. The embedded SQLite catalog with a local warehouse is read
+directly (the catalog row, then the table's metadata JSON — fast, no pyiceberg import); any
+other catalog goes through PyIceberg.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from floe.errors import Diagnostic, FloeError, Location
+from floe.govern import events
+
+W_GATE = "W150"
+LiveTables = dict[str, list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class LiveRead:
+    """The live schema (None: the gate could not run) and why not, if it could not."""
+
+    tables: LiveTables | None
+    warning: Diagnostic | None = None
+
+
+def read_for_product(product_dir: Path, manifest: Path | None, env: str) -> LiveRead:
+    """The live schema of the product's namespace on the platform its manifest describes."""
+    from floe.compile.context import CompileContext, CompileOptions
+    from floe.compile.stages.build import namespace_of
+    from floe.compile.stages.load import LoadStage
+    from floe.plugins.registry import default_registry
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.platform import manifest_plugins
+
+    ctx = CompileContext(CompileOptions(Path(product_dir), manifest, env), default_registry())
+    LoadStage().run(ctx)
+    assert ctx.manifest_doc is not None
+    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+    namespace = namespace_of(ctx.need_spec().metadata.name)
+    return read_namespace(manifest_plugins(ctx.need_manifest()), home.root, namespace)
+
+
+def read_namespace(plugins: Mapping[str, Any], home: Path, namespace: str) -> LiveRead:
+    """Every table of ``namespace`` with its current schema ({} when there is none yet)."""
+    ref = plugins.get("catalog")
+    if ref is None:
+        return LiveRead(None, _warning("the platform configures no catalog"))
+    config = dict(ref.config)
+    if ref.type == "sql" and not config.get("uri"):
+        fast = _read_embedded(home / "catalog.db", str(config.get("name", "floe")), namespace)
+        if fast is not None:
+            return LiveRead(fast)
+    return _read_with_pyiceberg(plugins, home, namespace)
+
+
+def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
+    """The SQLite catalog's rows and local metadata files; None when PyIceberg must read."""
+    if not db.is_file():
+        return {}
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "select table_name, metadata_location from iceberg_tables "
+            "where catalog_name = ? and table_namespace = ? order by table_name",
+            (catalog, namespace),
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        # no catalog tables yet: nothing published; anything else (locked…): ask PyIceberg
+        return {} if "no such table" in str(exc) else None
+    finally:
+        con.close()
+    out: LiveTables = {}
+    for name, location in rows:
+        parsed = urlparse(str(location or ""))
+        if parsed.scheme not in ("", "file"):
+            return None
+        try:
+            out[str(name)] = _schema_from_metadata(Path(unquote(parsed.path)))
+        except (OSError, ValueError, KeyError, StopIteration):
+            return None  # a metadata file this reader cannot follow: PyIceberg reads
+    return out
+
+
+def _schema_from_metadata(path: Path) -> list[tuple[str, str]]:
+    raw = path.read_bytes()
+    data = json.loads(gzip.decompress(raw) if path.name.endswith(".gz.metadata.json") else raw)
+    current = data.get("current-schema-id", 0)
+    schema = next(s for s in data["schemas"] if s.get("schema-id") == current)
+    return [(f["name"], _type_text(f["type"])) for f in schema["fields"]]
+
+
+def _type_text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value.get("type", "nested"))
+
+
+def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str) -> LiveRead:
+    from pyiceberg.exceptions import (
+        AuthorizationExpiredError,
+        ForbiddenError,
+        NoSuchNamespaceError,
+        OAuthError,
+        UnauthorizedError,
+    )
+
+    from floe.runtime.catalog import open_catalog
+    from floe.runtime.home import PlatformHome
+
+    try:
+        catalog = open_catalog(plugins, PlatformHome(home))
+        out: LiveTables = {}
+        for ident in sorted(catalog.list_tables(namespace)):
+            schema = catalog.load_table(ident).schema()
+            out[ident[-1]] = [(f.name, str(f.field_type)) for f in schema.fields]
+        return LiveRead(out)
+    except NoSuchNamespaceError:
+        return LiveRead({})
+    except FloeError as exc:  # open_catalog's errors (auth failures already logged)
+        return LiveRead(None, _warning(exc.diagnostics[0].message))
+    except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
+        events.security_event(events.CATALOG_AUTH_FAILED, namespace=namespace,
+                              error=type(exc).__name__)  # fmt: skip
+        return LiveRead(
+            None, _warning(f"the catalog refused floe's credentials ({type(exc).__name__})")
+        )
+    except Exception as exc:  # an unreachable catalog must not hide the compile result
+        return LiveRead(None, _warning(f"the catalog could not be read ({type(exc).__name__})"))
+
+
+def _warning(why: str) -> Diagnostic:
+    return Diagnostic(
+        W_GATE,
+        f"breaking-change gate skipped: {why}",
+        Location("manifest.yaml"),
+        "plugins.catalog",
+        "check the catalog (floe platform status), or pass --offline to skip the gate knowingly",
+        severity="warning",
+    )

@@ -1,0 +1,134 @@
+"""The breaking-change gate (FR-094): compare the SQL's output schemas with the live tables.
+
+Dropped and renamed columns and narrowing or incompatible type changes are breaking; added
+columns and Iceberg's allowed promotions (int→long, float→double, wider decimals) are not —
+the next run evolves the table in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+
+from floe.compile.dbt_project import DbtProject
+from floe.errors import Location
+from floe.govern.finding import Finding
+from floe.govern.schema_derive import Columns, derive_columns
+from floe.govern.schema_types import canonical, is_narrowing, is_widening
+from floe.spec.artifacts import SchemaChange, SchemaGate
+
+LiveSchema = Mapping[str, Sequence[tuple[str, str]]]
+
+
+def live_schema_hash(live: LiveSchema) -> str:
+    """sha256 over the live schema as canonical JSON (the recorded input)."""
+    data = {t: [list(c) for c in cols] for t, cols in sorted(live.items())}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _type_change(table: str, col: str, old: str | None, new: str | None) -> SchemaChange | None:
+    if old is None or new is None or old == new:
+        return None
+    if is_widening(old, new):
+        return SchemaChange(table=table, column=col, change="type_widened", old=old, new=new,
+                            breaking=False)  # fmt: skip
+    kind = "type_narrowed" if is_narrowing(old, new) else "type_changed"
+    return SchemaChange(table=table, column=col, change=kind, old=old, new=new, breaking=True)
+
+
+def compare_table(table: str, live: Sequence[tuple[str, str]], new: Columns) -> list[SchemaChange]:
+    """Changes from ``live`` (Iceberg) to ``new`` (derived) for one table."""
+    old = [(c, canonical(t) or t) for c, t in live]
+    old_types, new_types = dict(old), dict(new)
+    added = [c for c, _ in new if c not in old_types]
+    out: list[SchemaChange] = []
+    for index, (col, old_type) in enumerate(old):
+        if col in new_types:
+            change = _type_change(table, col, old_type, new_types[col])
+            out += [change] if change else []
+            continue
+        successor, new_type = new[index] if index < len(new) else (None, None)
+        if successor in added and new_type in (old_type, None):  # same place, same/unknown type
+            out.append(SchemaChange(table=table, column=col, change="renamed", old=col,
+                                    new=successor, breaking=True))  # fmt: skip
+            added.remove(successor)
+        else:
+            out.append(SchemaChange(table=table, column=col, change="dropped", old=old_type,
+                                    breaking=True))  # fmt: skip
+    out += [
+        SchemaChange(table=table, column=c, change="added", new=new_types[c], breaking=False)
+        for c in added
+    ]
+    return out
+
+
+def evaluate(
+    project: DbtProject, models: Sequence[str], live: LiveSchema | None, reason: str | None
+) -> SchemaGate:
+    """Derive the output schemas and compare every table that exists in the catalog."""
+    if live is None:
+        return SchemaGate(override_reason=reason)
+    tables = [t for t in [*sorted(project.seeds), *models] if t in live]
+    derived = derive_columns(project, models, live) if tables else {}
+    compared, blind, changes = [], [], []
+    for table in tables:
+        new = derived.get(table)
+        if new is None:
+            blind.append(table)
+            continue
+        compared.append(table)
+        changes += compare_table(table, live[table], new)
+    return SchemaGate(
+        checked=True,
+        live_schema_sha256=live_schema_hash(live),
+        tables_compared=compared,
+        tables_not_derived=blind,
+        changes=changes,
+        override_reason=reason,
+    )
+
+
+def accepted_changes(gate: SchemaGate, table: str) -> dict[str, str | None]:
+    """Renames (old → new) and drops (old → None) of ``table`` accepted by an override; what a
+    run applies to the Iceberg schema so the next compile sees no breaking change."""
+    if not gate.override_reason:
+        return {}
+    return {
+        c.column: c.new if c.change == "renamed" else None
+        for c in gate.changes
+        if c.table == table and c.change in ("renamed", "dropped")
+    }
+
+
+def _describe(c: SchemaChange) -> str:
+    if c.change == "dropped":
+        return f"column '{c.column}' ({c.old}) was dropped"
+    if c.change == "renamed":
+        return f"column '{c.column}' was renamed to '{c.new}'"
+    verb = "narrowed" if c.change == "type_narrowed" else "changed"
+    return f"column '{c.column}' type {verb}: {c.old} → {c.new}"
+
+
+def findings(gate: SchemaGate, project: DbtProject) -> list[Finding]:
+    """One P470 finding per breaking change, located at the model's SQL file (or seed CSV)."""
+    out = []
+    for c in gate.changes:
+        if not c.breaking:
+            continue
+        path = project.models[c.table].path if c.table in project.models else (
+            project.seeds[c.table].path if c.table in project.seeds else c.table
+        )  # fmt: skip
+        keep = f"cast(null as {c.old}) as {c.column}" if c.change == "dropped" else c.column
+        out.append(
+            Finding(
+                "P470",
+                "breaking_change",
+                f"breaking schema change in table '{c.table}': {_describe(c)}",
+                Location(str(project.root / path), 1, 1),
+                f"keep the column compatible (e.g. select {keep}), or accept the change with "
+                "floe compile --allow-breaking --reason '...'",
+                c.table,
+            )
+        )
+    return out
