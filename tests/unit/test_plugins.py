@@ -78,6 +78,8 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("storage", "s3"),
         ("secrets", "env"),
         ("alert_channel", "webhook"),
+        *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
+        *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }
     duck = found[("compute", "duckdb")]
     assert duck["entry_point"] == "floe.plugins.builtin.compute_duckdb:DuckDBComputePlugin"

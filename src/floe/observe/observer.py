@@ -1,0 +1,270 @@
+"""Observe one product run: the ``floe.run`` trace, lineage events, the run record.
+
+``observe_run`` wraps a run; the runner reports to the returned :class:`RunObserver` (see
+:mod:`floe.observe.hooks`). Spans of dbt nodes carry the start and end dbt reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, StatusCode, format_span_id, format_trace_id
+
+from floe.observe.dbt_timing import DbtNode, timed_nodes
+from floe.observe.lineage import Catalog, EventSpec, run_event
+from floe.observe.lineage_emit import LineageEmitter
+from floe.observe.records import write_record
+from floe.observe.run_lineage import ModelContext, RunLineage, assertions_for, inputs_of
+from floe.observe.settings import LineageTarget, TraceTarget, lineage_target, trace_target
+from floe.observe.tracing import RunTracing, start_tracing
+
+if TYPE_CHECKING:
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.runner import NodeOutcome, RunReport
+    from floe.spec.artifacts import CompiledArtifacts
+
+LOG = logging.getLogger("floe.observe")
+PHASES = ("seed", "build", "test", "publish")
+PASSING = {"success", "pass", "warn"}
+
+
+def _ids(span: Span) -> tuple[str, str]:
+    ctx = span.get_span_context()
+    return format_trace_id(ctx.trace_id), format_span_id(ctx.span_id)
+
+
+class RunObserver:
+    """Receives the runner's facts; turns them into spans, lineage events and a record."""
+
+    def __init__(self, artifacts: CompiledArtifacts, home: PlatformHome, run_id: str,
+                 tracing: RunTracing, emitter: LineageEmitter) -> None:  # fmt: skip
+        self.artifacts = artifacts
+        self.home = home
+        self.run_id = run_id
+        self.tracing = tracing
+        self.emitter = emitter
+        meta = artifacts.metadata
+        self.tiers = {t.unique_id: str(t.tier) for t in artifacts.transforms}
+        self.attrs = {"floe.product": meta.product, "floe.run_id": run_id}
+        self.lineage = RunLineage(emitter.target.namespace, meta.namespace, run_id,
+                                  _catalog(artifacts, home))  # fmt: skip
+        self.columns: dict[str, list[tuple[str, str]]] = {}
+        self.windows: dict[str, tuple[int, int]] = {}
+        self.nodes: list[DbtNode] = []
+        self._invocation: Span | None = None
+        self.started_ns = time.time_ns()
+        self.root = tracing.tracer.start_span(
+            "floe.run", attributes={**self.attrs, "dagster.run_id": run_id,
+                                    "floe.namespace": meta.namespace,
+                                    "floe.environment": artifacts.environment},
+        )  # fmt: skip
+        self.trace_id, self.span_id = _ids(self.root)
+
+    def emit(self, spec: EventSpec) -> None:
+        """Send one lineage event (never raises)."""
+        try:
+            self.emitter.emit(run_event(spec, self.lineage.catalog))
+        except Exception as exc:  # building an event must never break the run
+            LOG.debug("lineage event not built: %s", exc)
+
+    @contextmanager
+    def phase(self, name: str, **attributes: str) -> Iterator[None]:
+        """A child span of the current one (``floe.<phase>`` for the four phases)."""
+        span_name = f"floe.{name}" if name in PHASES else _detail_name(name, attributes)
+        span = self.tracing.tracer.start_span(span_name, attributes={**self.attrs, **attributes})
+        start = time.time_ns()
+        try:
+            with trace.use_span(span, end_on_exit=False):
+                yield
+        except BaseException as exc:
+            span.set_status(StatusCode.ERROR, type(exc).__name__)
+            raise
+        finally:
+            span.end()
+            if name in ("build", "test"):
+                self._invocation = span
+            if name == "iceberg.publish":
+                self.windows[attributes.get("iceberg.table", "")] = (start, time.time_ns())
+
+    def published(self, outcome: NodeOutcome, columns: list[tuple[str, str]]) -> None:
+        """Remember the published table's columns."""
+        self.columns[outcome.unique_id] = columns
+
+    def dbt_results(
+        self, results: list[dict[str, Any]], manifest: dict[str, Any], outcomes: list[NodeOutcome]
+    ) -> None:
+        """One span per dbt node with dbt's own times; model lineage events."""
+        nodes = timed_nodes(results, manifest)
+        self.nodes += nodes
+        parent = self._invocation or self.root
+        by_id = {o.unique_id: o for o in outcomes}
+        checks = assertions_for(nodes)
+        known = {uid.rsplit(".", 1)[-1]: [c for c, _ in cols] for uid, cols in self.columns.items()}
+        for node in nodes:
+            span = self._node_span(node, parent, by_id.get(node.unique_id))
+            if node.resource_type == "model":
+                ctx = ModelContext(inputs_of(manifest, node.unique_id),
+                                   self.columns.get(node.unique_id, []),
+                                   checks.get(node.unique_id, []), known)  # fmt: skip
+                for spec in self.lineage.model_events(node, by_id.get(node.unique_id), ctx,
+                                                      _ids(span)):  # fmt: skip
+                    self.emit(spec)
+
+    def _node_span(self, node: DbtNode, parent: Span, outcome: NodeOutcome | None) -> Span:
+        fallback = getattr(parent, "end_time", None) or time.time_ns()
+        start = node.start_ns or fallback
+        end = max(node.end_ns or fallback, start + 1)
+        attrs: dict[str, Any] = {**self.attrs, "dbt.unique_id": node.unique_id,
+                                 "dbt.resource_type": node.resource_type,
+                                 "dbt.status": node.status}  # fmt: skip
+        tier = self.tiers.get(node.attached_to or node.unique_id)
+        if tier:
+            attrs["floe.tier"] = tier
+        if node.attached_to:
+            attrs["dbt.attached_node"] = node.attached_to
+        attrs.update(_outcome_attrs(outcome))
+        span = self.tracing.tracer.start_span(
+            f"dbt.{node.resource_type} {node.name}",
+            context=trace.set_span_in_context(parent),
+            start_time=start,
+            attributes=attrs,
+        )
+        if node.status not in PASSING:
+            span.set_status(StatusCode.ERROR, node.message[:200] or node.status)
+        span.end(end_time=end)
+        return span
+
+    def finish(self, report: RunReport) -> None:
+        """Asset materialization events and the root span's outcome attributes."""
+        for outcome in report.outcomes:
+            if outcome.publish is None:
+                continue
+            window = self.windows.get(outcome.publish.identifier)
+            if window is None:
+                continue
+            cols = self.columns.get(outcome.unique_id, [])
+            for spec in self.lineage.asset_events(outcome, window, cols, self._ids()):
+                self.emit(spec)
+        self.root.set_attributes(_report_attrs(report))
+        if not report.ok:
+            self.root.set_status(StatusCode.ERROR, ", ".join(report.failed_tests)[:200] or "failed")
+        self.report = report
+
+    def _ids(self) -> tuple[str, str]:
+        return self.trace_id, self.span_id
+
+    report: RunReport | None = None
+
+
+def _detail_name(name: str, attributes: dict[str, str]) -> str:
+    target = attributes.get("iceberg.table") or attributes.get("dbt.unique_id", "")
+    return f"{name} {target.rsplit('.', 1)[-1]}" if target else name
+
+
+def _outcome_attrs(outcome: NodeOutcome | None) -> dict[str, Any]:
+    if outcome is None:
+        return {}
+    attrs: dict[str, Any] = {"floe.status": outcome.status}
+    if outcome.publish is not None:
+        pub = outcome.publish
+        attrs["floe.rows"] = pub.rows_total
+        attrs["floe.rows_written"] = pub.rows_written
+        attrs["iceberg.table"] = pub.identifier
+        attrs["iceberg.snapshot_id"] = str(pub.snapshot_id)
+    return attrs
+
+
+def _report_attrs(report: RunReport) -> dict[str, Any]:
+    published = [o for o in report.outcomes if o.publish is not None]
+    return {
+        "floe.models": sum(1 for o in report.outcomes if o.kind == "model"),
+        "floe.published": len(published),
+        "floe.rows_written": sum(o.publish.rows_written for o in published if o.publish),
+        "floe.tests_passed": report.tests_passed,
+        "floe.tests_failed": len(report.failed_tests),
+        "floe.status": "success" if report.ok else "failed",
+    }
+
+
+def _catalog(artifacts: CompiledArtifacts, home: PlatformHome) -> Catalog:
+    ref = artifacts.plugins.get("catalog")
+    kind = ref.type if ref else "sql"
+    name = str((ref.config if ref else {}).get("name") or "floe")
+    warehouse = None
+    try:
+        from floe.runtime.catalog import storage_plugin
+
+        storage = storage_plugin(artifacts.plugins)
+        warehouse = storage.warehouse_location(home.root) if storage else home.warehouse.as_uri()
+    except Exception as exc:  # the warehouse is informative only
+        LOG.debug("no warehouse for lineage: %s", exc)
+    return Catalog(name=name, type=kind, warehouse=warehouse)
+
+
+def _targets(artifacts: CompiledArtifacts) -> tuple[TraceTarget, LineageTarget]:
+    """Where spans and events go; a misconfigured backend warns and is switched off."""
+    service = f"floe-{artifacts.metadata.product}"
+    try:
+        traces = trace_target(artifacts)
+    except Exception as exc:
+        LOG.warning("telemetry backend not usable (%s); tracing off for this run", exc)
+        traces = TraceTarget("none", service)
+    try:
+        lineage = lineage_target(artifacts)
+    except Exception as exc:
+        LOG.warning("lineage backend not usable (%s); lineage off for this run", exc)
+        lineage = LineageTarget("none", artifacts.metadata.product)
+    return traces, lineage
+
+
+@contextmanager
+def observe_run(
+    artifacts: CompiledArtifacts, home: PlatformHome, run_id: str
+) -> Iterator[RunObserver]:
+    """Trace, lineage and record of one run; the run's outcome is never changed by them."""
+    from floe.observe.record_build import run_record
+
+    traces, lineage = _targets(artifacts)
+    tracing = start_tracing(traces, home.root, {"floe.product": artifacts.metadata.product})
+    obs = RunObserver(artifacts, home, run_id, tracing, LineageEmitter(lineage, home.root))
+    obs.emit(obs.lineage.pipeline_event("START", obs.started_ns, obs._ids()))
+    error = ""
+    try:
+        with trace.use_span(obs.root, end_on_exit=False):
+            yield obs
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        obs.root.set_status(StatusCode.ERROR, error[:200])
+        raise
+    finally:
+        ok = not error and obs.report is not None and obs.report.ok
+        obs.root.end()
+        end = time.time_ns()
+        state = "COMPLETE" if ok else "FAIL"
+        failure = error or ", ".join(obs.report.failed_tests if obs.report else []) or "failed"
+        obs.emit(obs.lineage.pipeline_event(state, end, obs._ids(), "" if ok else failure))
+        _safe_record(obs, run_record, end, ok)
+        _close(obs)
+
+
+def _safe_record(obs: RunObserver, build: Any, end_ns: int, ok: bool) -> None:
+    try:
+        write_record(obs.home.runs, build(obs, end_ns, ok))
+    except Exception as exc:  # the record feeds metrics only
+        LOG.warning("run record not written: %s", exc)
+
+
+def _close(obs: RunObserver) -> None:
+    """Flush spans and lineage in parallel, each bounded by its own deadline."""
+    workers = [threading.Thread(target=obs.tracing.close, daemon=True),
+               threading.Thread(target=obs.emitter.close, daemon=True)]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(2.0)
