@@ -58,6 +58,7 @@ class RunObserver:
         self.windows: dict[str, tuple[int, int]] = {}
         self.nodes: list[DbtNode] = []
         self._invocation: Span | None = None
+        self.overhead = 0.0  # seconds the run thread spent on observability
         self.started_ns = time.time_ns()
         self.root = tracing.tracer.start_span(
             "floe.run", attributes={**self.attrs, "dagster.run_id": run_id,
@@ -65,6 +66,15 @@ class RunObserver:
                                     "floe.environment": artifacts.environment},
         )  # fmt: skip
         self.trace_id, self.span_id = _ids(self.root)
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Count the enclosed time as observability overhead of the run."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.overhead += time.perf_counter() - start
 
     def emit(self, spec: EventSpec) -> None:
         """Send one lineage event (never raises)."""
@@ -100,6 +110,12 @@ class RunObserver:
         self, results: list[dict[str, Any]], manifest: dict[str, Any], outcomes: list[NodeOutcome]
     ) -> None:
         """One span per dbt node with dbt's own times; model lineage events."""
+        with self.timed():
+            self._dbt_results(results, manifest, outcomes)
+
+    def _dbt_results(
+        self, results: list[dict[str, Any]], manifest: dict[str, Any], outcomes: list[NodeOutcome]
+    ) -> None:
         nodes = timed_nodes(results, manifest)
         self.nodes += nodes
         parent = self._invocation or self.root
@@ -142,6 +158,10 @@ class RunObserver:
 
     def finish(self, report: RunReport) -> None:
         """Asset materialization events and the root span's outcome attributes."""
+        with self.timed():
+            self._finish(report)
+
+    def _finish(self, report: RunReport) -> None:
         for outcome in report.outcomes:
             if outcome.publish is None:
                 continue
@@ -230,10 +250,12 @@ def observe_run(
     """Trace, lineage and record of one run; the run's outcome is never changed by them."""
     from floe.observe.record_build import run_record
 
+    began = time.perf_counter()
     traces, lineage = _targets(artifacts)
     tracing = start_tracing(traces, home.root, {"floe.product": artifacts.metadata.product})
     obs = RunObserver(artifacts, home, run_id, tracing, LineageEmitter(lineage, home.root))
     obs.emit(obs.lineage.pipeline_event("START", obs.started_ns, obs._ids()))
+    obs.overhead += time.perf_counter() - began
     error = ""
     try:
         with trace.use_span(obs.root, end_on_exit=False):
@@ -244,13 +266,20 @@ def observe_run(
         raise
     finally:
         ok = not error and obs.report is not None and obs.report.ok
-        obs.root.end()
-        end = time.time_ns()
-        state = "COMPLETE" if ok else "FAIL"
-        failure = error or ", ".join(obs.report.failed_tests if obs.report else []) or "failed"
-        obs.emit(obs.lineage.pipeline_event(state, end, obs._ids(), "" if ok else failure))
+        with obs.timed():
+            end = _end(obs, ok, error)
         _safe_record(obs, run_record, end, ok)
-        _close(obs)
+
+
+def _end(obs: RunObserver, ok: bool, error: str) -> int:
+    """End the root span, send the pipeline's last event, flush everything (bounded)."""
+    obs.root.end()
+    end = time.time_ns()
+    state = "COMPLETE" if ok else "FAIL"
+    failure = error or ", ".join(obs.report.failed_tests if obs.report else []) or "failed"
+    obs.emit(obs.lineage.pipeline_event(state, end, obs._ids(), "" if ok else failure))
+    _close(obs)
+    return end
 
 
 def _safe_record(obs: RunObserver, build: Any, end_ns: int, ok: bool) -> None:
@@ -261,9 +290,13 @@ def _safe_record(obs: RunObserver, build: Any, end_ns: int, ok: bool) -> None:
 
 
 def _close(obs: RunObserver) -> None:
+    close_backends(obs.tracing, obs.emitter)
+
+
+def close_backends(tracing: RunTracing, emitter: LineageEmitter) -> None:
     """Flush spans and lineage in parallel, each bounded by its own deadline."""
-    workers = [threading.Thread(target=obs.tracing.close, daemon=True),
-               threading.Thread(target=obs.emitter.close, daemon=True)]  # fmt: skip
+    workers = [threading.Thread(target=tracing.close, daemon=True),
+               threading.Thread(target=emitter.close, daemon=True)]  # fmt: skip
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -47,4 +47,5 @@ def run_record(obs: RunObserver, end_ns: int, ok: bool) -> dict[str, Any]:
         "trace_id": obs.trace_id,
         "nodes": nodes,
         "tests_failed": sum(len(n["failed_tests"]) for n in nodes),
+        "observe_seconds": round(obs.overhead, 4),
     }
