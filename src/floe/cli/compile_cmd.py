@@ -9,13 +9,19 @@ from floe.cli.output import console, print_diagnostics
 from floe.compile.api import compile_product
 from floe.compile.context import CompileContext
 from floe.errors import display_path
+from floe.observe.compile_trace import capture_compile_spans, export_compile_spans
+from floe.runtime.home import PlatformHome
 
 
 def run_compile(
     product_dir: Path, manifest: Path | None, env: str, out: Path | None, write: bool
 ) -> None:
     """Compile (or only validate) one product and print the summary."""
+    capture_compile_spans()
     ctx = compile_product(product_dir, manifest=manifest, env=env, out_dir=out, write=write)
+    if write and ctx.artifacts is not None and ctx.manifest_doc is not None:
+        home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+        export_compile_spans(ctx.artifacts, home.root)
     if ctx.warnings:
         print_diagnostics(ctx.warnings)
     _summary(ctx, write)

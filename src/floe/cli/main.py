@@ -30,6 +30,13 @@ app.add_typer(platform_app, name="platform")
 app.add_typer(tables_app, name="tables")
 seeds_app = typer.Typer(help="Demo seed data at any scale.", no_args_is_help=True)
 app.add_typer(seeds_app, name="seeds")
+traces_app = typer.Typer(help="Traces of runs (embedded 'file' exporter).", no_args_is_help=True)
+lineage_app = typer.Typer(help="OpenLineage of products (embedded 'file' transport).",
+                          no_args_is_help=True)  # fmt: skip
+metrics_app = typer.Typer(help="Prometheus metrics of runs.", no_args_is_help=True)
+app.add_typer(traces_app, name="traces")
+app.add_typer(lineage_app, name="lineage")
+app.add_typer(metrics_app, name="metrics")
 
 _STATE = {"debug": False}
 
@@ -241,6 +248,43 @@ def seeds_generate(
     from floe.cli.seeds_cmd import generate_seeds
 
     generate_seeds(product_dir, scale, seed, out)
+
+
+@traces_app.command("show")
+def traces_show(
+    manifest: ManifestRequired = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Run id (or its prefix); default: latest per product."),
+    ] = None,
+) -> None:
+    """Span tree of runs with durations, from the platform home."""
+    from floe.cli.observe_cmd import traces_show as show
+
+    raise typer.Exit(show(manifest, run))
+
+
+@lineage_app.command("show")
+def lineage_show(
+    product: Annotated[str, typer.Argument(help="Product name (its lineage namespace).")],
+    manifest: ManifestRequired = None,
+) -> None:
+    """Datasets and jobs of a product as a tree, from the platform home."""
+    from floe.cli.observe_cmd import lineage_show as show
+
+    raise typer.Exit(show(manifest, product))
+
+
+@metrics_app.command("serve")
+def metrics_serve(
+    manifest: ManifestRequired = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port of /metrics.")] = 9464,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve /metrics (Prometheus) computed from the platform home's run records."""
+    from floe.cli.observe_cmd import metrics_serve as serve
+
+    serve(manifest, port, host)
 
 
 def main() -> None:

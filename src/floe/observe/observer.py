@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, StatusCode, format_span_id, format_trace_id
 
+from floe.observe.compile_trace import hand_over
 from floe.observe.dbt_timing import DbtNode, timed_nodes
 from floe.observe.lineage import Catalog, EventSpec, run_event
 from floe.observe.lineage_emit import LineageEmitter
+from floe.observe.logs import configure, get_logger
 from floe.observe.records import write_record
 from floe.observe.run_lineage import ModelContext, RunLineage, assertions_for, inputs_of
 from floe.observe.settings import LineageTarget, TraceTarget, lineage_target, trace_target
-from floe.observe.tracing import RunTracing, start_tracing
+from floe.observe.tracing import FLUSH_DEADLINE, RunTracing, start_tracing
 
 if TYPE_CHECKING:
     from floe.runtime.home import PlatformHome
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from floe.spec.artifacts import CompiledArtifacts
 
 LOG = logging.getLogger("floe.observe")
+RUN_LOG = get_logger("floe.run")
 PHASES = ("seed", "build", "test", "publish")
 PASSING = {"success", "pass", "warn"}
 
@@ -124,6 +127,9 @@ class RunObserver:
         known = {uid.rsplit(".", 1)[-1]: [c for c, _ in cols] for uid, cols in self.columns.items()}
         for node in nodes:
             span = self._node_span(node, parent, by_id.get(node.unique_id))
+            with trace.use_span(span, end_on_exit=False):
+                RUN_LOG.info("dbt node finished", node=node.unique_id, status=node.status,
+                             seconds=_seconds(node))  # fmt: skip
             if node.resource_type == "model":
                 ctx = ModelContext(inputs_of(manifest, node.unique_id),
                                    self.columns.get(node.unique_id, []),
@@ -180,6 +186,12 @@ class RunObserver:
         return self.trace_id, self.span_id
 
     report: RunReport | None = None
+
+
+def _seconds(node: DbtNode) -> float | None:
+    if node.start_ns is None or node.end_ns is None:
+        return None
+    return round((node.end_ns - node.start_ns) / 1e9, 4)
 
 
 def _detail_name(name: str, attributes: dict[str, str]) -> str:
@@ -251,14 +263,17 @@ def observe_run(
     from floe.observe.record_build import run_record
 
     began = time.perf_counter()
+    configure(artifacts.observability.logging.format, artifacts.observability.logging.level)
     traces, lineage = _targets(artifacts)
     tracing = start_tracing(traces, home.root, {"floe.product": artifacts.metadata.product})
+    hand_over(tracing)  # spans of the compile that preceded this run in this process
     obs = RunObserver(artifacts, home, run_id, tracing, LineageEmitter(lineage, home.root))
     obs.emit(obs.lineage.pipeline_event("START", obs.started_ns, obs._ids()))
     obs.overhead += time.perf_counter() - began
     error = ""
     try:
         with trace.use_span(obs.root, end_on_exit=False):
+            RUN_LOG.info("run started", product=artifacts.metadata.product, run_id=run_id)
             yield obs
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
@@ -273,13 +288,34 @@ def observe_run(
 
 def _end(obs: RunObserver, ok: bool, error: str) -> int:
     """End the root span, send the pipeline's last event, flush everything (bounded)."""
+    with trace.use_span(obs.root, end_on_exit=False):
+        RUN_LOG.info("run finished", product=obs.artifacts.metadata.product, run_id=obs.run_id,
+                     status="success" if ok else "failed", error=error or None)  # fmt: skip
     obs.root.end()
     end = time.time_ns()
     state = "COMPLETE" if ok else "FAIL"
     failure = error or ", ".join(obs.report.failed_tests if obs.report else []) or "failed"
     obs.emit(obs.lineage.pipeline_event(state, end, obs._ids(), "" if ok else failure))
+    began = time.monotonic()
+    pusher = _start_push(obs, end, ok)
     _close(obs)
+    if pusher is not None:
+        pusher.join(max(0.0, FLUSH_DEADLINE - (time.monotonic() - began)))
     return end
+
+
+def _start_push(obs: RunObserver, end_ns: int, ok: bool) -> threading.Thread | None:
+    """Push the run's metrics to the Pushgateway, if one is configured (in the background)."""
+    cfg = obs.artifacts.observability.metrics
+    if not (cfg.enabled and cfg.pushgateway):
+        return None
+    from floe.observe.metrics import push
+    from floe.observe.record_build import run_record
+
+    record = run_record(obs, end_ns, ok)
+    worker = threading.Thread(target=push, args=(cfg.pushgateway, record), daemon=True)
+    worker.start()
+    return worker
 
 
 def _safe_record(obs: RunObserver, build: Any, end_ns: int, ok: bool) -> None:

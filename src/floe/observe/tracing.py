@@ -63,6 +63,7 @@ class RunTracing:
     provider: TracerProvider
     tracer: Tracer
     guard: BackendGuard | None
+    processor: SpanProcessor | None = None
 
     def close(self, deadline: float = FLUSH_DEADLINE) -> None:
         """Flush and shut down, waiting at most ``deadline`` seconds."""
@@ -115,4 +116,4 @@ def start_tracing(target: TraceTarget, home_root: Path, attributes: dict[str, st
     processor, guard = _processor(target, home_root)
     if processor is not None:
         provider.add_span_processor(processor)
-    return RunTracing(provider, provider.get_tracer("floe.run"), guard)
+    return RunTracing(provider, provider.get_tracer("floe.run"), guard, processor)

@@ -340,7 +340,15 @@ def _publish(
     kind: tuple[str, list[str], str],
 ) -> None:
     _, unique_key, materialization = kind
-    data = scratch.read_relation(db, outcome.name)
+    identifier = _identifier(spec, outcome.name)
+    with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
+        data = scratch.read_relation(db, outcome.name)
+        _write(spec, catalog, identifier, data, outcome, unique_key, materialization,
+               _snapshot_props(spec, outcome))  # fmt: skip
+    spec.observer.published(outcome, [(f.name, str(f.type)) for f in data.schema])
+
+
+def _snapshot_props(spec: RunSpec, outcome: NodeOutcome) -> dict[str, str]:
     props = {
         "floe.run_id": spec.run_id,
         "floe.product": spec.artifacts.metadata.product,
@@ -348,10 +356,7 @@ def _publish(
     }
     if spec.trace_id:
         props["floe.trace_id"] = spec.trace_id
-    identifier = _identifier(spec, outcome.name)
-    with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
-        _write(spec, catalog, identifier, data, outcome, unique_key, materialization, props)
-    spec.observer.published(outcome, [(f.name, str(f.type)) for f in data.schema])
+    return props
 
 
 def _write(
