@@ -131,13 +131,14 @@ def lineage_target(
             transport="http" if kind == "marquez" else kind,
             url=plugin.get("url", target.url),
             endpoint=str(plugin.get("endpoint", target.endpoint)).lstrip("/"),
-            api_key=_resolve_key(artifacts, plugin.get("api_key")),
+            api_key=None if env.get("OPENLINEAGE_API_KEY") else _resolve_key(artifacts, plugin),
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
         )
     return _lineage_env(target, env)
 
 
-def _resolve_key(artifacts: CompiledArtifacts, ref: Any) -> str | None:
+def _resolve_key(artifacts: CompiledArtifacts, plugin: dict[str, Any]) -> str | None:
+    ref = plugin.get("api_key")
     if not ref:
         return None
     from floe.runtime.secrets import secret_resolver
