@@ -192,3 +192,33 @@ def test_asset_materializations_name_the_published_tables(observed: Observed) ->
     rows = {name: out["outputFacets"]["outputStatistics"]["rowCount"]
             for name, out in outputs.items()}  # fmt: skip
     assert rows == {a.table: a.rows for a in observed.summary.assets}
+
+
+@pytest.mark.requirement("FR-041")
+def test_a_failing_model_sends_fail_events_and_marks_the_trace(tmp_path: Path) -> None:
+    """A model whose SQL breaks: its COMPLETE becomes FAIL with dbt's error message, the
+    pipeline run ends in FAIL, the model span and the root span are errors, and the run
+    record says failed."""
+    with http_receiver() as (url, got):
+        root = write_tiny(tmp_path / "tiny", manifest=observed_manifest(url))
+        (root / "models" / "mart_revenue.sql").write_text(
+            "select sum(no_such_column) as revenue from {{ ref('int_orders') }}\n"
+        )
+        summary = run(root)
+    assert not summary.success
+    for event in got.events:
+        jsonschema.validate(event, SCHEMA)
+    ends = {e["job"]["name"]: e for e in got.events if e["eventType"] != "START"}
+    mart = ends["tiny.mart_revenue"]
+    assert mart["eventType"] == "FAIL"
+    assert "no_such_column" in mart["run"]["facets"]["errorMessage"]["message"]
+    assert ends["tiny.int_orders"]["eventType"] == "COMPLETE"
+    assert ends["tiny_job"]["eventType"] == "FAIL"
+    spans = {s["name"]: s for s in got.spans}
+    assert spans["dbt.model mart_revenue"]["status"] == 2  # STATUS_CODE_ERROR
+    assert spans["dbt.model int_orders"]["status"] != 2
+    assert spans["floe.run"]["status"] == 2
+    assert spans["floe.run"]["attributes"]["floe.status"] == "failed"
+    record = json.loads((root / ".floe/runs" / summary.run_id / "record.json").read_text())
+    assert record["status"] == "failed"
+    assert {n["name"]: n["status"] for n in record["nodes"]}["mart_revenue"] == "error"

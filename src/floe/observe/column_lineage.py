@@ -44,12 +44,15 @@ def column_sources(sql: str, outputs: list[str], known: Mapping[str, list[str]])
     except SqlglotError as exc:
         LOG.debug("no column lineage: %s", exc)
         return {}
+    try:
+        nodes = lineage(None, sql, schema=schema, dialect="duckdb")  # all columns, one parse
+    except (SqlglotError, KeyError, ValueError) as exc:
+        LOG.debug("no column lineage: %s", exc)
+        return {}
     out: ColumnSources = {}
     for column in outputs:
-        try:
-            node = lineage(column, sql, schema=schema, dialect="duckdb")
-        except (SqlglotError, KeyError, ValueError) as exc:
-            LOG.debug("no column lineage for %s: %s", column, exc)
+        node = nodes.get(column)
+        if node is None:
             continue
         sources = {
             (leaf.expression.name, leaf.name.rsplit(".", 1)[-1])
