@@ -222,3 +222,25 @@ def test_a_failing_model_sends_fail_events_and_marks_the_trace(tmp_path: Path) -
     record = json.loads((root / ".floe/runs" / summary.run_id / "record.json").read_text())
     assert record["status"] == "failed"
     assert {n["name"]: n["status"] for n in record["nodes"]}["mart_revenue"] == "error"
+
+
+@pytest.mark.requirement("FR-046")
+def test_otel_sdk_disabled_runs_without_trace_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_SDK_DISABLED=true: the run succeeds, exports no span, writes no zero trace id into
+    snapshots, and its lineage events carry no trace facet."""
+    from floe.runtime.platform import catalog_for_manifest
+
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    root = write_tiny(tmp_path / "tiny")
+    summary = run(root)
+    assert summary.success
+    assert not (root / ".floe/telemetry/spans.jsonl").exists()
+    snapshot = catalog_for_manifest(root / "manifest.yaml").load_table("tiny.stg_orders")
+    assert snapshot.current_snapshot() is not None
+    assert "floe.trace_id" not in snapshot.current_snapshot().summary.additional_properties
+    lines = (root / ".floe/lineage/events.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert len(events) == 16
+    assert all("floe_trace" not in e["run"]["facets"] for e in events)

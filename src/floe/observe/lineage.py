@@ -196,7 +196,7 @@ class EventSpec:
     time_ns: int
     run_id: str
     job: JobRef
-    trace: tuple[str, str]
+    trace: tuple[str, str] | None
     parent: Parent | None = None
     inputs: list[DatasetRef] = field(default_factory=list)
     outputs: list[Output] = field(default_factory=list)
@@ -205,9 +205,11 @@ class EventSpec:
 
 def run_event(spec: EventSpec, catalog: Catalog) -> RunEvent:
     """The OpenLineage RunEvent for ``spec``."""
-    facets: dict[str, Any] = {
-        TRACE_FACET: TraceRunFacet(traceId=spec.trace[0], spanId=spec.trace[1], producer=PRODUCER)
-    }
+    facets: dict[str, Any] = {}
+    if spec.trace is not None:
+        facets[TRACE_FACET] = TraceRunFacet(
+            traceId=spec.trace[0], spanId=spec.trace[1], producer=PRODUCER
+        )
     if spec.parent is not None:
         facets["parent"] = parent_run.ParentRunFacet(
             run=parent_run.Run(runId=spec.parent.run_id),

@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("floe.observe")
 RUN_LOG = get_logger("floe.run")
 PHASES = ("seed", "build", "test", "publish")
+Ids = tuple[str, str] | None
 PASSING = {"success", "pass", "warn"}
 
 
-def _ids(span: Span) -> tuple[str, str]:
+def _ids(span: Span) -> Ids:
+    """(trace id, span id) of ``span``; None when tracing is disabled (OTEL_SDK_DISABLED)."""
     ctx = span.get_span_context()
+    if not ctx.is_valid:
+        return None
     return format_trace_id(ctx.trace_id), format_span_id(ctx.span_id)
 
 
@@ -68,7 +72,8 @@ class RunObserver:
                                     "floe.namespace": meta.namespace,
                                     "floe.environment": artifacts.environment},
         )  # fmt: skip
-        self.trace_id, self.span_id = _ids(self.root)
+        self.ids = _ids(self.root)
+        self.trace_id = self.ids[0] if self.ids else None
 
     @contextmanager
     def timed(self) -> Iterator[None]:
@@ -182,8 +187,8 @@ class RunObserver:
             self.root.set_status(StatusCode.ERROR, ", ".join(report.failed_tests)[:200] or "failed")
         self.report = report
 
-    def _ids(self) -> tuple[str, str]:
-        return self.trace_id, self.span_id
+    def _ids(self) -> Ids:
+        return self.ids
 
     report: RunReport | None = None
 
@@ -263,6 +268,7 @@ def observe_run(
     from floe.observe.record_build import run_record
 
     began = time.perf_counter()
+    threading.Thread(target=_warm_up, daemon=True, name="floe-warm-up").start()
     configure(artifacts.observability.logging.format, artifacts.observability.logging.level)
     traces, lineage = _targets(artifacts)
     tracing = start_tracing(traces, home.root, {"floe.product": artifacts.metadata.product})
@@ -316,6 +322,12 @@ def _start_push(obs: RunObserver, end_ns: int, ok: bool) -> threading.Thread | N
     worker = threading.Thread(target=push, args=(cfg.pushgateway, record), daemon=True)
     worker.start()
     return worker
+
+
+def _warm_up() -> None:
+    """Import sqlglot's lineage while dbt works, not when the results arrive."""
+    import sqlglot.lineage
+    import sqlglot.optimizer.qualify  # noqa: F401
 
 
 def _safe_record(obs: RunObserver, build: Any, end_ns: int, ok: bool) -> None:

@@ -37,8 +37,9 @@ class RunLineage:
         """The dataset of the product's table ``name``."""
         return self.catalog.dataset(f"{self.iceberg_ns}.{name}")
 
-    def pipeline_event(self, state: str, time_ns: int, trace: tuple[str, str], error: str = ""
-                       ) -> EventSpec:  # fmt: skip
+    def pipeline_event(
+        self, state: str, time_ns: int, trace: tuple[str, str] | None, error: str = ""
+    ) -> EventSpec:
         """START/COMPLETE/FAIL of the pipeline run."""
         return EventSpec(state, time_ns, self.run_id, self.pipeline, trace, error=error)
 
@@ -47,7 +48,7 @@ class RunLineage:
         node: DbtNode,
         outcome: NodeOutcome | None,
         context: ModelContext,
-        trace: tuple[str, str],
+        trace: tuple[str, str] | None,
     ) -> list[EventSpec]:
         """START and COMPLETE/FAIL of one dbt model, timed as dbt reports."""
         if node.start_ns is None or node.end_ns is None:
@@ -86,7 +87,7 @@ class RunLineage:
         outcome: NodeOutcome,
         window: tuple[int, int],
         columns: list[tuple[str, str]],
-        trace: tuple[str, str],
+        trace: tuple[str, str] | None,
     ) -> list[EventSpec]:
         """START/COMPLETE of the Dagster asset materialization (the publish to Iceberg)."""
         assert outcome.publish is not None
