@@ -118,7 +118,8 @@ def test_snapshot_summary_carries_the_trace_id(observed: Observed) -> None:
 @pytest.mark.requirement("FR-041")
 def test_lineage_events_are_valid_at_the_four_emission_points(observed: Observed) -> None:
     """Every event validates against the OpenLineage schema; START and COMPLETE arrive for the
-    pipeline run, each dbt model and each Dagster asset materialization."""
+    pipeline run, each dbt model (START while dbt runs) and each Dagster asset
+    materialization."""
     events = observed.got.events
     for event in events:
         jsonschema.validate(event, SCHEMA)
@@ -129,6 +130,8 @@ def test_lineage_events_are_valid_at_the_four_emission_points(observed: Observed
         ("ASSET", "START"): 4, ("ASSET", "COMPLETE"): 4,
     }  # fmt: skip
     assert {e["job"]["namespace"] for e in events} == {"tiny"}
+    model = [e["eventType"] for e in events if e["job"]["facets"]["jobType"]["jobType"] == "MODEL"]
+    assert model == ["START"] * 3 + ["COMPLETE"] * 3  # STARTs sent live, as dbt starts each
     pipeline = [e for e in events if e["job"]["name"] == "tiny_job"]
     assert {e["run"]["runId"] for e in pipeline} == {observed.summary.run_id}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -24,17 +24,20 @@ class DbtNode:
     test_name: str | None = None
 
 
-def _ns(stamp: str | None) -> int | None:
+def parse_ns(stamp: str | None) -> int | None:
+    """A dbt timestamp (ISO-8601, UTC with or without ``Z``) in nanoseconds since the epoch."""
     if not stamp:
         return None
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1_000_000_000)
 
 
 def _window(result: dict[str, Any]) -> tuple[int | None, int | None]:
     """From the first ``started_at`` to the last ``completed_at`` of dbt's timing entries."""
-    starts = [_ns(t.get("started_at")) for t in result.get("timing") or []]
-    ends = [_ns(t.get("completed_at")) for t in result.get("timing") or []]
+    starts = [parse_ns(t.get("started_at")) for t in result.get("timing") or []]
+    ends = [parse_ns(t.get("completed_at")) for t in result.get("timing") or []]
     start = min((s for s in starts if s), default=None)
     end = max((e for e in ends if e), default=None)
     return start, end

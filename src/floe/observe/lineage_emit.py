@@ -73,17 +73,21 @@ class LineageEmitter:
         self.guard = BackendGuard("lineage", f"{target.transport} {target.url or ''}".strip())
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # dbt's worker threads emit START events concurrently
 
     def emit(self, event: Any) -> None:
         """Send ``event`` (in the background for HTTP)."""
         if self.transport is None or self.guard.failed:
             return
         if self.target.transport != "http":
-            self._send(event)
+            with self._lock:
+                self._send(event)
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, daemon=True, name="floe-lineage")
-            self._thread.start()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, daemon=True,
+                                                name="floe-lineage")  # fmt: skip
+                self._thread.start()
         self._queue.put(event)
 
     def _send(self, event: Any) -> None:

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -20,6 +20,7 @@ from floe.observe.compile_trace import hand_over
 from floe.observe.dbt_timing import DbtNode, timed_nodes
 from floe.observe.lineage import Catalog, EventSpec, run_event
 from floe.observe.lineage_emit import LineageEmitter
+from floe.observe.live import LiveModels
 from floe.observe.logs import configure, get_logger
 from floe.observe.records import write_record
 from floe.observe.run_lineage import ModelContext, RunLineage, assertions_for, inputs_of
@@ -66,6 +67,9 @@ class RunObserver:
         self.nodes: list[DbtNode] = []
         self._invocation: Span | None = None
         self.overhead = 0.0  # seconds the run thread spent on observability
+        self.inputs = {t.unique_id: [*t.depends_on, *t.seeds] for t in artifacts.transforms}
+        self.live = LiveModels(tracing.tracer, self.attrs, self.tiers, self._model_started)
+        self.started_live: set[str] = set()
         self.started_ns = time.time_ns()
         self.root = tracing.tracer.start_span(
             "floe.run", attributes={**self.attrs, "dagster.run_id": run_id,
@@ -98,7 +102,7 @@ class RunObserver:
         span = self.tracing.tracer.start_span(span_name, attributes={**self.attrs, **attributes})
         start = time.time_ns()
         try:
-            with trace.use_span(span, end_on_exit=False):
+            with trace.use_span(span, end_on_exit=False), self._listen(name, span):
                 yield
         except BaseException as exc:
             span.set_status(StatusCode.ERROR, type(exc).__name__)
@@ -109,6 +113,15 @@ class RunObserver:
                 self._invocation = span
             if name == "iceberg.publish":
                 self.windows[attributes.get("iceberg.table", "")] = (start, time.time_ns())
+
+    def _listen(self, name: str, span: Span) -> AbstractContextManager[None]:
+        return self.live.listening(span) if name == "build" else nullcontext()
+
+    def _model_started(self, unique_id: str, name: str, start_ns: int, span: Span) -> None:
+        """dbt began a model: its START event goes out now."""
+        self.started_live.add(unique_id)
+        inputs = self.inputs.get(unique_id, [])
+        self.emit(self.lineage.model_start(unique_id, name, start_ns, inputs, _ids(span)))
 
     def published(self, outcome: NodeOutcome, columns: list[tuple[str, str]]) -> None:
         """Remember the published table's columns."""
@@ -139,8 +152,9 @@ class RunObserver:
                 ctx = ModelContext(inputs_of(manifest, node.unique_id),
                                    self.columns.get(node.unique_id, []),
                                    checks.get(node.unique_id, []), known)  # fmt: skip
+                started = node.unique_id in self.started_live
                 for spec in self.lineage.model_events(node, by_id.get(node.unique_id), ctx,
-                                                      _ids(span)):  # fmt: skip
+                                                      _ids(span), started):  # fmt: skip
                     self.emit(spec)
 
     def _node_span(self, node: DbtNode, parent: Span, outcome: NodeOutcome | None) -> Span:
@@ -156,12 +170,17 @@ class RunObserver:
         if node.attached_to:
             attrs["dbt.attached_node"] = node.attached_to
         attrs.update(_outcome_attrs(outcome))
-        span = self.tracing.tracer.start_span(
-            f"dbt.{node.resource_type} {node.name}",
-            context=trace.set_span_in_context(parent),
-            start_time=start,
-            attributes=attrs,
-        )
+        span = self.live.take(node.unique_id)
+        if span is not None:
+            span.set_attributes(attrs)
+            end = max(end, (getattr(span, "start_time", None) or start) + 1)
+        else:
+            span = self.tracing.tracer.start_span(
+                f"dbt.{node.resource_type} {node.name}",
+                context=trace.set_span_in_context(parent),
+                start_time=start,
+                attributes=attrs,
+            )
         if node.status not in PASSING:
             span.set_status(StatusCode.ERROR, node.message[:200] or node.status)
         span.end(end_time=end)

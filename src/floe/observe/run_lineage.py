@@ -43,27 +43,37 @@ class RunLineage:
         """START/COMPLETE/FAIL of the pipeline run."""
         return EventSpec(state, time_ns, self.run_id, self.pipeline, trace, error=error)
 
+    def _model_job(self, name: str, sql: str = "") -> JobRef:
+        return JobRef(self.namespace, f"{self.iceberg_ns}.{name}", "DBT", "MODEL", sql)
+
+    def model_start(
+        self, unique_id: str, name: str, start_ns: int, inputs: list[str],
+        trace: tuple[str, str] | None,
+    ) -> EventSpec:  # fmt: skip
+        """START of one dbt model (sent as dbt starts it)."""
+        return EventSpec("START", start_ns, child_run_id(self.run_id, unique_id),
+                         self._model_job(name), trace, Parent(self.run_id, self.pipeline),
+                         [self.table(n) for n in inputs])  # fmt: skip
+
     def model_events(
         self,
         node: DbtNode,
         outcome: NodeOutcome | None,
         context: ModelContext,
         trace: tuple[str, str] | None,
+        started: bool = False,
     ) -> list[EventSpec]:
-        """START and COMPLETE/FAIL of one dbt model, timed as dbt reports."""
+        """START (unless ``started`` already sent it) and COMPLETE/FAIL of one dbt model,
+        timed as dbt reports."""
         if node.start_ns is None or node.end_ns is None:
             return []
-        job = JobRef(self.namespace, f"{self.iceberg_ns}.{node.name}", "DBT", "MODEL",
-                     node.compiled_code)  # fmt: skip
-        run_id = child_run_id(self.run_id, node.unique_id)
-        parent = Parent(self.run_id, self.pipeline)
-        inputs = [self.table(n) for n in context.inputs]
-        start = EventSpec("START", node.start_ns, run_id, job, trace, parent, inputs)
+        start = self.model_start(node.unique_id, node.name, node.start_ns, context.inputs, trace)
         ok = node.status in PASSING
-        output = self._model_output(node, outcome, context)
-        end = EventSpec("COMPLETE" if ok else "FAIL", node.end_ns, run_id, job, trace, parent,
-                        inputs, [output], error="" if ok else node.message)  # fmt: skip
-        return [start, end]
+        end = EventSpec("COMPLETE" if ok else "FAIL", node.end_ns, start.run_id,
+                        self._model_job(node.name, node.compiled_code), trace, start.parent,
+                        start.inputs, [self._model_output(node, outcome, context)],
+                        error="" if ok else node.message)  # fmt: skip
+        return [end] if started else [start, end]
 
     def _model_output(
         self, node: DbtNode, outcome: NodeOutcome | None, context: ModelContext
