@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -87,3 +88,36 @@ def test_a_live_receiver_gets_every_span_and_event(
     assert {s["service"] for s in got.spans} == {"floe-tiny"}
     assert sorted(e["job"]["name"] for e in got.events) == sorted(f"job{i}" for i in range(EVENTS))
     assert _warnings(caplog) == []
+
+
+@pytest.mark.requirement("FR-040")
+def test_console_backends_print_spans_and_events_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console telemetry backend prints spans as JSON, the console lineage backend one
+    OpenLineage JSON line per event; nothing is written into the platform home."""
+    tracing = start_tracing(TraceTarget("console", "floe-tiny"), tmp_path, {})
+    tracing.tracer.start_span("console-span").end()
+    emitter = LineageEmitter(LineageTarget("console", "tiny"), tmp_path)
+    emitter.emit(_event(7))
+    close_backends(tracing, emitter)
+    err = capsys.readouterr().err
+    assert '"name": "console-span"' in err
+    (line,) = [json.loads(x) for x in err.splitlines() if x.startswith('{"eventTime"')]
+    assert line["job"]["name"] == "job7"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.requirement("FR-046")
+def test_none_backends_export_nothing_yet_trace_ids_exist(tmp_path: Path) -> None:
+    """With 'none', spans still have a valid trace id (for snapshots and logs) but nothing is
+    exported or written."""
+    tracing = start_tracing(TraceTarget("none", "floe-tiny"), tmp_path, {})
+    span = tracing.tracer.start_span("quiet")
+    assert span.get_span_context().is_valid
+    span.end()
+    emitter = LineageEmitter(LineageTarget("none", "tiny"), tmp_path)
+    emitter.emit(_event(1))
+    close_backends(tracing, emitter)
+    assert tracing.processor is None
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,18 @@ def events_file(home_root: Path) -> Path:
     return home_root / "lineage" / "events.jsonl"
 
 
+class StderrTransport(Transport):
+    """Each event as one JSON line on stderr (openlineage's console transport only logs)."""
+
+    kind = "console"
+
+    def emit(self, event: Any) -> None:
+        """Write ``event``."""
+        from openlineage.client.serde import Serde
+
+        sys.stderr.write(Serde.to_json(event) + "\n")
+
+
 def _transport(target: LineageTarget, home_root: Path) -> Transport | None:
     if target.transport == "file":
         from openlineage.client.transport.file import FileConfig, FileTransport
@@ -34,9 +47,7 @@ def _transport(target: LineageTarget, home_root: Path) -> Transport | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         return FileTransport(FileConfig(log_file_path=str(path), append=True))
     if target.transport == "console":
-        from openlineage.client.transport.console import ConsoleConfig, ConsoleTransport
-
-        return ConsoleTransport(ConsoleConfig())
+        return StderrTransport()
     if target.transport == "http":
         return _http(target)
     return None
