@@ -82,3 +82,11 @@ class LiveModels:
         """The open span of a model dbt started (None if it never started)."""
         with self._lock:
             return self._spans.pop(unique_id, None)
+
+    def abandon(self) -> None:
+        """End the spans of models dbt started but reported no result for."""
+        with self._lock:
+            spans, self._spans = list(self._spans.values()), {}
+        for span in spans:
+            span.set_status(trace.StatusCode.ERROR, "dbt reported no result")
+            span.end()

@@ -313,6 +313,7 @@ def observe_run(
 
 def _end(obs: RunObserver, ok: bool, error: str) -> int:
     """End the root span, send the pipeline's last event, flush everything (bounded)."""
+    obs.live.abandon()
     with trace.use_span(obs.root, end_on_exit=False):
         RUN_LOG.info("run finished", product=obs.artifacts.metadata.product, run_id=obs.run_id,
                      status="success" if ok else "failed", error=error or None)  # fmt: skip
