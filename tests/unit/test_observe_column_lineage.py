@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from floe.observe.column_lineage import column_sources
+from floe.observe.column_lineage import cached_column_sources, column_sources
 
 SQL = """
 with orders as (
@@ -35,3 +37,19 @@ def test_each_output_column_names_its_upstream_columns() -> None:
 def test_unparseable_sql_gives_no_lineage_instead_of_an_error() -> None:
     """Column lineage is best effort: SQL sqlglot cannot read yields nothing, never raises."""
     assert column_sources("select from where (", ["x"], {}) == {}
+
+
+@pytest.mark.requirement("FR-041")
+def test_column_lineage_is_remembered_per_sql(tmp_path: Path) -> None:
+    """The second analysis of the same SQL and schema comes from the cache directory (one
+    file per SQL) with the same result; other SQL gets its own entry."""
+    first = cached_column_sources(tmp_path, SQL, ["customer_id", "revenue"], KNOWN)
+    assert len(list(tmp_path.iterdir())) == 1
+    (entry,) = tmp_path.iterdir()
+    entry.write_text('{"revenue": [["from_cache", "x"]]}')
+    assert cached_column_sources(tmp_path, SQL, ["customer_id", "revenue"], KNOWN) == {
+        "revenue": [("from_cache", "x")]
+    }
+    assert first["revenue"] == [("stg_orders", "amount")]
+    cached_column_sources(tmp_path, "select 1 as one", ["one"], {})
+    assert len(list(tmp_path.iterdir())) == 2

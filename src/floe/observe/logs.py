@@ -39,6 +39,16 @@ def redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     return event
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test captures,
+    redirections), never to a stream that was closed since."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Emit ``record`` on the current stderr."""
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _chain() -> list[Any]:
     return [
         structlog.stdlib.add_logger_name,
@@ -61,7 +71,7 @@ def configure(fmt: str = "auto", level: str = "INFO") -> None:
         if as_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

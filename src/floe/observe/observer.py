@@ -60,8 +60,9 @@ class RunObserver:
         meta = artifacts.metadata
         self.tiers = {t.unique_id: str(t.tier) for t in artifacts.transforms}
         self.attrs = {"floe.product": meta.product, "floe.run_id": run_id}
+        cache = home.root / "lineage" / "columns"
         self.lineage = RunLineage(emitter.target.namespace, meta.namespace, run_id,
-                                  _catalog(artifacts, home))  # fmt: skip
+                                  _catalog(artifacts, home), cache)  # fmt: skip
         self.columns: dict[str, list[tuple[str, str]]] = {}
         self.windows: dict[str, tuple[int, int]] = {}
         self.nodes: list[DbtNode] = []

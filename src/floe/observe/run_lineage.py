@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from floe.observe.column_lineage import column_sources
+from floe.observe.column_lineage import cached_column_sources
 from floe.observe.dbt_timing import DbtNode
 from floe.observe.lineage import (
     Catalog,
@@ -26,7 +27,15 @@ PASSING = {"success", "pass", "warn"}
 class RunLineage:
     """Names and links of one run's lineage."""
 
-    def __init__(self, namespace: str, iceberg_ns: str, run_id: str, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        iceberg_ns: str,
+        run_id: str,
+        catalog: Catalog,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.cache_dir = cache_dir
         self.namespace = namespace
         self.iceberg_ns = iceberg_ns
         self.run_id = run_id
@@ -83,8 +92,11 @@ class RunLineage:
         out = Output(self.table(node.name), context.columns, rows if published else None,
                      context.assertions)  # fmt: skip
         if node.compiled_code and context.columns:
-            sources = column_sources(
-                node.compiled_code, [c for c, _ in context.columns], context.known_columns
+            sources = cached_column_sources(
+                self.cache_dir,
+                node.compiled_code,
+                [c for c, _ in context.columns],
+                context.known_columns,
             )
             out.column_sources = {
                 col: [DatasetRefField(self.table(t), f) for t, f in refs]
