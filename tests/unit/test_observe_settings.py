@@ -88,3 +88,22 @@ def test_log_lines_never_carry_credential_values() -> None:
     assert redact_secrets(logging.getLogger(), "info", event) == {
         "event": "x", "api_key": "***", "password": "***", "token": "***", "rows": 3
     }  # fmt: skip
+
+
+@pytest.mark.requirement("FR-047")
+def test_manifest_endpoints_as_users_write_them(tmp_path: Path) -> None:
+    """`tracing.endpoint` on port 4317 means OTLP/gRPC; a lineage endpoint written as the
+    full `/api/v1/lineage` URL is split into server and path."""
+    manifest = TINY_MANIFEST + (
+        "observability:\n"
+        "  tracing: {enabled: true, exporter: otlp, endpoint: 'http://otel:4317'}\n"
+        "  lineage: {enabled: true, transport: http,"
+        " endpoint: 'http://marquez:5000/api/v1/lineage'}\n"
+    )
+    art = _artifacts(tmp_path / "p", manifest)
+    traces = trace_target(art, env={})
+    assert (traces.exporter, traces.protocol, traces.otlp_url) == (
+        "otlp", "grpc", "http://otel:4317"
+    )  # fmt: skip
+    lineage = lineage_target(art, env={})
+    assert (lineage.url, lineage.endpoint) == ("http://marquez:5000", "api/v1/lineage")

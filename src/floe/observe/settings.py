@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from floe.plugins.abcs import LineageBackendPlugin, TelemetryBackendPlugin
 from floe.plugins.base import PluginType
@@ -78,7 +79,7 @@ def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = N
         exporter=cfg.exporter if cfg.enabled else "none",
         service_name=service,
         endpoint=cfg.endpoint,
-        protocol=cfg.protocol or "http/protobuf",
+        protocol=cfg.protocol or _default_protocol(cfg.endpoint),
         sample_ratio=cfg.sample_ratio,
     )
     plugin = _plugin_settings(artifacts, PluginType.TELEMETRY_BACKEND)
@@ -91,6 +92,21 @@ def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = N
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
         )
     return _trace_env(target, env)
+
+
+def _default_protocol(endpoint: str | None) -> str:
+    """OTLP's conventional ports: 4317 speaks gRPC, everything else HTTP/protobuf."""
+    return "grpc" if endpoint and urlsplit(endpoint).port == 4317 else "http/protobuf"
+
+
+def _split_url(url: str | None) -> tuple[str | None, str | None]:
+    """``http://host:5000/api/v1/lineage`` → (``http://host:5000``, ``api/v1/lineage``)."""
+    if not url:
+        return None, None
+    parts = urlsplit(url)
+    if parts.path.strip("/") and parts.scheme:
+        return f"{parts.scheme}://{parts.netloc}", parts.path.strip("/")
+    return url, None
 
 
 def _trace_env(target: TraceTarget, env: Mapping[str, str]) -> TraceTarget:
@@ -118,10 +134,12 @@ def lineage_target(
     env = os.environ if env is None else env
     cfg = artifacts.observability.lineage
     transport = "http" if cfg.transport == "marquez" else cfg.transport
+    url, path = _split_url(cfg.endpoint)
     target = LineageTarget(
         transport=transport if cfg.enabled else "none",
         namespace=cfg.namespace or artifacts.metadata.product,
-        url=cfg.endpoint,
+        url=url,
+        endpoint=path or "api/v1/lineage",
     )
     plugin = _plugin_settings(artifacts, PluginType.LINEAGE_BACKEND)
     if plugin is not None:
