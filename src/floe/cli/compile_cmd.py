@@ -12,6 +12,8 @@ from floe.compile.context import CompileContext
 from floe.errors import InputError, PolicyError, display_path
 from floe.govern.live_schema import LiveRead, read_for_product
 from floe.govern.report import FORMATS, write_report
+from floe.observe.compile_trace import capture_compile_spans, export_compile_spans
+from floe.runtime.home import PlatformHome
 from floe.spec.artifacts import EnforcementResultSummary
 
 E_REPORT = "E140"
@@ -33,6 +35,7 @@ def run_compile(
     live = LiveRead(None) if gate.offline else read_for_product(product_dir, manifest, env)
     if live.warning is not None:
         print_diagnostics([live.warning])
+    capture_compile_spans()
     try:
         ctx = compile_product(
             product_dir, manifest=manifest, env=env, out_dir=out, write=write,
@@ -42,6 +45,9 @@ def run_compile(
         if report is not None and isinstance(exc.summary, EnforcementResultSummary):
             _report(exc.summary, product_dir, report)
         raise
+    if write and ctx.artifacts is not None and ctx.manifest_doc is not None:
+        home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+        export_compile_spans(ctx.artifacts, home.root)
     if ctx.warnings:
         print_diagnostics(ctx.warnings)
     _summary(ctx, write)

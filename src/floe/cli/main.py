@@ -33,6 +33,14 @@ app.add_typer(seeds_app, name="seeds")
 k8s_app = typer.Typer(help="Kubernetes manifests for a data product.", no_args_is_help=True)
 app.add_typer(k8s_app, name="k8s")
 
+traces_app = typer.Typer(help="Traces of runs (embedded 'file' exporter).", no_args_is_help=True)
+lineage_app = typer.Typer(help="OpenLineage of products (embedded 'file' transport).",
+                          no_args_is_help=True)  # fmt: skip
+metrics_app = typer.Typer(help="Prometheus metrics of runs.", no_args_is_help=True)
+app.add_typer(traces_app, name="traces")
+app.add_typer(lineage_app, name="lineage")
+app.add_typer(metrics_app, name="metrics")
+
 _STATE = {"debug": False}
 
 ProductDir = Annotated[
@@ -385,6 +393,43 @@ def k8s_generate(
 
     generate_cmd(K8sOptions(product_dir, env, manifest, out, namespace, image, preset,
                             cluster_domain))  # fmt: skip
+
+
+@traces_app.command("show")
+def traces_show(
+    manifest: ManifestRequired = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Run id (or its prefix); default: latest per product."),
+    ] = None,
+) -> None:
+    """Span tree of runs with durations, from the platform home."""
+    from floe.cli.observe_cmd import traces_show as show
+
+    raise typer.Exit(show(manifest, run))
+
+
+@lineage_app.command("show")
+def lineage_show(
+    product: Annotated[str, typer.Argument(help="Product name (its lineage namespace).")],
+    manifest: ManifestRequired = None,
+) -> None:
+    """Datasets and jobs of a product as a tree, from the platform home."""
+    from floe.cli.observe_cmd import lineage_show as show
+
+    raise typer.Exit(show(manifest, product))
+
+
+@metrics_app.command("serve")
+def metrics_serve(
+    manifest: ManifestRequired = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port of /metrics.")] = 9464,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve /metrics (Prometheus) computed from the platform home's run records."""
+    from floe.cli.observe_cmd import metrics_serve as serve
+
+    serve(manifest, port, host)
 
 
 def main() -> None:

@@ -19,6 +19,9 @@ def run_products(
     allow_breaking_reason: str | None = None,
 ) -> list[RunSummary]:
     """Run each product in turn; dbt and Dagster logs go to the run log, progress to the screen."""
+    from floe.observe.compile_trace import capture_compile_spans
+
+    capture_compile_spans()  # the run exports them with its own spans
     out = console()
     summaries = []
     for product in products:

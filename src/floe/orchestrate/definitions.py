@@ -6,6 +6,7 @@ to Iceberg — the metadata carries row count, table identifier and snapshot id.
 """
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from floe.observe.observer import observe_run
 from floe.orchestrate.dbt_manifest import ensure_manifest
 from floe.orchestrate.housekeeping import (
     raw_data_sensor,
@@ -102,7 +104,10 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
         def invoke(args: list[str], db: Path, target: Path) -> None:
             run_dbt(dbt_ref, args, target, {**access.env, SCRATCH_ENV: str(db)})
 
-        report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
+        with observe_run(artifacts, home, context.run.run_id) as obs:  # traces, lineage, record
+            spec = replace(spec, trace_id=obs.trace_id, observer=obs)
+            report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
+            obs.finish(report)
         yield from _materializations(report, ns)
         if not report.ok:
             _alert(artifacts, report)

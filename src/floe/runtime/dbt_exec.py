@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _LOCK = threading.RLock()
+
+#: dbtRunner callbacks (each gets every dbt event) for invocations in the current context.
+DBT_CALLBACKS: ContextVar[tuple[Callable[[Any], None], ...]] = ContextVar(
+    "floe_dbt_callbacks", default=()
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ def run_dbt(
     base = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     with _LOCK, _environment({**base, **(env or {})}):
         try:
-            result = dbtRunner().invoke(argv)
+            result = dbtRunner(callbacks=list(DBT_CALLBACKS.get())).invoke(argv)
         finally:
             _release_duckdb()
     if result.exception is not None:

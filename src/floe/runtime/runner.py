@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe.govern.schema_gate import accepted_changes
+from floe.observe.hooks import NullObserver, Observer
 from floe.runtime import scratch
 from floe.runtime.home import PlatformHome
 from floe.runtime.publish import PublishResult, merge, replace
@@ -89,6 +90,7 @@ class RunSpec:
     project_dir: Path | None = None
     seed_config: dict[str, dict[str, Any]] = field(default_factory=dict)
     scratch_setup: tuple[str, ...] = ()  # statements before reading Iceberg (S3 secret)
+    observer: Observer = field(default_factory=NullObserver, compare=False)
 
     @property
     def scratch(self) -> Path:
@@ -149,20 +151,25 @@ def _seed_phase(
     }
     loaded: list[NodeOutcome] = []
     root = spec.project_dir or Path()
-    for seed in seeds:
-        cfg = spec.seed_config.get(seed.unique_id, {})
-        try:
-            scratch.load_csv(db, seed.name, root / seed.path, dict(cfg.get("column_types") or {}),
-                             str(cfg.get("delimiter") or ","))  # fmt: skip
-        except ValueError as exc:
-            loaded.append(NodeOutcome(seed.unique_id, seed.name, "seed", "error", str(exc)))
+    obs = spec.observer
+    with obs.phase("seed"):
+        for seed in seeds:
+            cfg = spec.seed_config.get(seed.unique_id, {})
+            try:
+                with obs.phase("seed.load", **{"dbt.unique_id": seed.unique_id}):
+                    scratch.load_csv(db, seed.name, root / seed.path,
+                                     dict(cfg.get("column_types") or {}),
+                                     str(cfg.get("delimiter") or ","))  # fmt: skip
+            except ValueError as exc:
+                loaded.append(NodeOutcome(seed.unique_id, seed.name, "seed", "error", str(exc)))
     failed = {o.unique_id for o in loaded}
     good = [s.name for s in seeds if s.unique_id not in failed]
     target = workdir / "target"
     _seed_partial_parse(spec.parse_dir, target)
     try:
         if good:
-            invoke(["test", "--select", " ".join(sorted(good))], db, target)
+            with obs.phase("test"):
+                invoke(["test", "--select", " ".join(sorted(good))], db, target)
         loaded_ok = [{"unique_id": s.unique_id, "status": "success"} for s in seeds
                      if s.unique_id not in failed]  # fmt: skip
         outcomes = _audit_and_publish(spec, catalog, db, target, kinds, loaded_ok)
@@ -226,7 +233,8 @@ def _phase(
     target = workdir / "target"
     _seed_partial_parse(spec.parse_dir, target)
     try:
-        invoke(args, db, target)
+        with spec.observer.phase("build"):
+            invoke(args, db, target)
         outcomes = _audit_and_publish(spec, catalog, db, target, kinds, [])
     finally:
         scratch.discard(db)
@@ -244,9 +252,11 @@ def _audit_and_publish(
     """Read dbt's results, decide what passed its own tests, publish exactly that."""
     results, manifest = _read_results(target)
     outcomes = _audit(results + extra_results, manifest, kinds)
-    for outcome in outcomes:
-        if outcome.status == "passed":
-            _publish(spec, catalog, db, outcome, kinds[outcome.unique_id])
+    with spec.observer.phase("publish"):
+        for outcome in outcomes:
+            if outcome.status == "passed":
+                _publish(spec, catalog, db, outcome, kinds[outcome.unique_id])
+    spec.observer.dbt_results(results, manifest, outcomes)
     return outcomes
 
 
@@ -332,7 +342,15 @@ def _publish(
     kind: tuple[str, list[str], str],
 ) -> None:
     _, unique_key, materialization = kind
-    data = scratch.read_relation(db, outcome.name, spec.scratch_setup)
+    identifier = _identifier(spec, outcome.name)
+    with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
+        data = scratch.read_relation(db, outcome.name, spec.scratch_setup)
+        _write(spec, catalog, identifier, data, outcome, unique_key, materialization,
+               _snapshot_props(spec, outcome))  # fmt: skip
+    spec.observer.published(outcome, [(f.name, str(f.type)) for f in data.schema])
+
+
+def _snapshot_props(spec: RunSpec, outcome: NodeOutcome) -> dict[str, str]:
     props = {
         "floe.run_id": spec.run_id,
         "floe.product": spec.artifacts.metadata.product,
@@ -340,7 +358,19 @@ def _publish(
     }
     if spec.trace_id:
         props["floe.trace_id"] = spec.trace_id
-    identifier = _identifier(spec, outcome.name)
+    return props
+
+
+def _write(
+    spec: RunSpec,
+    catalog: Catalog,
+    identifier: str,
+    data: Any,
+    outcome: NodeOutcome,
+    unique_key: list[str],
+    materialization: str,
+    props: dict[str, str],
+) -> None:
     accepted = accepted_changes(spec.artifacts.enforcement_result.schema_gate, outcome.name)
     if materialization == "incremental" and unique_key and not spec.full_refresh:
         outcome.publish = merge(catalog, identifier, data, unique_key, props, accepted)

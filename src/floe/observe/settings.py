@@ -1,0 +1,179 @@
+"""Where telemetry and lineage go for a run: manifest, then plugin, then standard variables.
+
+Precedence (lowest first): ``observability.tracing`` / ``observability.lineage`` of the
+manifest, the ``telemetry_backend`` / ``lineage_backend`` plugin when one is configured, then
+the variables users expect to work everywhere: ``OTEL_SDK_DISABLED``,
+``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``, ``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL``,
+``OTEL_SERVICE_NAME``, ``OPENLINEAGE_URL``, ``OPENLINEAGE_API_KEY``, ``OPENLINEAGE_DISABLED``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from floe.plugins.abcs import LineageBackendPlugin, TelemetryBackendPlugin
+from floe.plugins.base import PluginType
+from floe.plugins.registry import default_registry
+from floe.spec.artifacts import CompiledArtifacts
+
+DEFAULT_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True)
+class TraceTarget:
+    """The span exporter of a run."""
+
+    exporter: str  # file | otlp | console | none
+    service_name: str
+    endpoint: str | None = None
+    protocol: str = "http/protobuf"
+    timeout_seconds: float = DEFAULT_TIMEOUT
+    sample_ratio: float = 1.0
+
+    @property
+    def otlp_url(self) -> str:
+        """The URL the OTLP exporter sends to (``/v1/traces`` appended for HTTP)."""
+        if self.protocol == "grpc":
+            return self.endpoint or "localhost:4317"
+        base = (self.endpoint or "http://localhost:4318").rstrip("/")
+        return base if base.endswith("/v1/traces") else f"{base}/v1/traces"
+
+
+@dataclass(frozen=True)
+class LineageTarget:
+    """The OpenLineage transport of a run."""
+
+    transport: str  # file | http | console | none
+    namespace: str
+    url: str | None = None
+    endpoint: str = "api/v1/lineage"
+    api_key: str | None = None
+    timeout_seconds: float = DEFAULT_TIMEOUT
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _plugin_settings(artifacts: CompiledArtifacts, ptype: PluginType) -> dict[str, Any] | None:
+    ref = artifacts.plugins.get(ptype.value)
+    if ref is None:
+        return None
+    plugin = default_registry().create(ptype, ref.type, dict(ref.config))
+    if isinstance(plugin, TelemetryBackendPlugin):
+        return plugin.exporter_settings()
+    assert isinstance(plugin, LineageBackendPlugin)
+    return plugin.transport_settings()
+
+
+def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = None) -> TraceTarget:
+    """The span exporter for runs of ``artifacts``' product."""
+    env = os.environ if env is None else env
+    cfg = artifacts.observability.tracing
+    service = cfg.service_name or f"floe-{artifacts.metadata.product}"
+    target = TraceTarget(
+        exporter=cfg.exporter if cfg.enabled else "none",
+        service_name=service,
+        endpoint=cfg.endpoint,
+        protocol=cfg.protocol or _default_protocol(cfg.endpoint),
+        sample_ratio=cfg.sample_ratio,
+    )
+    plugin = _plugin_settings(artifacts, PluginType.TELEMETRY_BACKEND)
+    if plugin is not None:
+        target = replace(
+            target,
+            exporter=str(plugin["exporter"]),
+            endpoint=plugin.get("endpoint", target.endpoint),
+            protocol=plugin.get("protocol", target.protocol),
+            timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
+        )
+    return _trace_env(target, env)
+
+
+def _default_protocol(endpoint: str | None) -> str:
+    """OTLP's conventional ports: 4317 speaks gRPC, everything else HTTP/protobuf."""
+    return "grpc" if endpoint and urlsplit(endpoint).port == 4317 else "http/protobuf"
+
+
+def _split_url(url: str | None) -> tuple[str | None, str | None]:
+    """``http://host:5000/api/v1/lineage`` → (``http://host:5000``, ``api/v1/lineage``)."""
+    if not url:
+        return None, None
+    parts = urlsplit(url)
+    if parts.path.strip("/") and parts.scheme:
+        return f"{parts.scheme}://{parts.netloc}", parts.path.strip("/")
+    return url, None
+
+
+def _trace_env(target: TraceTarget, env: Mapping[str, str]) -> TraceTarget:
+    if _truthy(env.get("OTEL_SDK_DISABLED")):
+        return replace(target, exporter="none")
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL"
+    )
+    if protocol in ("grpc", "http/protobuf"):
+        target = replace(target, protocol=protocol)
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    if endpoint:
+        target = replace(target, exporter="otlp", endpoint=endpoint)
+    if env.get("OTEL_SERVICE_NAME"):
+        target = replace(target, service_name=env["OTEL_SERVICE_NAME"])
+    return target
+
+
+def lineage_target(
+    artifacts: CompiledArtifacts, env: Mapping[str, str] | None = None
+) -> LineageTarget:
+    """The OpenLineage transport for runs of ``artifacts``' product (secrets resolved here)."""
+    env = os.environ if env is None else env
+    cfg = artifacts.observability.lineage
+    transport = "http" if cfg.transport == "marquez" else cfg.transport
+    url, path = _split_url(cfg.endpoint)
+    target = LineageTarget(
+        transport=transport if cfg.enabled else "none",
+        namespace=cfg.namespace or artifacts.metadata.product,
+        url=url,
+        endpoint=path or "api/v1/lineage",
+    )
+    plugin = _plugin_settings(artifacts, PluginType.LINEAGE_BACKEND)
+    if plugin is not None:
+        kind = str(plugin["transport"])
+        target = replace(
+            target,
+            transport="http" if kind == "marquez" else kind,
+            url=plugin.get("url", target.url),
+            endpoint=str(plugin.get("endpoint", target.endpoint)).lstrip("/"),
+            api_key=None if env.get("OPENLINEAGE_API_KEY") else _resolve_key(artifacts, plugin),
+            timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
+        )
+    return _lineage_env(target, env)
+
+
+def _resolve_key(artifacts: CompiledArtifacts, plugin: dict[str, Any]) -> str | None:
+    ref = plugin.get("api_key")
+    if not ref:
+        return None
+    from floe.runtime.secrets import secret_resolver
+    from floe.spec.common import SecretRef
+
+    return secret_resolver(artifacts.plugins)(SecretRef.model_validate(ref)).get_secret_value()
+
+
+def _lineage_env(target: LineageTarget, env: Mapping[str, str]) -> LineageTarget:
+    if _truthy(env.get("OPENLINEAGE_DISABLED")):
+        return replace(target, transport="none")
+    if env.get("OPENLINEAGE_URL"):
+        target = replace(target, transport="http", url=env["OPENLINEAGE_URL"])
+    if env.get("OPENLINEAGE_ENDPOINT"):
+        target = replace(target, endpoint=env["OPENLINEAGE_ENDPOINT"].lstrip("/"))
+    if env.get("OPENLINEAGE_API_KEY"):
+        target = replace(target, api_key=env["OPENLINEAGE_API_KEY"])
+    if env.get("OPENLINEAGE_NAMESPACE"):
+        target = replace(target, namespace=env["OPENLINEAGE_NAMESPACE"])
+    return target

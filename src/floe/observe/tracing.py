@@ -1,0 +1,119 @@
+"""A tracer provider per run, exporting where the TraceTarget says, never blocking the run."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Tracer
+
+from floe.observe.guard import BackendGuard
+from floe.observe.settings import TraceTarget
+from floe.observe.spanfile import JsonLinesSpanExporter, spans_file
+
+#: The longest a run waits at its end for spans still being sent.
+FLUSH_DEADLINE = 0.5
+
+
+class GuardedExporter(SpanExporter):
+    """Wraps a network exporter: the first failure warns once, later batches are dropped."""
+
+    def __init__(self, inner: SpanExporter, guard: BackendGuard) -> None:
+        self.inner = inner
+        self.guard = guard
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Export unless the backend already failed in this run."""
+        if self.guard.failed:
+            return SpanExportResult.FAILURE
+        try:
+            result = self.inner.export(spans)
+        except Exception as exc:  # an exporter must never break the run
+            self.guard.fail(f"{type(exc).__name__}: {exc}")
+            return SpanExportResult.FAILURE
+        if result is not SpanExportResult.SUCCESS:
+            self.guard.fail("export failed")
+        return result
+
+    def shutdown(self) -> None:
+        """Shut the wrapped exporter down, ignoring its errors."""
+        with contextlib.suppress(Exception):  # a dead exporter may fail to shut down
+            self.inner.shutdown()
+
+
+@dataclass
+class RunTracing:
+    """The provider and tracer of one run."""
+
+    provider: TracerProvider
+    tracer: Tracer
+    guard: BackendGuard | None
+    processor: SpanProcessor | None = None
+
+    def close(self, deadline: float = FLUSH_DEADLINE) -> None:
+        """Flush and shut down, waiting at most ``deadline`` seconds."""
+        worker = threading.Thread(target=self.provider.shutdown, daemon=True, name="floe-otel")
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive() and self.guard is not None:
+            self.guard.fail(f"no answer within {deadline:.1f}s")
+
+
+def _otlp_exporter(target: TraceTarget) -> SpanExporter:
+    for name in ("opentelemetry.exporter.otlp", "opentelemetry.sdk._shared_internal"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # BackendGuard reports failures once
+    if target.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        url = target.otlp_url
+        insecure = not url.startswith("https://")
+        return GrpcExporter(endpoint=url, insecure=insecure, timeout=target.timeout_seconds)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=target.otlp_url, timeout=target.timeout_seconds)
+
+
+def _processor(
+    target: TraceTarget, home_root: Path
+) -> tuple[SpanProcessor | None, BackendGuard | None]:
+    if target.exporter == "file":
+        return SimpleSpanProcessor(JsonLinesSpanExporter(spans_file(home_root))), None
+    if target.exporter == "console":
+        return SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)), None
+    if target.exporter == "otlp":
+        guard = BackendGuard("telemetry", f"otlp {target.protocol} {target.otlp_url}")
+        exporter = GuardedExporter(_otlp_exporter(target), guard)
+        millis = int(target.timeout_seconds * 1000)
+        return BatchSpanProcessor(exporter, export_timeout_millis=millis), guard
+    return None, None
+
+
+def start_tracing(target: TraceTarget, home_root: Path, attributes: dict[str, str]) -> RunTracing:
+    """A provider for one run: service name per product, the target's exporter."""
+    resource = Resource.create({"service.name": target.service_name, **attributes})
+    provider = TracerProvider(
+        resource=resource,
+        sampler=ParentBased(TraceIdRatioBased(target.sample_ratio)),
+        shutdown_on_exit=False,
+    )
+    processor, guard = _processor(target, home_root)
+    if processor is not None:
+        provider.add_span_processor(processor)
+    return RunTracing(provider, provider.get_tracer("floe.run"), guard, processor)
