@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import FLOE, run_floe
 from tests.e2e.conftest import Platform, copy_demo
@@ -48,6 +49,7 @@ class Live:
     proc: subprocess.Popen[bytes]
     out: Path
     alerts: list[dict[str, Any]]
+    metrics_url: str
 
     def gql(self, query: str, **variables: Any) -> dict[str, Any]:
         """One GraphQL request to the webserver; its data."""
@@ -130,15 +132,23 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     root = copy_demo(tmp_path_factory.mktemp("live") / "demo")
     with webhook_receiver() as (hook, alerts):
         _prepare(root, hook)
-        port = free_port()
+        port, metrics_port = free_port(), free_port()
         out = root.parent / "floe-demo.out"
         with out.open("wb") as handle:
             proc = subprocess.Popen(
-                [str(FLOE), "demo", str(root), "--ui", "--port", str(port)],
+                [str(FLOE), "demo", str(root), "--ui", "--port", str(port),
+                 "--metrics-port", str(metrics_port)],
                 stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "COLUMNS": "200"},
             )  # fmt: skip
-        live = Live(root, f"http://127.0.0.1:{port}", proc, out, alerts)
+        live = Live(
+            root,
+            f"http://127.0.0.1:{port}",
+            proc,
+            out,
+            alerts,
+            f"http://127.0.0.1:{metrics_port}/metrics",
+        )
         try:
             poll(lambda: True if "serving http://" in out.read_text() else _alive(proc, out),
                  "floe demo --ui first runs", 600)  # fmt: skip
@@ -195,6 +205,15 @@ def test_three_locations_health_sensor_runs_and_asset_graph(live: Live) -> None:
     assert health["jobName"] == "customer_360_job"
     gold = Platform(live.root, {}).catalog().load_table("customer_360.mart_customer_360")
     assert gold.current_snapshot().summary["floe.run_id"] == health["runId"]
+    with urllib.request.urlopen(live.metrics_url, timeout=30) as resp:
+        families = {f.name: f for f in text_string_to_metric_families(resp.read().decode())}
+    samples = families["floe_pipeline_runs"].samples
+    runs = {(m.labels["product"], m.labels["status"]): m.value
+            for m in samples if m.name.endswith("_total")}  # fmt: skip
+    assert runs[("customer-360", "success")] >= 1
+    assert runs[("financial-risk", "failed")] == 1
+    models = {m.labels["product"]: m.value for m in families["floe_models"].samples}
+    assert models["customer-360"] == 6
     out = live.out.read_text()
     assert "floe demo · 3 products" in out
     row = next(line for line in out.splitlines() if line.startswith("│ customer-360 "))

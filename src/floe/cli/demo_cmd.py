@@ -32,6 +32,7 @@ class DemoOptions:
     host: str
     port: int
     env: str
+    metrics_port: int = 9464
 
 
 def demo(opts: DemoOptions) -> bool:
@@ -51,7 +52,7 @@ def demo(opts: DemoOptions) -> bool:
         return _live(opts, products, workspace, manifest, started)
     summaries = _parallel(products, manifest, opts.env)
     print_table(summaries, time.perf_counter() - started)
-    _next_steps(manifest, None)
+    _next_steps(manifest, None, None)
     return all(s.success for s in summaries)
 
 
@@ -138,11 +139,15 @@ def print_table(summaries: list[RunSummary], wall: float) -> None:
     console().print(table)
 
 
-def _next_steps(manifest: Path, url: str | None) -> None:
+def _next_steps(manifest: Path, url: str | None, metrics: str | None) -> None:
     out = console()
     out.print("next:")
     out.print(f"  floe tables list --manifest {manifest}      # the Iceberg tables")
     out.print(f"  floe tables head <table> --manifest {manifest}")
+    out.print(f"  floe traces show --manifest {manifest}      # span tree of the latest runs")
+    out.print(f"  floe lineage show <product> --manifest {manifest}")
+    if metrics:
+        out.print(f"  curl {metrics}      # Prometheus metrics of the runs")
     if url:
         out.print(f"  open {url}      # Dagster: assets, runs, schedules, sensors — Ctrl-C stops")
     else:
@@ -154,19 +159,25 @@ def _next_steps(manifest: Path, url: str | None) -> None:
 def _live(
     opts: DemoOptions, products: list[Path], workspace: Path, manifest: Path, started: float
 ) -> bool:
+    from prometheus_client import start_http_server
+
+    from floe.observe.metrics import registry_for
     from floe.orchestrate import serve
     from floe.runtime.home import PlatformHome
 
     home = PlatformHome.for_manifest(manifest)
     baseline = _baseline(home, products)
     _stop_on_term()
+    metrics, _thread = start_http_server(
+        opts.metrics_port, addr=opts.host, registry=registry_for(home.runs)
+    )
     server = serve.start(workspace, home, host=opts.host, port=opts.port)
     try:
         console().print(f"starting Dagster on {server.url} (log: {server.log})")
         serve.wait_loaded(server, len(products))
         summaries = _first_runs(home, products, baseline)
         print_table(summaries, time.perf_counter() - started)
-        _next_steps(manifest, server.url)
+        _next_steps(manifest, server.url, f"http://{opts.host}:{opts.metrics_port}/metrics")
         console().print(f"serving {server.url} — Ctrl-C stops the platform")
         server.proc.wait()
         return all(s.success for s in summaries)
@@ -174,6 +185,7 @@ def _live(
         return True
     finally:
         code = server.stop()
+        metrics.shutdown()
         console().print(f"Dagster stopped (exit {code})")
 
 

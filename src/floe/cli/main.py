@@ -322,13 +322,17 @@ def demo_cmd(
     ] = False,
     host: Annotated[str, typer.Option("--host", help="UI address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="UI port.")] = 3000,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", help="Port of /metrics (Prometheus) with --ui.")
+    ] = 9464,
     env: EnvOpt = "dev",
 ) -> None:
     """The whole platform in one command: platform up, (seeds,) compile every product, write
     workspace.yaml, run the products in parallel and print one summary table.
 
     With --ui, Dagster's webserver and daemon serve the workspace on HOST:PORT, each product's
-    health sensor starts its first run, schedules keep running; Ctrl-C stops everything.
+    health sensor starts its first run, schedules keep running, Prometheus metrics of the runs
+    are on HOST:METRICS-PORT/metrics; Ctrl-C stops everything.
     Exit status: 0 ok, 2 invalid input, 4 a product's run failed.
     """
     from floe.cli.demo_cmd import DemoOptions, demo
@@ -338,7 +342,7 @@ def demo_cmd(
 
         scale = os.environ.get("FLOE_DEMO_SEED_SCALE") or None
     names = [n.strip() for n in products.split(",") if n.strip()] if products else None
-    opts = DemoOptions(root, scale, names, ui, host, port, env)
+    opts = DemoOptions(root, scale, names, ui, host, port, env, metrics_port)
     if not demo(opts):
         raise typer.Exit(int(ExitCode.RUN_FAILED))
 
