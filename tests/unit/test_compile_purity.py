@@ -123,3 +123,40 @@ def test_breaking_change_gate_keeps_compile_pure() -> None:
         in proc.stdout
     )
     assert "HEAVY=\n" in proc.stdout
+
+
+CACHE_PROBE = """
+import json, sys
+from pathlib import Path
+from floe.compile.api import compile_product
+live = json.loads(sys.argv[3])
+ctx = compile_product(Path(sys.argv[1]), out_dir=Path(sys.argv[2]), live_schema=live)
+print("CHANGES=" + json.dumps([c.change for c in ctx.enforcement.schema_gate.changes]))
+print("SQLGLOT=" + str("sqlglot" in sys.modules))
+"""
+
+
+@pytest.mark.requirement("FR-094")
+def test_unchanged_models_are_not_parsed_again(tmp_path: Path) -> None:
+    """The first compile with a live schema parses the SQL (sqlglot) and saves the derived
+    schemas beside the artifacts; an unchanged second compile gives the same verdict without
+    importing sqlglot; the cache is not part of the artifacts."""
+    live = json.dumps({"int_customer_support_summary": [["customer_id", "string"]]})
+
+    def compile_once() -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", CACHE_PROBE, str(DEMO / "customer-360"), str(tmp_path), live],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    first = compile_once()
+    assert "SQLGLOT=True" in first
+    cache = json.loads((tmp_path / ".schema_cache.json").read_text())
+    assert len(cache) == 6
+    second = compile_once()
+    assert "SQLGLOT=False" in second
+    assert first.split("SQLGLOT")[0] == second.split("SQLGLOT")[0]
+    assert 'CHANGES=["added", "added"' in second
+    assert not (tmp_path / "compiled_artifacts.json").read_text().count("schema_cache")

@@ -9,6 +9,7 @@ from typing import Any
 
 from floe.compile.dbt_project import DbtProject
 from floe.errors import Diagnostic
+from floe.govern.schema_derive import DeriveCache
 from floe.plugins.base import Plugin
 from floe.plugins.registry import PluginRegistry
 from floe.spec.artifacts import CompiledArtifacts, EnforcementResultSummary
@@ -75,6 +76,7 @@ class CompileContext:
     written: list[Path] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    derive_cache: DeriveCache | None = None  # ENFORCE's derived schemas, saved by GENERATE
 
     def need_spec(self) -> FloeSpec:
         """The loaded floe.yaml (a stage ordering bug otherwise)."""

@@ -10,15 +10,53 @@ gate never guesses.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from floe.compile.dbt_project import DbtModel, DbtProject
 from floe.govern.schema_types import canonical
 
 #: ``[(column, canonical type or None)]`` per table; None when the columns cannot be derived.
 Columns = list[tuple[str, str | None]]
+
+
+@dataclass
+class DeriveCache:
+    """sha256 of (plain SQL, upstream schema) → derived columns: ``previous`` as loaded from
+    the last compile, ``used`` what this compile needed (and will save)."""
+
+    previous: dict[str, Columns | None] = field(default_factory=dict)
+    used: dict[str, Columns | None] = field(default_factory=dict)
+
+    def get(self, key: str, compute: Callable[[], Columns | None]) -> Columns | None:
+        """The cached columns for ``key``, computing them on a miss."""
+        if key not in self.used:
+            self.used[key] = self.previous[key] if key in self.previous else compute()
+        return self.used[key]
+
+    @classmethod
+    def load(cls, path: Path) -> DeriveCache:
+        """The cache file, or an empty cache when it is missing or unreadable."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            previous = {
+                str(k): None if v is None else [(str(c), t) for c, t in v] for k, v in data.items()
+            }
+        except (OSError, ValueError, TypeError, AttributeError):
+            previous = {}
+        return cls(previous=previous)
+
+    def save(self, path: Path) -> None:
+        """Write what this compile used (nothing when it matches the file already)."""
+        if self.used == self.previous:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.used, sort_keys=True), encoding="utf-8")
+
 
 _CONFIG = re.compile(r"\{\{-?\s*config\s*\(.*?\)\s*-?\}\}", re.DOTALL)
 _REF = re.compile(r"""\{\{-?\s*ref\(\s*['"][^'"]+['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*-?\}\}""")
@@ -91,7 +129,9 @@ def _seed_columns(project: DbtProject, name: str, live: Sequence[tuple[str, str]
     ]
 
 
-def _model_columns(model: DbtModel, known: Mapping[str, Columns | None]) -> Columns | None:
+def _model_columns(
+    model: DbtModel, known: Mapping[str, Columns | None], cache: DeriveCache
+) -> Columns | None:
     declared = [(c.name, canonical(c.data_type)) for c in model.columns]
     if model.contract_enforced and declared and all(t for _, t in declared):
         return declared
@@ -104,14 +144,20 @@ def _model_columns(model: DbtModel, known: Mapping[str, Columns | None]) -> Colu
         if cols is None:
             return None
         schema[ref] = {c: _duckdb_type(t) for c, t in cols}
-    return _projection_columns(sql, schema)
+    key = hashlib.sha256(json.dumps([sql, schema], sort_keys=True).encode()).hexdigest()
+    return cache.get(key, lambda: _projection_columns(sql, schema))
 
 
 def derive_columns(
-    project: DbtProject, models: Sequence[str], live: Mapping[str, Sequence[tuple[str, str]]]
+    project: DbtProject,
+    models: Sequence[str],
+    live: Mapping[str, Sequence[tuple[str, str]]],
+    cache: DeriveCache | None = None,
 ) -> dict[str, Columns | None]:
     """Output columns of every seed and of ``models`` (upstream first); a table that cannot
-    be derived falls back to its live columns as input for its dependants."""
+    be derived falls back to its live columns as input for its dependants. ``cache`` (SQL and
+    upstream schema hash → columns) spares re-parsing unchanged models."""
+    cache = DeriveCache() if cache is None else cache
     known: dict[str, Columns | None] = {
         name: _seed_columns(project, name, live.get(name, ())) for name in project.seeds
     }
@@ -123,14 +169,9 @@ def derive_columns(
             derived.update(dict.fromkeys(pending))
             break
         for name in ready:
-            cols = _model_columns(project.models[name], known)
+            cols = _model_columns(project.models[name], known, cache)
             derived[name] = cols
             fallback = [(c, canonical(t)) for c, t in live.get(name, ())] or None
             known[name] = cols if cols is not None else fallback
             pending.remove(name)
     return derived
-
-
-def as_plain(data: Any) -> dict[str, list[tuple[str, str]]]:
-    """A live schema from JSON-ish data (lists of pairs), sorted: the deterministic input."""
-    return {str(table): [(str(c), str(t)) for c, t in cols] for table, cols in sorted(data.items())}

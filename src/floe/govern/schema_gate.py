@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from floe.compile.dbt_project import DbtProject
 from floe.errors import Location
 from floe.govern.finding import Finding
-from floe.govern.schema_derive import Columns, derive_columns
+from floe.govern.schema_derive import Columns, DeriveCache, derive_columns
 from floe.govern.schema_types import canonical, is_narrowing, is_widening
 from floe.spec.artifacts import SchemaChange, SchemaGate
 
@@ -64,13 +64,17 @@ def compare_table(table: str, live: Sequence[tuple[str, str]], new: Columns) -> 
 
 
 def evaluate(
-    project: DbtProject, models: Sequence[str], live: LiveSchema | None, reason: str | None
+    project: DbtProject,
+    models: Sequence[str],
+    live: LiveSchema | None,
+    reason: str | None,
+    cache: DeriveCache | None = None,
 ) -> SchemaGate:
     """Derive the output schemas and compare every table that exists in the catalog."""
     if live is None:
         return SchemaGate(override_reason=reason)
     tables = [t for t in [*sorted(project.seeds), *models] if t in live]
-    derived = derive_columns(project, models, live) if tables else {}
+    derived = derive_columns(project, models, live, cache) if tables else {}
     compared, blind, changes = [], [], []
     for table in tables:
         new = derived.get(table)

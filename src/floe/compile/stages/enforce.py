@@ -10,8 +10,12 @@ from floe.errors import Diagnostic, Location, PolicyError
 from floe.govern import events
 from floe.govern.finding import Finding, PolicyInput
 from floe.govern.policies import POLICIES
+from floe.govern.schema_derive import DeriveCache
 from floe.govern.schema_gate import evaluate, findings
 from floe.spec.artifacts import EnforcementResultSummary, SchemaGate, Violation
+
+#: Derived output schemas of the last compile, beside the artifacts (never part of them).
+DERIVE_CACHE_FILE = ".schema_cache.json"
 
 
 class EnforceStage:
@@ -33,7 +37,10 @@ class EnforceStage:
         block = governance.quality_gates.block_on_failure
         violations = [_violation(f, _severity(f, level, block), root) for f in found]
         reason = ctx.options.allow_breaking_reason
-        gate = evaluate(project, [t.name for t in spec.transforms], ctx.options.live_schema, reason)
+        if ctx.options.live_schema:
+            ctx.derive_cache = DeriveCache.load(ctx.options.output_dir / DERIVE_CACHE_FILE)
+        models = [t.name for t in spec.transforms]
+        gate = evaluate(project, models, ctx.options.live_schema, reason, ctx.derive_cache)
         gate_found = findings(gate, project)
         found += gate_found
         violations += [_violation(f, "warning" if reason else "error", root) for f in gate_found]

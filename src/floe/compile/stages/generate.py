@@ -9,6 +9,7 @@ import yaml
 
 from floe.compile.canonical import canonical_json, write_atomic
 from floe.compile.context import CompileContext
+from floe.compile.stages.enforce import DERIVE_CACHE_FILE
 from floe.errors import InputError, Location, display_path
 
 ARTIFACTS_FILE = "compiled_artifacts.json"
@@ -38,6 +39,8 @@ class GenerateStage:
         definitions = out / DEFINITIONS_FILE
         write_atomic(definitions, _definitions(ctx))
         ctx.written = [artifacts, profiles, definitions]
+        if ctx.derive_cache is not None:
+            ctx.derive_cache.save(out / DERIVE_CACHE_FILE)
 
 
 def _check_writable(out: Path) -> None:
