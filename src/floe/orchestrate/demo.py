@@ -47,7 +47,7 @@ def run_quietly(product: Path, manifest: Path, env: str) -> RunSummary:
     """One product's run (in a worker): dbt and Dagster logs to ``target/floe/last_run.log``."""
     log_path = product / "target" / "floe" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with quiet_logs(log_path):
+    with quiet_logs(log_path, stderr=True):  # a worker's stderr: floe's structured run log
         return run(product, manifest=manifest, env=env)
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def quiet_logs(log_path: Path) -> Iterator[None]:
-    """Send dbt's and Dagster's chatter to the log file instead of the terminal."""
+def quiet_logs(log_path: Path, *, stderr: bool = False) -> Iterator[None]:
+    """Send dbt's and Dagster's chatter (and with ``stderr`` everything written to stderr)
+    to the log file instead of the terminal."""
     with log_path.open("w", encoding="utf-8") as handle:
         handler = logging.StreamHandler(handle)
         root = logging.getLogger()
@@ -20,7 +21,8 @@ def quiet_logs(log_path: Path) -> Iterator[None]:
             lg.propagate = False
         root.addHandler(handler)
         try:
-            with contextlib.redirect_stdout(handle):
+            err = contextlib.redirect_stderr(handle) if stderr else contextlib.nullcontext()
+            with contextlib.redirect_stdout(handle), err:
                 yield
         finally:
             root.removeHandler(handler)
