@@ -12,6 +12,7 @@ from typing import Any
 
 from floe.orchestrate.execute import RunSummary, run, summary_from_events
 from floe.orchestrate.logs import quiet_logs
+from floe.runtime.home import PlatformHome
 
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 
@@ -19,6 +20,19 @@ FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 def workers_for(count: int) -> int:
     """Parallel product runs: one per core, never more than the products."""
     return max(1, min(count, os.cpu_count() or 1))
+
+
+def init_instance(home: PlatformHome) -> None:
+    """Create the Dagster instance's SQLite storages once, before processes share them
+    (their first creation is not safe against a concurrent one)."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    home.ensure()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.dagster))) as instance:
+        instance.get_runs(limit=1)
+        instance.all_instigator_state()
+        instance.get_latest_materialization_events([])
 
 
 def run_parallel(
@@ -30,6 +44,7 @@ def run_parallel(
 ) -> list[RunSummary]:
     """Run every product in its own process (dbt runs in-process, one per interpreter);
     summaries in the order of ``products``."""
+    init_instance(PlatformHome.for_manifest(manifest))
     ctx = multiprocessing.get_context("spawn")
     results: dict[Path, RunSummary] = {}
     with ProcessPoolExecutor(max_workers=workers_for(len(products)), mp_context=ctx) as pool:
