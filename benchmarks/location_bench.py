@@ -51,6 +51,7 @@ governance:
 
 def generate(root: Path, count: int, models: int) -> None:
     """``count`` products: one seed, ``models`` models chained bronze → silver → gold."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "manifest.yaml").write_text(MANIFEST)
     for i in range(count):
         prod = root / f"p{i:02d}"

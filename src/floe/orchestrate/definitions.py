@@ -18,7 +18,6 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from floe.observe.observer import observe_run
 from floe.orchestrate.dbt_manifest import ensure_manifest
 from floe.orchestrate.housekeeping import (
     raw_data_sensor,
@@ -103,6 +102,8 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
 
         def invoke(args: list[str], db: Path, target: Path) -> None:
             run_dbt(dbt_ref, args, target, {**access.env, SCRATCH_ENV: str(db)})
+
+        from floe.observe.observer import observe_run  # at run time: loading stays light
 
         with observe_run(artifacts, home, context.run.run_id) as obs:  # traces, lineage, record
             spec = replace(spec, trace_id=obs.trace_id, observer=obs)
