@@ -16,7 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from floe.errors import FloeError, Location
 from floe.runtime.home import PlatformHome
@@ -175,10 +175,9 @@ def wait_loaded(server: DagsterServer, expected: int, deadline_s: float = 240.0)
         last = f"{len(loaded)} of {expected} code locations loaded"
         time.sleep(0.5)
     _fail(server, f"Dagster did not come up: {last}")
-    raise AssertionError("unreachable")
 
 
-def _fail(server: DagsterServer, message: str) -> None:
+def _fail(server: DagsterServer, message: str) -> NoReturn:
     server.stop()
     raise FloeError.single(
         E_UI_START, message, Location(str(server.log)),
