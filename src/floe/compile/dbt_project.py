@@ -231,25 +231,50 @@ def _read_seeds(root: Path, dirs: list[str]) -> dict[str, DbtSeed]:
         with path.open(encoding="utf-8") as handle:
             first = handle.readline().strip()
         header = tuple(h.strip().strip('"') for h in first.split(",")) if first else ()
+        if '"' in first:  # quoted header fields may hold commas
+            import csv
+
+            header = tuple(h.strip() for h in next(csv.reader([first]), []))
         seeds[path.stem] = DbtSeed(path.stem, path.relative_to(root).as_posix(), header)
     return seeds
 
 
 def _seed_column_types(seeds: dict[str, DbtSeed], config: Any) -> None:
-    """``+column_types`` from dbt_project.yml, most specific folder (or the seed) wins."""
-    for seed in seeds.values():
+    """Seed settings of dbt_project.yml (most specific folder, or the seed, wins):
+    ``+column_types``; ``+delimiter`` (the header is re-read with it); ``+enabled: false``
+    removes the seed, as dbt does."""
+    for name, seed in list(seeds.items()):
         parts = Path(seed.path).with_suffix("").parts[1:]
         node: Any = config
         found: dict[str, Any] = {}
+        settings: dict[str, Any] = {}
         for depth in range(len(parts) + 1):
             if not isinstance(node, dict):
                 break
             for key in ("+column_types", "column_types"):
                 if isinstance(node.get(key), dict):
                     found = {**found, **node[key]}
+            for key in ("delimiter", "enabled"):
+                for spelled in (f"+{key}", key):
+                    if spelled in node and not isinstance(node[spelled], dict):
+                        settings[key] = node[spelled]
             if depth < len(parts):
                 node = node.get(parts[depth])
+        if settings.get("enabled") is False:
+            del seeds[name]
+            continue
         seed.column_types = {str(k): str(v) for k, v in found.items()}
+        delimiter = str(settings.get("delimiter") or ",")
+        if delimiter != ",":
+            seed.header = _csv_header(seed.header, delimiter)
+
+
+def _csv_header(first: tuple[str, ...], delimiter: str) -> tuple[str, ...]:
+    """The header fields of a seed whose delimiter is not a comma."""
+    import csv
+
+    line = ",".join(first)
+    return tuple(h.strip() for h in next(csv.reader([line], delimiter=delimiter), []))
 
 
 def _tests(entries: Any, column: str | None) -> tuple[DbtTest, ...]:
