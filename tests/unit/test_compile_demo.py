@@ -230,7 +230,7 @@ plugins:
   lineage_backend:
     type: marquez
     version: "0.1.0"
-    config: {url: "http://marquez:5000"}
+    config: {url: "http://marquez:5000", drain_timeout: 30.0, allow_insecure_http: true}
 observability:
   tracing: {enabled: true, exporter: otlp, endpoint: "http://otel:4317"}
   lineage: {enabled: true, transport: http, endpoint: "http://marquez:5000/api/v1/lineage"}

@@ -27,7 +27,7 @@ WITH_PLUGINS = TINY_MANIFEST.replace(
     "  telemetry_backend:\n    type: otlp\n"
     "    config: {endpoint: 'http://collector:4318', protocol: grpc, timeout_seconds: 2}\n"
     "  lineage_backend:\n    type: marquez\n"
-    "    config: {url: 'http://marquez:5000', api_key: {secret: OL_KEY}}\n",
+    "    config: {url: 'https://marquez:5000', api_key: {secret: OL_KEY}}\n",
 )
 
 
@@ -56,7 +56,7 @@ def test_plugins_choose_the_backends_and_secrets_resolve_at_run_time(
     )  # fmt: skip
     lineage = lineage_target(art, env={})
     assert (lineage.transport, lineage.url, lineage.api_key) == (
-        "http", "http://marquez:5000", "k-123"
+        "http", "https://marquez:5000", "k-123"
     )  # fmt: skip
 
 

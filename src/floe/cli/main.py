@@ -138,7 +138,8 @@ def validate_cmd(
     env: EnvOpt = "dev",
     offline: OfflineOpt = False,
 ) -> None:
-    """Check a data product (LOAD, VALIDATE, RESOLVE, ENFORCE) without writing anything."""
+    """Check a data product without writing anything: LOAD, VALIDATE, RESOLVE, ENFORCE, then
+    dbt's own parse and compile of the project (no data; exit 2 on what dbt rejects)."""
     from floe.cli.compile_cmd import GateOptions, run_compile
 
     run_compile(product_dir, manifest, env, None, write=False, gate=GateOptions(offline=offline))

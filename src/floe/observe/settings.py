@@ -21,6 +21,7 @@ from floe.plugins.registry import default_registry
 from floe.spec.artifacts import CompiledArtifacts
 
 DEFAULT_TIMEOUT = 1.0
+DEFAULT_DRAIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class LineageTarget:
     endpoint: str = "api/v1/lineage"
     api_key: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT
+    #: How long the end of a run waits for events still being sent (``drain_timeout``).
+    drain_seconds: float = DEFAULT_DRAIN
 
 
 def _truthy(value: str | None) -> bool:
@@ -151,6 +154,7 @@ def lineage_target(
             endpoint=str(plugin.get("endpoint", target.endpoint)).lstrip("/"),
             api_key=None if env.get("OPENLINEAGE_API_KEY") else _resolve_key(artifacts, plugin),
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
+            drain_seconds=float(plugin.get("drain_timeout") or target.drain_seconds),
         )
     return _lineage_env(target, env)
 

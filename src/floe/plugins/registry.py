@@ -134,17 +134,7 @@ class PluginRegistry:
             return cls.from_config(config)
         except ValidationError as exc:
             problems = [
-                Diagnostic(
-                    E_CONFIG,
-                    f"{e['msg']}",
-                    locate(tuple(p for p in e["loc"] if isinstance(p, str | int)))
-                    if locate
-                    else location,
-                    field_path=".".join(
-                        ["plugins", ptype.value, "config", *(str(p) for p in e["loc"])]
-                    ),
-                    hint=f"see 'floe plugins list' for the config of '{name}'",
-                )
+                _config_problem(ptype, name, cls, e, location, locate)
                 for e in exc.errors(include_url=False)
             ]
             raise PluginError(problems) from None
@@ -171,6 +161,33 @@ class PluginRegistry:
                 except PluginError as exc:
                     rows.append(PluginInfo(ptype.value, name, target, "?", "?", str(exc)))
         return rows
+
+
+def _config_problem(
+    ptype: PluginType,
+    name: str,
+    cls: type[Plugin],
+    err: Any,
+    location: Location | None,
+    locate: Callable[[tuple[str | int, ...]], Location] | None,
+) -> Diagnostic:
+    """One pydantic error of a plugin config as a located diagnostic; an unknown field lists
+    the fields there are and suggests the closest one."""
+    from floe.spec.base import unknown_field
+
+    loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+    message = str(err["msg"]).removeprefix("Value error, ")
+    hint = f"see 'floe plugins list' for the config of '{name}'"
+    if err["type"] == "extra_forbidden":
+        message, close = unknown_field(cls.config_model, loc)
+        hint = f"did you mean '{close}'?" if close else hint
+    return Diagnostic(
+        E_CONFIG,
+        message,
+        locate(loc) if locate else location,
+        field_path=".".join(["plugins", ptype.value, "config", *(str(p) for p in loc)]),
+        hint=hint,
+    )
 
 
 _DEFAULT: PluginRegistry | None = None
