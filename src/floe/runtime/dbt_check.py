@@ -32,14 +32,19 @@ _CHECK_ARGS = ["compile", "--quiet", "--no-partial-parse", "--no-write-json"]
 
 
 def check_dbt_parse(
-    product_dir: Path, profiles_dir: Path, target: str, env: Mapping[str, str] | None = None
+    product_dir: Path,
+    profiles_dir: Path,
+    target: str,
+    env: Mapping[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> None:
-    """Parse and compile the dbt project as dbt does; raise InputError on what dbt rejects."""
+    """Parse and compile the dbt project as dbt does (``args``: e.g. floe.yaml's ``--vars``);
+    raise InputError on what dbt rejects."""
     ensure_deps(product_dir, profiles_dir, target, env)
     ref = DbtProjectRef(Path(product_dir), Path(profiles_dir), target)
     with tempfile.TemporaryDirectory(prefix="floe-dbt-check-") as tmp:
         scratch = {SCRATCH_ENV: ":memory:", **(env or {})}
-        result = invoke_dbt(ref, list(_CHECK_ARGS), Path(tmp) / "target", scratch)
+        result = invoke_dbt(ref, [*_CHECK_ARGS, *args], Path(tmp) / "target", scratch)
     error = parse_errors(result, Path(product_dir))
     if error is not None:
         raise error
