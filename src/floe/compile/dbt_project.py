@@ -99,6 +99,8 @@ class DbtProject:
     seeds: dict[str, DbtSeed]
     files: list[Path]
     singular_tests: dict[str, tuple[str, ...]]
+    snapshots: dict[str, str] = field(default_factory=dict)  # name → file
+    package_nodes: frozenset[str] = frozenset()  # refable names of installed/local packages
 
     def model_location(self, name: str) -> Location:
         """The model's SQL file."""
@@ -169,7 +171,56 @@ def read_project(root: Path) -> DbtProject:
     for path in files:
         if path.suffix in _TEXT_SUFFIXES:
             read_text(path)  # dbt reads these as UTF-8: say which file is not, and where
-    return DbtProject(root, name, profile, models, seeds, sorted(set(files)), singular)
+    snapshot_dirs = _paths(doc, "snapshot-paths", "snapshots")
+    return DbtProject(
+        root, name, profile, models, seeds, sorted(set(files)), singular,
+        snapshots=_read_snapshots(root, [*snapshot_dirs, *model_dirs]),
+        package_nodes=_package_nodes(root),
+    )  # fmt: skip
+
+
+_SNAPSHOT_BLOCK = re.compile(r"\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}")
+
+
+def _read_snapshots(root: Path, dirs: list[str]) -> dict[str, str]:
+    """dbt snapshots: ``{% snapshot name %}`` blocks in SQL files and YAML ``snapshots:``
+    entries that define one (``relation:``)."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for path in _walk(root, dirs, (".sql", ".yml", ".yaml")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        rel = path.relative_to(root).as_posix()
+        if path.suffix == ".sql":
+            out.update({m.group(1): rel for m in _SNAPSHOT_BLOCK.finditer(text)})
+            continue
+        if "snapshots:" not in text:
+            continue
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # the properties reader reports malformed YAML
+        entries = data.get("snapshots") if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("name") and entry.get("relation"):
+                out[str(entry["name"])] = rel
+    return out
+
+
+def _package_nodes(root: Path) -> frozenset[str]:
+    """Model, seed and snapshot names of the packages under dbt_packages/ and of ``local:``
+    packages (refs to them are not unknown)."""
+    from floe.compile.dbt_packages import install_dir, read_packages
+
+    roots = [(root / p.spec) for p in read_packages(root) if p.kind == "local"]
+    installed = install_dir(root)
+    if installed.is_dir():
+        roots += [d for d in installed.iterdir() if d.is_dir()]
+    names: set[str] = set()
+    for pkg in roots:
+        for path in _walk(pkg, ["models", "seeds", "snapshots"], (".sql", ".py", ".csv")):
+            names.add(path.stem)
+    return frozenset(names)
 
 
 _HASHED_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".md", ".jinja", ".json")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
 from floe.observe.hooks import NullObserver, Observer
-from floe.runtime import scratch
+from floe.runtime import progress, scratch
 from floe.runtime.dbt_graph import DbtGraph, DbtNode
 from floe.runtime.home import PlatformHome
 from floe.runtime.publish import PublishResult, replace, sync
@@ -322,6 +322,7 @@ def _publish(
 ) -> None:
     identifier = _identifier(spec, node)
     assert node.relation is not None
+    progress.report(f"publishing {node.resource_type} {node.name} → {identifier}")
     try:
         with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
             data = scratch.read_relation(
@@ -332,7 +333,14 @@ def _publish(
         outcome.status = "error"
         outcome.message = f"publishing {identifier} failed: {exc}"
         outcome.transient = is_transient(exc)
+        progress.report(f"ERROR publishing {identifier}: {exc}")
         return
+    pub = outcome.publish
+    if pub is not None:
+        progress.report(
+            f"published {identifier}: {pub.mode}, {pub.rows_written} rows written, "
+            f"{pub.rows_total} rows, snapshot {pub.snapshot_id}"
+        )
     spec.observer.published(outcome, [(f.name, str(f.type)) for f in data.schema])
 
 

@@ -160,7 +160,8 @@ def _project(ctx: CompileContext) -> list[Diagnostic]:
                 f"add '- name: {name}' with its tier to transforms, or delete the model",
             )
         )
-    known = set(project.models) | set(project.seeds)
+    known = set(project.models) | set(project.seeds) | set(project.snapshots)
+    known |= project.package_nodes
     for t in spec.transforms:
         model = project.models.get(t.name)
         if model is None:
