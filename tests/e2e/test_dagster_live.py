@@ -290,7 +290,7 @@ def test_new_raw_data_triggers_a_run(live: Live) -> None:
     assert "C999" in ids
 
 
-@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("FR-087")
 def test_ctrl_c_stops_every_child_process(live: Live) -> None:
     """SIGINT to `floe demo --ui` (what Ctrl-C sends) stops the webserver, daemon and code
     servers: floe exits 0 and no process of the workspace is left."""

@@ -16,7 +16,6 @@ def _row(out: str, product: str) -> list[str]:
     return [c.strip() for c in line.split("│")[1:-1]]
 
 
-@pytest.mark.requirement("SC-007")
 @pytest.mark.requirement("FR-086")
 def test_demo_runs_chosen_products_in_parallel_and_prints_the_table(tmp_path: Path) -> None:
     """`floe demo <dir> --products iot-telemetry,financial-risk`: platform checks, a workspace
@@ -43,7 +42,7 @@ def test_demo_runs_chosen_products_in_parallel_and_prints_the_table(tmp_path: Pa
     assert f"floe demo {root} --ui" in res.out
 
 
-@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("FR-086")
 def test_demo_unknown_product_is_an_input_error(tmp_path: Path) -> None:
     """A name in --products that is no product below the directory: exit 2, E561, the choices."""
     root = copy_demo(tmp_path / "demo")

@@ -49,7 +49,7 @@ def test_platform_status_fails_when_the_warehouse_is_not_writable(tmp_path: Path
     assert "FAILED" in res.out
 
 
-@pytest.mark.requirement("FR-093")
+@pytest.mark.requirement("FR-022")
 def test_tables_list_and_show_read_through_the_catalog(demo_platform: Platform) -> None:
     """`tables list --json` gives 27 tables with rows and snapshots; `show` prints schema,
     snapshots with the run id and a sample."""

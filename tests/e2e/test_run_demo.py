@@ -123,7 +123,7 @@ def test_each_product_has_its_own_namespace(demo_platform: Platform) -> None:
         assert sum(n.startswith("mart_") for n in names) == 1
 
 
-@pytest.mark.requirement("FR-023")
+@pytest.mark.requirement("TQR-003")
 def test_materializations_report_rows_table_and_snapshot(demo_platform: Platform) -> None:
     """Every asset's metadata matches the Iceberg table it names; snapshots carry the run id."""
     catalog = demo_platform.catalog()
@@ -146,7 +146,7 @@ def test_materializations_report_rows_table_and_snapshot(demo_platform: Platform
             assert props["floe.dbt_unique_id"] == f"{kind}.{ns}.{asset.name}"
 
 
-@pytest.mark.requirement("FR-020")
+@pytest.mark.requirement("FR-022")
 def test_duckdb_keeps_no_state_between_runs(demo_platform: Platform) -> None:
     """After the runs no DuckDB file is left anywhere under the platform home or products."""
     leftovers = list(demo_platform.root.rglob("*.duckdb*"))

@@ -105,7 +105,7 @@ def test_audit_fails_naming_an_unaccepted_vulnerability(tmp_path: Path, osv_url:
     assert "constraint-dependencies floor in pyproject.toml" in proc.stderr
 
 
-@pytest.mark.requirement("WU7-AC4")
+@pytest.mark.requirement("FR-064")
 def test_audit_passes_when_every_finding_is_accepted_with_a_reason(
     tmp_path: Path, osv_url: str
 ) -> None:
