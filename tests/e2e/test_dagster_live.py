@@ -192,6 +192,8 @@ def _alive(proc: subprocess.Popen[bytes], out: Path) -> None:
 @pytest.mark.requirement("FR-014")
 @pytest.mark.requirement("FR-029")
 @pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("WU3-AC4")
+@pytest.mark.requirement("15-FR-007")
 def test_three_locations_health_sensor_runs_and_asset_graph(live: Live) -> None:
     """Three code locations with job, retention job, schedules and sensors; the daemon ran
     each health sensor, whose run of customer-360 succeeded and published its gold table; the

@@ -76,6 +76,7 @@ def test_one_trace_per_run_with_the_phase_structure(observed: Observed) -> None:
 
 
 @pytest.mark.requirement("FR-040")
+@pytest.mark.requirement("GAP-004")
 def test_one_span_per_model_and_test_timed_by_dbt(observed: Observed) -> None:
     """Exactly one span per dbt model and per dbt test, children of floe.build, with dbt's
     start/end (duration > 0, inside the build span) and the model's facts as attributes."""
@@ -133,6 +134,8 @@ def test_snapshot_summary_carries_the_trace_id(observed: Observed) -> None:
 
 
 @pytest.mark.requirement("FR-041")
+@pytest.mark.requirement("GAP-005")
+@pytest.mark.requirement("SC-005")
 def test_lineage_events_are_valid_at_the_four_emission_points(observed: Observed) -> None:
     """Every event validates against the OpenLineage schema; START and COMPLETE arrive for the
     pipeline run, each dbt model (START while dbt runs) and each Dagster asset

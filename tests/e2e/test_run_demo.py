@@ -36,6 +36,10 @@ def _gold(platform: Platform, identifier: str, key: str) -> dict[str, dict[str, 
 
 
 @pytest.mark.requirement("FR-022")
+@pytest.mark.requirement("FR-080")
+@pytest.mark.requirement("TQR-002")
+@pytest.mark.requirement("TQR-014")
+@pytest.mark.requirement("GAP-007")
 def test_customer_360_gold_equals_independent_computation(demo_platform: Platform) -> None:
     """Revenue, order and ticket counts per customer, recomputed from the seed CSVs."""
     seeds = demo_platform.root / "customer-360" / "seeds"
@@ -62,6 +66,7 @@ def test_customer_360_gold_equals_independent_computation(demo_platform: Platfor
 
 
 @pytest.mark.requirement("FR-022")
+@pytest.mark.requirement("FR-081")
 def test_iot_gold_equals_independent_computation(demo_platform: Platform) -> None:
     """Readings and threshold anomalies per equipment, recomputed from the seed CSVs."""
     seeds = demo_platform.root / "iot-telemetry" / "seeds"
@@ -87,6 +92,7 @@ def test_iot_gold_equals_independent_computation(demo_platform: Platform) -> Non
 
 
 @pytest.mark.requirement("FR-022")
+@pytest.mark.requirement("FR-082")
 def test_financial_risk_gold_equals_independent_computation(demo_platform: Platform) -> None:
     """Position counts and gross exposure per counterparty, recomputed from the seed CSVs."""
     seeds = demo_platform.root / "financial-risk" / "seeds"
@@ -127,6 +133,8 @@ def test_each_product_has_its_own_namespace(demo_platform: Platform) -> None:
 
 
 @pytest.mark.requirement("TQR-003")
+@pytest.mark.requirement("SC-003")
+@pytest.mark.requirement("15-FR-008")
 def test_materializations_report_rows_table_and_snapshot(demo_platform: Platform) -> None:
     """Every asset's metadata matches the Iceberg table it names; snapshots carry the run id."""
     catalog = demo_platform.catalog()

@@ -154,6 +154,7 @@ def test_floe_run_is_gated_too_and_accepts_the_override(product: Path) -> None:
 
 
 @pytest.mark.requirement("FR-090")
+@pytest.mark.requirement("GAP-010")
 def test_added_column_passes_and_next_run_evolves_the_table_in_place(tiny: Path) -> None:
     """Adding a column passes the gate (recorded as added); the next run adds it to the Iceberg
     table in place: new rows carry it, the older snapshot still reads with its old schema.

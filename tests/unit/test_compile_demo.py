@@ -44,8 +44,13 @@ EXPECTED = {
 
 
 @pytest.mark.requirement("FR-010")
+@pytest.mark.requirement("FR-021")
+@pytest.mark.requirement("FR-084")
 @pytest.mark.requirement("SC-002")
+@pytest.mark.requirement("TQR-004")
+@pytest.mark.requirement("WU6-AC5")
 @pytest.mark.requirement("WU6-AC6")
+@pytest.mark.requirement("15-FR-011")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Path) -> None:
     """Six models by tier, dependencies, incremental config, seeds, profile and enforcement."""

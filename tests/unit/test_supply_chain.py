@@ -139,6 +139,9 @@ def test_audit_fails_when_the_service_cannot_answer(tmp_path: Path, osv_url: str
 
 
 @pytest.mark.requirement("WU7-AC2")
+@pytest.mark.requirement("WU7-AC3")
+@pytest.mark.requirement("WU7-AC5")
+@pytest.mark.requirement("15-FR-014")
 def test_cve_floors_are_uv_constraint_dependencies_recorded_in_the_lock() -> None:
     """[tool.uv] constraint-dependencies is a list with the diskcache and pillow floors, and
     uv.lock's manifest records the same constraints (uv lock ran after the change)."""

@@ -121,3 +121,17 @@ def test_no_dry_run_todo_or_xfail_in_tests() -> None:
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.requirement("GAP-006")
+def test_no_test_builds_compiled_artifacts_by_hand() -> None:
+    """Artifacts in tests come from the real compile pipeline: no test constructs or validates
+    a CompiledArtifacts of its own making."""
+    built = []
+    for path in TEST_FILES:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).startswith(
+                "CompiledArtifacts"
+            ):
+                built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert built == []
