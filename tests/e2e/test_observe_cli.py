@@ -186,7 +186,7 @@ def test_standard_variables_send_spans_over_grpc(cli_runs: CliRuns) -> None:
     assert len(cli_runs.lineage.events) == 16
 
 
-@pytest.mark.requirement("FR-045")
+@pytest.mark.requirement("FR-065")
 def test_the_lineage_api_key_is_sent_and_never_written(cli_runs: CliRuns) -> None:
     """OPENLINEAGE_API_KEY authenticates every lineage POST and appears in no output, log,
     span, event, record or artifact."""

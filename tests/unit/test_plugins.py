@@ -45,6 +45,8 @@ def _install_fake_dist(site: Path, api: str = "1.0") -> dict[str, str]:
 
 
 @pytest.mark.requirement("FR-050")
+@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC2")
 def test_fifteen_categories_each_with_an_abc() -> None:
     """PluginType has the 15 categories; each maps to an abstract subclass of Plugin."""
     assert [t.value for t in PluginType] == [
