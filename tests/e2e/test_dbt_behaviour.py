@@ -138,3 +138,25 @@ def test_select_and_exclude_take_dbts_selector_syntax(tmp_path: Path) -> None:
     }
     assert ids == {"raw_orders": first.run_id, "mart_revenue": first.run_id,
                    "stg_orders": again.run_id, "int_orders": again.run_id}  # fmt: skip
+
+
+@pytest.mark.requirement("FR-020")
+def test_floe_run_prints_dbts_node_lines_then_what_it_published(tmp_path: Path) -> None:
+    """Piped, ``floe run`` prints dbt build's own line per node start and end (``n of N``,
+    the node, its status) and one line per published table, before the result table."""
+    root = _tiny(tmp_path)
+    result = run_floe("run", root)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    total = 1 + len(TINY_MODELS) + 5  # one seed, the models, five data tests
+    starts = [line for line in lines if f" of {total} START " in line]
+    ends = [line for line in lines if f" of {total} " in line and " START " not in line]
+    assert len(starts) == len(ends) == total
+    assert any("OK loaded seed file main.raw_orders" in line for line in ends)
+    assert any("OK created sql table model main.mart_revenue" in line for line in ends)
+    assert sum("PASS " in line for line in ends) == 5
+    published = [line.split(":")[0] for line in lines if line.startswith("published ")]
+    assert sorted(published) == sorted(
+        f"published tiny.{n}" for n in ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+    )
+    assert lines.index(ends[-1]) < min(i for i, x in enumerate(lines) if x.startswith("published"))
