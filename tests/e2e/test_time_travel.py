@@ -157,7 +157,8 @@ def test_unknown_tag_and_timestamp_before_history_exit_2(history: History) -> No
 @pytest.mark.requirement("FR-092")
 def test_source_with_floe_as_of_reads_the_older_snapshot(history: History) -> None:
     """A model of another product reading `source('hist', 'raw_orders')` with
-    `meta: {floe_as_of: run-<first run>}` gets the first run's rows, not the current ones."""
+    `meta: {floe_as_of: run-<first run>}` gets the first run's rows, not the current ones; a
+    tag that does not exist fails the run with E570 at the sources file."""
     reader = history.product.parent / "reader"
     (reader / "models").mkdir(parents=True)
     (reader / "dbt_project.yml").write_text(
@@ -183,6 +184,14 @@ def test_source_with_floe_as_of_reads_the_older_snapshot(history: History) -> No
     rows = Platform(history.product, {}).catalog().load_table("reader.orders_then")
     got = sorted(rows.scan().to_arrow().to_pylist(), key=lambda r: r["id"])
     assert got == _rows(SEED_1)
+
+    sources = (reader / "models" / "sources.yml").read_text()
+    (reader / "models" / "sources.yml").write_text(sources.replace(history.first.run_id, "nope"))
+    failed = run(reader)
+    assert not failed.success
+    assert "models/sources.yml: error[E570]: meta.floe_as_of: tiny.raw_orders has no" in (
+        failed.failure
+    )
 
 
 def _record(table, key_count: int) -> dict[str, object]:  # type: ignore[no-untyped-def]

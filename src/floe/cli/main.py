@@ -23,7 +23,9 @@ plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 platform_app = typer.Typer(
     help="The platform home: catalog, warehouse, Dagster instance.", no_args_is_help=True
 )
-tables_app = typer.Typer(help="Iceberg tables, read through the catalog.", no_args_is_help=True)
+tables_app = typer.Typer(
+    help="Iceberg tables through the catalog: read, time travel, rollback.", no_args_is_help=True
+)
 app.add_typer(schema_app, name="schema")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(platform_app, name="platform")
@@ -325,7 +327,8 @@ def tables_rollback(
     env: EnvOpt = "dev",
 ) -> None:
     """Make an earlier snapshot current again (no data written), recorded in the table
-    property floe.rollback.<time> with who and why; the next run builds on it.
+    property floe.rollback.<time> with who and why; the next run builds on it. A product
+    directory finds its manifest as `floe run` does (floe.yaml platform.manifest) unless -m.
 
     Exit status: 0 ok, 2 unknown snapshot/tag/timestamp or a table lacks the run tag.
     """
