@@ -138,8 +138,8 @@ def test_head_as_of_run_tag_timestamp_and_snapshot_id(history: History) -> None:
 
 @pytest.mark.requirement("FR-092")
 def test_unknown_tag_and_timestamp_before_history_exit_2(history: History) -> None:
-    """An unknown tag is E570 and a timestamp before the first snapshot E571, exit 2, each
-    with a hint."""
+    """An unknown tag is E570, a timestamp before the first snapshot E571 and an unknown
+    table E573 (naming the namespace's tables), exit 2, each with a hint."""
     manifest = history.product / "manifest.yaml"
     bad = run_floe("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", "run-nope")
     assert bad.code == 2, bad.out + bad.err
@@ -152,6 +152,10 @@ def test_unknown_tag_and_timestamp_before_history_exit_2(history: History) -> No
     assert "error[E571]: --as-of: tiny.raw_orders has no snapshot at or before 2001-01-01" in (
         early.err
     )
+    nope = run_floe("tables", "head", "tiny.nope", "-m", manifest)
+    assert nope.code == 2
+    listed = ", ".join(f"tiny.{t}" for t in TABLES)
+    assert f"error[E573]: table: no table tiny.nope (in tiny: {listed})" in nope.err
 
 
 @pytest.mark.requirement("FR-092")

@@ -43,7 +43,9 @@ def rollback_tables(
     catalog: Catalog, identifiers: list[str], to: str, reason: str, *, who: str | None = None
 ) -> list[Rollback]:
     """Roll every table back to the snapshot ``to`` names in it (resolved for all first)."""
-    targets = {i: resolve_as_of(catalog.load_table(i), to, field_path="--to") for i in identifiers}
+    from floe.runtime.tables import load
+
+    targets = {i: resolve_as_of(load(catalog, i), to, field_path="--to") for i in identifiers}
     user = who or _user()
     return [_apply(catalog, i, sid, to, reason, user) for i, sid in targets.items()]
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from floe.errors import FloeError
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
+
+E_NO_TABLE = "E573"
 
 
 @dataclass(frozen=True)
@@ -39,13 +44,33 @@ def list_tables(catalog: Catalog) -> list[TableInfo]:
     return out
 
 
+def load(catalog: Catalog, identifier: str) -> Table:
+    """The table, or E573 naming the namespace's tables when there is none."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    try:
+        return catalog.load_table(identifier)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        namespace = identifier.rsplit(".", 1)[0]
+        try:
+            names = sorted(".".join(t) for t in catalog.list_tables(namespace))
+        except NoSuchNamespaceError:
+            names = []
+        raise FloeError.single(
+            E_NO_TABLE,
+            f"no table {identifier} (in {namespace}: {', '.join(names) or 'none'})",
+            field_path="table",
+            hint="name it namespace.table as `floe tables list` shows it",
+        ) from None
+
+
 def describe(catalog: Catalog, identifier: str, as_of: str | None = None) -> dict[str, Any]:
     """Schema (as of the snapshot ``as_of`` names, else current), snapshots with their tags,
     and the rollback records."""
     from floe.runtime.rollback import rollbacks
     from floe.runtime.timetravel import resolve_as_of
 
-    table = catalog.load_table(identifier)
+    table = load(catalog, identifier)
     snapshot_id = resolve_as_of(table, as_of) if as_of is not None else None
     schema = table.schema()
     if snapshot_id is not None:
@@ -88,7 +113,7 @@ def head(catalog: Catalog, identifier: str, limit: int = 10, as_of: str | None =
     """The first ``limit`` rows (of the snapshot ``as_of`` names: id, tag/branch, timestamp)."""
     from floe.runtime.timetravel import resolve_as_of
 
-    table = catalog.load_table(identifier)
+    table = load(catalog, identifier)
     if as_of is None:
         return table.scan(limit=limit).to_arrow()
     return table.scan(limit=limit, snapshot_id=resolve_as_of(table, as_of)).to_arrow()
