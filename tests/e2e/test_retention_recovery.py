@@ -46,8 +46,9 @@ def test_retention_deletes_rows_older_than_window_and_expires_snapshots(tmp_path
     """Two runs, then `floe retention` (the product's Dagster retention job): rows whose `ts` is
     older than the manifest's 1 h window are gone from the seed and bronze tables (exactly ids
     4 and 5 remain), tables without `ts` keep their rows, every table is left with
-    snapshot_keep_last (1) snapshot, and the data files only expired snapshots used are deleted
-    from the warehouse."""
+    snapshot_keep_last (1) snapshot (the run-<id> tags of expired snapshots are dropped, they
+    do not keep them), and the data files only expired snapshots used are deleted from the
+    warehouse."""
     product, kept_ids = _aged_product(tmp_path / "tiny")
     assert run(product).success
     assert run(product).success
@@ -65,6 +66,7 @@ def test_retention_deletes_rows_older_than_window_and_expires_snapshots(tmp_path
         assert sorted(table.scan().to_arrow()["id"].to_pylist()) == kept_ids
         assert len(table.snapshots()) == 1
         assert table.current_snapshot().summary["floe.operation"] == "retention"
+        assert list(table.metadata.refs) == ["main"]  # run tags of expired snapshots dropped
     for ident, rows in (("tiny.int_orders", 5), ("tiny.mart_revenue", 1)):
         table = catalog.load_table(ident)
         assert table.scan().to_arrow().num_rows == rows

@@ -23,7 +23,9 @@ plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 platform_app = typer.Typer(
     help="The platform home: catalog, warehouse, Dagster instance.", no_args_is_help=True
 )
-tables_app = typer.Typer(help="Iceberg tables, read through the catalog.", no_args_is_help=True)
+tables_app = typer.Typer(
+    help="Iceberg tables through the catalog: read, time travel, rollback.", no_args_is_help=True
+)
 app.add_typer(schema_app, name="schema")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(platform_app, name="platform")
@@ -273,16 +275,27 @@ def tables_list(
     list_cmd(manifest, as_json)
 
 
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Read the table as of a snapshot id, a tag or branch (run-<run id>), or an ISO "
+        "timestamp (the snapshot current then; no zone = UTC).",
+    ),
+]
+
+
 @tables_app.command("show")
 def tables_show(
     identifier: Annotated[str, typer.Argument(help="namespace.table")],
     manifest: ManifestRequired = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Sample rows.")] = 10,
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Schema, snapshots and a sample of one table."""
+    """Schema, snapshots (with their tags), rollbacks and a sample of one table."""
     from floe.cli.tables_cmd import show_cmd
 
-    show_cmd(manifest, identifier, limit, schema=True)
+    show_cmd(manifest, identifier, limit, schema=True, as_of=as_of)
 
 
 @tables_app.command("head")
@@ -290,11 +303,38 @@ def tables_head(
     identifier: Annotated[str, typer.Argument(help="namespace.table")],
     manifest: ManifestRequired = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Rows.")] = 10,
+    as_of: AsOfOpt = None,
 ) -> None:
     """The first rows of one table."""
     from floe.cli.tables_cmd import show_cmd
 
-    show_cmd(manifest, identifier, limit, schema=False)
+    show_cmd(manifest, identifier, limit, schema=False, as_of=as_of)
+
+
+@tables_app.command("rollback")
+def tables_rollback(
+    target: Annotated[str, typer.Argument(help="namespace.table, or a product directory")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Snapshot id, tag (run-<run id>) or ISO timestamp; a product: run tag or "
+            "timestamp.",
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the OS user).")],
+    manifest: ManifestRequired = None,
+    env: EnvOpt = "dev",
+) -> None:
+    """Make an earlier snapshot current again (no data written), recorded in the table
+    property floe.rollback.<time> with who and why; the next run builds on it. A product
+    directory finds its manifest as `floe run` does (floe.yaml platform.manifest) unless -m.
+
+    Exit status: 0 ok, 2 unknown snapshot/tag/timestamp or a table lacks the run tag.
+    """
+    from floe.cli.tables_cmd import rollback_cmd
+
+    rollback_cmd(manifest, target, to, reason, env)
 
 
 @app.command("workspace")

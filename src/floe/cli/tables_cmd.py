@@ -1,4 +1,4 @@
-"""``floe tables list|show|head``."""
+"""``floe tables list|show|head|rollback``."""
 
 from __future__ import annotations
 
@@ -38,33 +38,57 @@ def list_cmd(manifest: Path | None, as_json: bool) -> None:
     console().print(table)
 
 
-def show_cmd(manifest: Path | None, identifier: str, limit: int, *, schema: bool) -> None:
-    """Schema and snapshots (``schema=True``) and a sample as a table."""
+def show_cmd(
+    manifest: Path | None, identifier: str, limit: int, *, schema: bool, as_of: str | None = None
+) -> None:
+    """Schema and snapshots (``schema=True``) and a sample as a table, as of ``as_of``."""
     from rich.table import Table
 
     from floe.runtime.tables import describe, head
 
     catalog = _catalog(manifest)
     out = console()
+    data = head(catalog, identifier, limit, as_of)
+    label = identifier if as_of is None else f"{identifier} as of {as_of}"
     if schema:
-        info = describe(catalog, identifier)
-        cols = Table(title=f"{identifier} · schema", title_justify="left")
+        info = describe(catalog, identifier, as_of)
+        cols = Table(title=f"{label} · schema", title_justify="left")
         for col in ("id", "column", "type", "required"):
             cols.add_column(col)
         for f in info["schema"]:
             cols.add_row(str(f["id"]), f["name"], f["type"], "yes" if f["required"] else "")
         out.print(cols)
         snaps = Table(title=f"{identifier} · snapshots", title_justify="left")
-        for col in ("snapshot", "operation", "records", "floe.run_id"):
+        for col in ("snapshot", "operation", "records", "floe.run_id", "refs"):
             snaps.add_column(col)
         for s in info["snapshots"]:
-            snaps.add_row(str(s["snapshot_id"]), s["operation"], str(s["total_records"]),
-                          s["properties"].get("floe.run_id", ""))  # fmt: skip
+            mark = " *" if s["snapshot_id"] == info["as_of"] else ""
+            snaps.add_row(str(s["snapshot_id"]) + mark, s["operation"], str(s["total_records"]),
+                          s["properties"].get("floe.run_id", ""), " ".join(s["refs"]))  # fmt: skip
         out.print(snaps)
-    data = head(catalog, identifier, limit)
-    sample = Table(title=f"{identifier} · first {data.num_rows} rows", title_justify="left")
+        for record in info["rollbacks"]:
+            out.print(f"rolled back {record['at']} by {record['who']}: {record['from']} → "
+                      f"{record['to']} ({record['as']}) — {record['why']}")  # fmt: skip
+    sample = Table(title=f"{label} · first {data.num_rows} rows", title_justify="left")
     for name in data.column_names:
         sample.add_column(name)
     for row in data.to_pylist():
         sample.add_row(*("" if v is None else str(v) for v in row.values()))
     out.print(sample)
+
+
+def rollback_cmd(
+    manifest: Path | None, target: str, to: str, reason: str, env: str = "dev"
+) -> None:
+    """Roll a table (namespace.table) or every table of a product directory back."""
+    from floe.runtime.rollback import product_tables, rollback_product, rollback_tables
+
+    path = Path(target)
+    if path.is_dir() or path.name == "floe.yaml":
+        catalog, tables = product_tables(path, manifest, env)
+        done = rollback_product(catalog, tables, to, reason)
+    else:
+        done = rollback_tables(_catalog(manifest), [target], to, reason)
+    for r in done:
+        print(f"rolled back {r.identifier}: snapshot {r.from_snapshot} → {r.to_snapshot} "
+              f"({to}), recorded as {r.record_key}")  # fmt: skip

@@ -82,6 +82,7 @@ class DbtSource:
     name: str
     relation: Relation
     path: str
+    as_of: str | None = None  # meta.floe_as_of: read the table as of that snapshot/tag/time
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,15 @@ def _source(uid: str, raw: Mapping[str, Any]) -> DbtSource:
             str(raw.get("identifier") or raw["name"]),
         ),
         path=str(raw.get("original_file_path") or ""),
+        as_of=_as_of(raw),
     )
+
+
+def _as_of(raw: Mapping[str, Any]) -> str | None:
+    """A source's ``meta: {floe_as_of: …}`` (dbt keeps meta in ``meta`` and ``config.meta``)."""
+    meta = {**(raw.get("config") or {}).get("meta", {}), **(raw.get("meta") or {})}
+    value = meta.get("floe_as_of")
+    return None if value is None else str(value)
 
 
 def check_graph(graph: DbtGraph, project_dir: str, scratch_database: str) -> None:

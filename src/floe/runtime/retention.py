@@ -114,14 +114,23 @@ def _cutoff_literal(table: Table, column: str, cutoff: datetime) -> str | None:
 
 
 def expire_snapshots(table: Table, keep_last: int) -> tuple[int, int, int]:
-    """Keep the newest ``keep_last`` snapshots (and every branch/tag head); expire the rest and
-    delete files no kept snapshot references. Returns (expired, kept, files removed)."""
+    """Keep the newest ``keep_last`` snapshots (and every branch/tag head except run tags);
+    expire the rest — dropping the ``run-<id>`` tags on them — and delete files no kept
+    snapshot references. Returns (expired, kept, files removed)."""
+    from floe.runtime.timetravel import is_run_tag
+
     snapshots = sorted(table.snapshots(), key=lambda s: (s.timestamp_ms, s.sequence_number or 0))
-    protected = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    refs = table.metadata.refs
+    protected = {ref.snapshot_id for name, ref in refs.items() if not is_run_tag(name)}
     keep = {s.snapshot_id for s in snapshots[-keep_last:]} | protected
     expire = [s for s in snapshots if s.snapshot_id not in keep]
     if not expire:
         return 0, len(snapshots), 0
+    stale = sorted(n for n, r in refs.items() if is_run_tag(n) and r.snapshot_id not in keep)
+    if stale:
+        with table.manage_snapshots() as manage:
+            for name in stale:
+                manage.remove_tag(name)
     needed = _files(table, [s for s in snapshots if s.snapshot_id in keep], live_only=True)
     doomed = _files(table, expire, live_only=False) - needed
     table.maintenance.expire_snapshots().by_ids([s.snapshot_id for s in expire]).commit()

@@ -28,9 +28,10 @@ from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
 from floe.observe.hooks import NullObserver, Observer
 from floe.runtime import progress, scratch
-from floe.runtime.dbt_graph import DbtGraph, DbtNode
+from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
 from floe.runtime.publish import PublishResult, replace, sync
+from floe.runtime.timetravel import resolve_as_of, tag_run
 from floe.spec.artifacts import CompiledArtifacts
 
 if TYPE_CHECKING:
@@ -197,7 +198,8 @@ def _inputs(
         identifier = source_table(spec, source.source_name, rel.schema, rel.identifier)
         loc = _metadata_location(catalog, identifier)
         if loc is not None:
-            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc))
+            at = _source_snapshot(spec, catalog, identifier, source)
+            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, snapshot_id=at))
         elif source.unique_id in needed:
             missing.append(f"source('{source.source_name}', '{source.name}') → {identifier}")
     if missing:
@@ -210,6 +212,18 @@ def _inputs(
             "product that publishes it in floe.yaml (sources: [{name, product}])",
         )
     return out
+
+
+def _source_snapshot(
+    spec: RunSpec, catalog: Catalog, identifier: str, source: DbtSource
+) -> int | None:
+    """The snapshot a source with ``meta: {floe_as_of: …}`` is read at (None: current)."""
+    if source.as_of is None:
+        return None
+    where = Location(str((spec.project_dir or Path()) / source.path)) if source.path else None
+    return resolve_as_of(
+        catalog.load_table(identifier), source.as_of, location=where, field_path="meta.floe_as_of"
+    )
 
 
 def source_table(spec: RunSpec, source_name: str, schema: str, identifier: str) -> str:
@@ -385,4 +399,6 @@ def _write(
         outcome.publish = sync(catalog, identifier, data, props, accepted, drop_missing=drop)
     else:
         outcome.publish = replace(catalog, identifier, data, props, accepted)
+    if outcome.publish.snapshot_id is not None:  # also an unchanged table: "as of this run"
+        tag_run(catalog.load_table(identifier), outcome.publish.snapshot_id, spec.run_id)
     outcome.status = "published"

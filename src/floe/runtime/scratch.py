@@ -67,13 +67,15 @@ class ScratchInput:
     identifier: str
     location: str
     copy: bool = False
+    snapshot_id: int | None = None  # read this snapshot instead of the current one
 
     def sql(self) -> str:
         """``create view|table "schema"."identifier" as select * from iceberg_scan(…)``."""
         meta = _local(self.location).replace("'", "''")
         kind = "table" if self.copy else "view"
         relation = f"{quote_ident(self.schema)}.{quote_ident(self.identifier)}"
-        return f"create {kind} {relation} as select * from iceberg_scan('{meta}')"  # noqa: S608  # nosec B608
+        at = "" if self.snapshot_id is None else f", snapshot_from_id => {int(self.snapshot_id)}"
+        return f"create {kind} {relation} as select * from iceberg_scan('{meta}'{at})"  # noqa: S608  # nosec B608
 
 
 def prepare(path: Path, inputs: Sequence[ScratchInput], setup: Sequence[str] = ()) -> None:

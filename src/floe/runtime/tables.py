@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from floe.errors import FloeError
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
+
+E_NO_TABLE = "E573"
 
 
 @dataclass(frozen=True)
@@ -39,15 +44,50 @@ def list_tables(catalog: Catalog) -> list[TableInfo]:
     return out
 
 
-def describe(catalog: Catalog, identifier: str) -> dict[str, Any]:
-    """Schema and snapshots of one table."""
-    table = catalog.load_table(identifier)
+def load(catalog: Catalog, identifier: str) -> Table:
+    """The table, or E573 naming the namespace's tables when there is none."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    try:
+        return catalog.load_table(identifier)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        namespace = identifier.rsplit(".", 1)[0]
+        try:
+            names = sorted(".".join(t) for t in catalog.list_tables(namespace))
+        except NoSuchNamespaceError:
+            names = []
+        raise FloeError.single(
+            E_NO_TABLE,
+            f"no table {identifier} (in {namespace}: {', '.join(names) or 'none'})",
+            field_path="table",
+            hint="name it namespace.table as `floe tables list` shows it",
+        ) from None
+
+
+def describe(catalog: Catalog, identifier: str, as_of: str | None = None) -> dict[str, Any]:
+    """Schema (as of the snapshot ``as_of`` names, else current), snapshots with their tags,
+    and the rollback records."""
+    from floe.runtime.rollback import rollbacks
+    from floe.runtime.timetravel import resolve_as_of
+
+    table = load(catalog, identifier)
+    snapshot_id = resolve_as_of(table, as_of) if as_of is not None else None
+    schema = table.schema()
+    if snapshot_id is not None:
+        schema_id = table.snapshot_by_id(snapshot_id).schema_id  # type: ignore[union-attr]
+        schema = table.schemas().get(schema_id, schema) if schema_id is not None else schema
+    tags: dict[int, list[str]] = {}
+    for name, ref in sorted(table.metadata.refs.items()):
+        tags.setdefault(ref.snapshot_id, []).append(name)
+    current = table.current_snapshot()
     return {
         "identifier": identifier,
         "location": table.location(),
+        "as_of": snapshot_id,
+        "current_snapshot_id": current.snapshot_id if current else None,
         "schema": [
             {"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required}
-            for f in table.schema().fields
+            for f in schema.fields
         ],
         "snapshots": [
             {
@@ -56,6 +96,7 @@ def describe(catalog: Catalog, identifier: str) -> dict[str, Any]:
                 "timestamp_ms": s.timestamp_ms,
                 "operation": s.summary.operation.value if s.summary else "",
                 "total_records": s.summary.get("total-records") if s.summary else None,
+                "refs": tags.get(s.snapshot_id, []),
                 "properties": {
                     k: v
                     for k, v in (s.summary.additional_properties if s.summary else {}).items()
@@ -64,9 +105,15 @@ def describe(catalog: Catalog, identifier: str) -> dict[str, Any]:
             }
             for s in table.snapshots()
         ],
+        "rollbacks": rollbacks(dict(table.properties)),
     }
 
 
-def head(catalog: Catalog, identifier: str, limit: int = 10) -> pa.Table:
-    """The first ``limit`` rows."""
-    return catalog.load_table(identifier).scan(limit=limit).to_arrow()
+def head(catalog: Catalog, identifier: str, limit: int = 10, as_of: str | None = None) -> pa.Table:
+    """The first ``limit`` rows (of the snapshot ``as_of`` names: id, tag/branch, timestamp)."""
+    from floe.runtime.timetravel import resolve_as_of
+
+    table = load(catalog, identifier)
+    if as_of is None:
+        return table.scan(limit=limit).to_arrow()
+    return table.scan(limit=limit, snapshot_id=resolve_as_of(table, as_of)).to_arrow()
