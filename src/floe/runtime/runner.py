@@ -246,9 +246,15 @@ def _audit_and_publish(
     outcomes = _audit(results, manifest, building)
     nodes = {n.unique_id: n for n in building}
     with spec.observer.phase("publish"):
-        for outcome in outcomes:
-            if outcome.status == "passed":
-                _publish(spec, catalog, db, outcome, nodes[outcome.unique_id])
+        passed = [o for o in outcomes if o.status == "passed"]
+        con = scratch.connect(db, spec.scratch_setup) if passed else None
+        try:
+            for outcome in passed:
+                assert con is not None
+                _publish(spec, catalog, con, outcome, nodes[outcome.unique_id])
+        finally:
+            if con is not None:
+                con.close()
     spec.observer.dbt_results(results, manifest, outcomes)
     return outcomes
 
@@ -332,16 +338,14 @@ def _audit(
 
 
 def _publish(
-    spec: RunSpec, catalog: Catalog, db: Path, outcome: NodeOutcome, node: DbtNode
+    spec: RunSpec, catalog: Catalog, con: Any, outcome: NodeOutcome, node: DbtNode
 ) -> None:
     identifier = _identifier(spec, node)
     assert node.relation is not None
     progress.report(f"publishing {node.resource_type} {node.name} → {identifier}")
     try:
         with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
-            data = scratch.read_relation(
-                db, node.relation.schema, node.relation.identifier, spec.scratch_setup
-            )
+            data = scratch.read_relation(con, node.relation.schema, node.relation.identifier)
             _write(spec, catalog, identifier, data, outcome, node)
     except Exception as exc:  # one table's failure must not hide what else was published
         outcome.status = "error"

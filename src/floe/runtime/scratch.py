@@ -96,15 +96,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_relation(path: Path, schema: str, identifier: str, setup: Sequence[str] = ()) -> pa.Table:
-    """The content of ``"schema"."identifier"`` in the scratch file as Arrow."""
-    con = connect(path, setup)
-    try:
-        relation = f"{quote_ident(schema)}.{quote_ident(identifier)}"
-        sql = f"select * from {relation}"  # noqa: S608  # nosec B608 - quoted
-        return con.execute(sql).to_arrow_table()
-    finally:
-        con.close()
+def read_relation(con: duckdb.DuckDBPyConnection, schema: str, identifier: str) -> pa.Table:
+    """The content of ``"schema"."identifier"`` of the scratch connection ``con`` as Arrow
+    (one connection for every relation a run publishes: loading the extensions costs more
+    than reading a small table)."""
+    relation = f"{quote_ident(schema)}.{quote_ident(identifier)}"
+    sql = f"select * from {relation}"  # noqa: S608  # nosec B608 - quoted
+    return con.execute(sql).to_arrow_table()
 
 
 def discard(path: Path) -> None:
