@@ -24,11 +24,15 @@ def _tiny(root: Path) -> Path:
 @pytest.mark.requirement("FR-093")
 def test_two_nodes_on_one_iceberg_table_are_an_input_error(tmp_path: Path) -> None:
     """A model whose alias is another node's table name would overwrite it in the product's
-    namespace: ``floe run`` stops before dbt runs (exit 2), naming both nodes and files."""
+    namespace: ``floe validate`` and ``floe run`` stop before dbt runs (exit 2), naming both
+    nodes and files."""
     root = _tiny(tmp_path)
     (root / "models" / "int_orders.sql").write_text(
         "{{ config(alias='stg_orders', schema='other') }}\n" + TINY_MODELS["int_orders.sql"]
     )
+    checked = run_floe("validate", root)
+    assert checked.code == 2, checked.err
+    assert "error[E230]" in checked.err
     result = run_floe("run", root)
     assert result.code == 2, result.err
     assert "error[E230]" in result.err

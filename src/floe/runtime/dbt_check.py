@@ -28,7 +28,7 @@ from floe.spec.yamlload import load_yaml
 
 #: dbt arguments of the check: no output, no partial-parse state, nothing written beside
 #: the project.
-_CHECK_ARGS = ["compile", "--quiet", "--no-partial-parse", "--no-write-json"]
+_CHECK_ARGS = ["compile", "--quiet", "--no-partial-parse"]
 
 
 def check_dbt_parse(
@@ -45,9 +45,21 @@ def check_dbt_parse(
     with tempfile.TemporaryDirectory(prefix="floe-dbt-check-") as tmp:
         scratch = {SCRATCH_ENV: ":memory:", **(env or {})}
         result = invoke_dbt(ref, [*_CHECK_ARGS, *args], Path(tmp) / "target", scratch)
-    error = parse_errors(result, Path(product_dir))
-    if error is not None:
-        raise error
+        error = parse_errors(result, Path(product_dir))
+        if error is not None:
+            raise error
+        _check_relations(Path(tmp) / "target" / "manifest.json", Path(product_dir))
+
+
+def _check_relations(manifest_file: Path, product_dir: Path) -> None:
+    """Two nodes on one Iceberg table are an input error already at validate (E230)."""
+    import json
+
+    from floe.runtime.dbt_graph import check_graph, load_graph
+
+    if manifest_file.is_file():
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        check_graph(load_graph(manifest), str(product_dir), None)
 
 
 def check_product(ctx: CompileContext) -> None:

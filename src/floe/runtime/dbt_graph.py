@@ -201,9 +201,10 @@ def _as_of(raw: Mapping[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def check_graph(graph: DbtGraph, project_dir: str, scratch_database: str) -> None:
-    """Raise InputError when two nodes would land on one Iceberg table, or a node asks for a
-    database other than the scratch one (floe runs a product in one scratch database)."""
+def check_graph(graph: DbtGraph, project_dir: str, scratch_database: str | None) -> None:
+    """Raise InputError when two nodes would land on one Iceberg table, or (given the scratch
+    database's name) a node asks for a database other than the scratch one (floe runs a
+    product in one scratch database)."""
     problems: list[Diagnostic] = []
     owners: dict[str, DbtNode] = {}
     for node in graph.published():
@@ -222,7 +223,8 @@ def check_graph(graph: DbtGraph, project_dir: str, scratch_database: str) -> Non
                 )
             )
         assert node.relation is not None
-        if node.relation.database and node.relation.database != scratch_database:
+        database = node.relation.database
+        if scratch_database is not None and database and database != scratch_database:
             problems.append(
                 Diagnostic(
                     E_DATABASE,
