@@ -124,7 +124,14 @@ def _product_lock(spec: RunSpec) -> Iterator[None]:
     lock = spec.scratch.with_suffix(".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress.report(
+                f"waiting for the other run of {spec.artifacts.metadata.product} to finish "
+                f"(lock {lock})"
+            )
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
