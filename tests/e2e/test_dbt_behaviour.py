@@ -164,3 +164,27 @@ def test_floe_run_prints_dbts_node_lines_then_what_it_published(tmp_path: Path) 
         f"published tiny.{n}" for n in ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
     )
     assert lines.index(ends[-1]) < min(i for i, x in enumerate(lines) if x.startswith("published"))
+
+
+@pytest.mark.requirement("FR-025")
+def test_on_schema_change_fail_fails_the_model_as_dbt_does(tmp_path: Path) -> None:
+    """An incremental model with ``on_schema_change: fail`` whose SQL gains a column: dbt
+    refuses the incremental run against the published table, so floe fails the model, keeps
+    its Iceberg table as it was and does not retry."""
+    root = _tiny(tmp_path)
+    inc = "{{ config(materialized='incremental', unique_key='id', on_schema_change='fail') }}\n"
+    (root / "models" / "int_orders.sql").write_text(inc + TINY_MODELS["int_orders.sql"])
+    first = run(root)
+    assert first.success, first.failure
+    (root / "models" / "int_orders.sql").write_text(
+        inc + "select id, amount * 2 as amount, 'x' as note from {{ ref('stg_orders') }}\n"
+    )
+    second = run(root)
+    assert not second.success
+    assert "int_orders" in second.failure
+    assert "schema" in second.failure.lower()
+    catalog = catalog_for_manifest(root / "manifest.yaml")
+    table = catalog.load_table("tiny.int_orders")
+    assert [f.name for f in table.schema().fields] == ["id", "amount"]
+    assert table.current_snapshot().summary["floe.run_id"] == first.run_id
+    assert "int_orders" not in {a.name for a in second.assets}
