@@ -10,10 +10,10 @@ from floe.cli.output import console, print_diagnostics
 from floe.compile.api import compile_product
 from floe.compile.context import CompileContext
 from floe.errors import InputError, PolicyError, display_path
-from floe.govern.live_schema import LiveRead, read_for_product
 from floe.govern.report import FORMATS, write_report
 from floe.observe.compile_trace import capture_compile_spans, export_compile_spans
 from floe.runtime.home import PlatformHome
+from floe.runtime.live_schema import LiveRead, read_for_product
 from floe.spec.artifacts import EnforcementResultSummary
 
 E_REPORT = "E140"

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe.compile.dbt_project import DbtProject
 from floe.errors import Diagnostic
 from floe.govern.schema_derive import DeriveCache
 from floe.plugins.base import Plugin
 from floe.plugins.registry import PluginRegistry
 from floe.spec.artifacts import CompiledArtifacts, EnforcementResultSummary
+from floe.spec.dbt_project import DbtProject
 from floe.spec.floe_spec import FloeSpec
 from floe.spec.manifest import Governance, Manifest
 from floe.spec.yamlload import YamlDocument

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe.govern.schema_gate import accepted_changes
-from floe.observe.hooks import NullObserver, Observer
 from floe.runtime import scratch
 from floe.runtime.home import PlatformHome
+from floe.runtime.hooks import NullObserver, Observer
 from floe.runtime.publish import PublishResult, merge, replace
 from floe.spec.artifacts import CompiledArtifacts
 

@@ -12,8 +12,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from floe import events
 from floe.errors import FloeError, Location
-from floe.govern import events
 from floe.plugins.base import HealthState, HealthStatus, SecretResolver
 from floe.plugins.builtin.catalog_rest import HttpError, RestCatalogPlugin, http_json
 from floe.spec.common import SecretRef

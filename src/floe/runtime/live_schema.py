@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from floe import events
 from floe.errors import Diagnostic, FloeError, Location
-from floe.govern import events
 
 W_GATE = "W150"
 LiveTables = dict[str, list[tuple[str, str]]]
