@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from floe.errors import Diagnostic, Location, PluginError
 from floe.plugins.abcs import ABC_BY_TYPE
@@ -133,20 +134,22 @@ class PluginRegistry:
         try:
             return cls.from_config(config)
         except ValidationError as exc:
-            problems = [
-                Diagnostic(
-                    E_CONFIG,
-                    f"{e['msg']}",
-                    locate(tuple(p for p in e["loc"] if isinstance(p, str | int)))
-                    if locate
-                    else location,
-                    field_path=".".join(
-                        ["plugins", ptype.value, "config", *(str(p) for p in e["loc"])]
-                    ),
-                    hint=f"see 'floe plugins list' for the config of '{name}'",
+            problems = []
+            for e in exc.errors(include_url=False):
+                message, hint = _config_problem(e, name)
+                problems.append(
+                    Diagnostic(
+                        E_CONFIG,
+                        message,
+                        locate(tuple(p for p in e["loc"] if isinstance(p, str | int)))
+                        if locate
+                        else location,
+                        field_path=".".join(
+                            ["plugins", ptype.value, "config", *(str(p) for p in e["loc"])]
+                        ),
+                        hint=hint,
+                    )
                 )
-                for e in exc.errors(include_url=False)
-            ]
             raise PluginError(problems) from None
 
     def describe(self) -> list[PluginInfo]:
@@ -171,6 +174,18 @@ class PluginRegistry:
                 except PluginError as exc:
                     rows.append(PluginInfo(ptype.value, name, target, "?", "?", str(exc)))
         return rows
+
+
+def _config_problem(error: ErrorDetails, plugin: str) -> tuple[str, str]:
+    """(message, hint) of one config validation error, in floe's words for credentials."""
+    field = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "model_type" and error.get("ctx", {}).get("class_name") == "SecretRef":
+        return (
+            f"'{field}' must be a secret reference, not a plaintext value",
+            f"write '{field}: {{secret: NAME}}' and provide NAME at run time (an environment "
+            "variable with the 'env' secrets plugin)",
+        )
+    return error["msg"], f"see 'floe plugins list' for the config of '{plugin}'"
 
 
 _DEFAULT: PluginRegistry | None = None

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from floe import events
 from floe.errors import Diagnostic, FloeError, Location
+from floe.plugins.registry import E_CONFIG as E_PLUGIN_CONFIG
 
 W_GATE = "W150"
 LiveTables = dict[str, list[tuple[str, str]]]
@@ -124,7 +125,10 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
     except NoSuchNamespaceError:
         return LiveRead({})
     except FloeError as exc:  # open_catalog's errors (auth failures already logged)
-        return LiveRead(None, _warning(exc.diagnostics[0].message))
+        first = exc.diagnostics[0]
+        if first.code == E_PLUGIN_CONFIG:
+            return LiveRead(None, _warning(f"catalog config invalid: {first.message}", first.hint))
+        return LiveRead(None, _warning(first.message))
     except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
         events.security_event(events.CATALOG_AUTH_FAILED, namespace=namespace,
                               error=type(exc).__name__)  # fmt: skip
@@ -135,12 +139,13 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
         return LiveRead(None, _warning(f"the catalog could not be read ({type(exc).__name__})"))
 
 
-def _warning(why: str) -> Diagnostic:
+def _warning(why: str, fix: str = "") -> Diagnostic:
     return Diagnostic(
         W_GATE,
         f"breaking-change gate skipped: {why}",
         Location("manifest.yaml"),
         "plugins.catalog",
-        "check the catalog (floe platform status), or pass --offline to skip the gate knowingly",
+        fix
+        or "check the catalog (floe platform status), or pass --offline to skip the gate knowingly",
         severity="warning",
     )
