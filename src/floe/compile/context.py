@@ -52,10 +52,13 @@ class Resolved:
 
 @dataclass
 class StageTiming:
-    """How long a stage took (reported, never written to artifacts)."""
+    """How long a stage took (reported and traced, never written to artifacts)."""
 
     name: str
     seconds: float
+    start_ns: int = 0  # wall clock (time.time_ns) at the stage's start and end
+    end_ns: int = 0
+    error: str = ""  # the exception type that ended the stage, if one did
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """Read a product's live Iceberg schemas for the breaking-change gate (used by the CLI).
 
-Compile stays pure: this adapter runs *before* it and hands ``compile_product`` a plain
-``{table: [(column, type)]}``. The embedded SQLite catalog with a local warehouse is read
-directly (the catalog row, then the table's metadata JSON — fast, no pyiceberg import); any
-other catalog goes through PyIceberg.
+Compile stays pure: this adapter hands ``compile_product`` a plain
+``{table: [(column, type)]}`` — read before it, or through ``read_live=`` once LOAD has read
+the files (:func:`read_for_loaded`, so they are read once). The embedded SQLite catalog with
+a local warehouse is read directly (the catalog row, then the table's metadata JSON — fast,
+no pyiceberg import); any other catalog goes through PyIceberg.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from floe import events
 from floe.errors import Diagnostic, FloeError, Location
 from floe.plugins.registry import E_CONFIG as E_PLUGIN_CONFIG
+
+if TYPE_CHECKING:
+    from floe.compile.context import CompileContext
 
 W_GATE = "W150"
 LiveTables = dict[str, list[tuple[str, str]]]
@@ -36,15 +40,21 @@ class LiveRead:
 def read_for_product(product_dir: Path, manifest: Path | None, env: str) -> LiveRead:
     """The live schema of the product's namespace on the platform its manifest describes."""
     from floe.compile.context import CompileContext, CompileOptions
-    from floe.compile.stages.build import namespace_of
     from floe.compile.stages.load import LoadStage
     from floe.plugins.registry import default_registry
-    from floe.runtime.home import PlatformHome
-    from floe.runtime.platform import manifest_plugins
 
     ctx = CompileContext(CompileOptions(Path(product_dir), manifest, env), default_registry())
     LoadStage().run(ctx)
-    assert ctx.manifest_doc is not None
+    return read_for_loaded(ctx)
+
+
+def read_for_loaded(ctx: CompileContext) -> LiveRead:
+    """:func:`read_for_product` for a product whose files LOAD has already read."""
+    from floe.compile.stages.build import namespace_of
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.platform import manifest_plugins
+
+    assert ctx.manifest_doc is not None, "LOAD must run first"
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)
     namespace = namespace_of(ctx.need_spec().metadata.name)
     return read_namespace(manifest_plugins(ctx.need_manifest()), home.root, namespace)
