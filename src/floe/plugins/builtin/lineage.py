@@ -25,17 +25,15 @@ class HttpLineageConfig(BaseModel):
     timeout_seconds: float = Field(default=1.0, gt=0, le=30)
 
 
-class HttpLineagePlugin(LineageBackendPlugin):
+class HttpLineagePlugin(LineageBackendPlugin[HttpLineageConfig]):
     """OpenLineage over HTTP (any server speaking the API)."""
 
     name: ClassVar[str] = "http"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "OpenLineage events POSTed to /api/v1/lineage"
-    config_model: ClassVar[type[BaseModel]] = HttpLineageConfig
 
     def transport_settings(self) -> dict[str, Any]:
         """``transport: http`` with url, endpoint, api_key (a reference) and timeout."""
-        assert isinstance(self.config, HttpLineageConfig)
         return {"transport": "http", **self.config.model_dump()}
 
 
