@@ -29,9 +29,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("floe.plugins",),
     ("floe.govern",),
     ("floe.compile",),
-    ("floe.runtime", "floe.k8s", "floe.demo_data"),
+    ("floe.runtime", "floe.demo_data"),
     ("floe.observe",),
-    ("floe.orchestrate",),
+    ("floe.orchestrate", "floe.k8s"),
     ("floe.app",),
     ("floe.cli",),
 )
