@@ -33,14 +33,16 @@ def test_six_stages_run_in_order_each_in_a_span(tiny: Path) -> None:
     from floe.observe.compile_trace import capture_compile_spans, hand_over
     from floe.observe.tracing import RunTracing
 
-    capture_compile_spans()
-    provider = TracerProvider()
-    hand_over(RunTracing(provider, provider.get_tracer("test"), None))  # earlier compiles: gone
-    ctx = compile_product(tiny)
-    exporter = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
-    count = hand_over(RunTracing(provider, provider.get_tracer("test"), None, processor))
+    stop = capture_compile_spans()  # process-wide: stopped below, other tests unaffected
+    try:
+        ctx = compile_product(tiny)
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        processor = SimpleSpanProcessor(exporter)
+        provider.add_span_processor(processor)
+        count = hand_over(RunTracing(provider, provider.get_tracer("test"), None, processor))
+    finally:
+        stop()
     spans = exporter.get_finished_spans()
     names = [s.name for s in spans]
     stages = ["load", "validate", "resolve", "enforce", "compile", "generate"]

@@ -27,10 +27,17 @@ class Stage(Protocol):
         """Do the stage's work, reading and writing ``ctx``; raise FloeError on user errors."""
 
 
-def on_stages_run(listener: StagesListener) -> None:
-    """Subscribe ``listener`` (once) to every run of stages in this process."""
+def on_stages_run(listener: StagesListener) -> Callable[[], None]:
+    """Subscribe ``listener`` (once) to every run of stages in this process; returns the
+    function that unsubscribes it."""
     if listener not in _LISTENERS:
         _LISTENERS.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in _LISTENERS:
+            _LISTENERS.remove(listener)
+
+    return unsubscribe
 
 
 def run_stages(ctx: CompileContext, stages: Sequence[Stage]) -> CompileContext:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,13 +53,19 @@ def _record(ctx: CompileContext) -> None:
         del buffer[:-MAX_BUFFERED]
 
 
-def capture_compile_spans() -> None:
-    """Record (once per process) the stages of every compile, to be exported later."""
+def capture_compile_spans() -> Callable[[], None]:
+    """Record (once per process) the stages of every compile, to be exported later; returns
+    the function that stops recording and forgets what was recorded (long-lived processes)."""
     with _LOCK:
-        if "buffer" in _STATE:
-            return
-        _STATE["buffer"] = []
-    on_stages_run(_record)
+        _STATE.setdefault("buffer", [])
+    unsubscribe = on_stages_run(_record)
+
+    def stop() -> None:
+        unsubscribe()
+        with _LOCK:
+            _STATE.pop("buffer", None)
+
+    return stop
 
 
 def _drain() -> list[_Compile]:
