@@ -6,12 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PRODUCTS := customer-360 iot-telemetry financial-risk
 
-.PHONY: setup demo test lint typecheck unit e2e bench schemas security clean help
+.PHONY: setup demo test lint typecheck unit e2e trace bench schemas security clean help
 
 help:
 	@echo "make demo   - set everything up and run the three demo products"
 	@echo "make test   - set everything up, lint, type-check and run the tests"
 	@echo "make lint   - ruff + mypy --strict src"
+	@echo "make trace  - requirement traceability: each requirement with its tests, coverage per group"
 	@echo "make bench  - performance benchmarks"
 	@echo "make schemas - regenerate the JSON Schemas in schemas/"
 	@echo "make security - bandit (0 medium/high) + pip-audit of uv.lock (needs network)"
@@ -36,14 +37,25 @@ lint: setup
 	$(BIN)/mypy --strict src
 	$(BIN)/bandit -q -r src -ll
 
+# Unit tests run in random order (pytest-randomly; `-p no:randomly` is the default in
+# pyproject so e2e modules keep file order under xdist's loadfile scheduling). A failing order
+# is replayed with the seed pytest prints: `make unit ARGS=--randomly-seed=N`.
 unit: setup
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -p randomly tests/unit $(ARGS)
 
 e2e: setup
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest tests/e2e $(ARGS)
+
+# Requirement traceability (tests/requirements.yaml, tests/traceability.py): fails on an
+# unknown requirement id, a test without a marker, or a group under its coverage floor.
+# `make trace ARGS=--summary` prints only the figures; ARGS=--raise raises the floors.
+trace: setup
+	$(BIN)/python tests/traceability.py $(ARGS)
 
 test: lint
-	$(BIN)/pytest -n 2 --dist loadfile tests
+	$(BIN)/python tests/traceability.py --summary
+	$(BIN)/pytest -n 2 -p randomly tests/unit
+	$(BIN)/pytest -n 2 --dist loadfile tests/e2e
 
 bench: setup
 	$(BIN)/python benchmarks/compile_bench.py

@@ -140,6 +140,7 @@ def write_tiny(root: Path, *, spec: str = TINY_SPEC, manifest: str = TINY_MANIFE
     (root / "seeds").mkdir(exist_ok=True)
     (root / "dbt_project.yml").write_text(
         "name: tiny\nprofile: tiny\nconfig-version: 2\nmodels:\n  tiny:\n    +materialized: table\n"
+        "seeds:\n  tiny:\n    raw_orders:\n      +column_types: {id: bigint, amount: bigint}\n"
     )
     for name, sql in TINY_MODELS.items():
         (root / "models" / name).write_text(sql)

@@ -39,6 +39,7 @@ plugins:
 
 
 @pytest.mark.requirement("WU1-AC1")
+@pytest.mark.requirement("WU1-BC1")
 def test_platform_up_bootstraps_the_catalog_once_and_verifies_it(tmp_path: Path) -> None:
     """First `platform up` creates the catalog (201) and verifies it with GET; the second
     meets 409 and still verifies; every management call carries the exchanged token."""
@@ -67,7 +68,7 @@ def test_platform_up_bootstraps_the_catalog_once_and_verifies_it(tmp_path: Path)
         assert "s3cr3t-value" not in first.out + first.err + second.out + second.err
 
 
-@pytest.mark.requirement("WU1-AC2")
+@pytest.mark.requirement("WU1-BC4")
 def test_failed_token_exchange_exits_non_zero_with_a_clear_message(tmp_path: Path) -> None:
     """A wrong client secret: exit 2, the token URL, HTTP 401 and the secret's name — never
     its value."""
@@ -109,7 +110,7 @@ def test_pyiceberg_rest_catalog_connects_with_client_credentials(
         assert authed == [f"Bearer {TOKEN}"]
 
 
-@pytest.mark.requirement("FR-052")
+@pytest.mark.requirement("15-FR-015")
 def test_rest_plugin_properties_and_health_against_a_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

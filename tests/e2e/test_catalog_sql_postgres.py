@@ -9,7 +9,7 @@ import pytest
 
 from floe.runtime.catalog import open_catalog
 from floe.runtime.home import PlatformHome
-from floe.runtime.publish import merge, replace
+from floe.runtime.publish import replace, sync
 from floe.spec.common import PluginRef
 from tests.e2e.servers import postgres_server
 
@@ -28,8 +28,8 @@ def test_sql_catalog_on_postgresql_publishes_and_reads_back(tmp_path: Path) -> N
         assert type(catalog).__name__ == "SqlCatalog"
         first = pa.table({"id": pa.array([1, 2], pa.int64()), "v": ["a", "b"]})
         replace(catalog, "pg.items", first, {"floe.run_id": "r1"})
-        second = pa.table({"id": pa.array([2, 3], pa.int64()), "v": ["B", "c"]})
-        result = merge(catalog, "pg.items", second, ["id"], {"floe.run_id": "r2"})
+        second = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "v": ["a", "B", "c"]})
+        result = sync(catalog, "pg.items", second, {"floe.run_id": "r2"})
         assert (result.rows_inserted, result.rows_updated) == (1, 1)
         again = open_catalog(plugins, home)
         table = again.load_table("pg.items")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, run_floe
+from tests.conftest import DEMO, PRODUCTS, run_floe
+from tests.e2e import expected
 from tests.e2e.conftest import Platform
 
 
@@ -53,15 +54,16 @@ def test_platform_status_fails_when_the_warehouse_is_not_writable(tmp_path: Path
     assert "FAILED" in res.out
 
 
-@pytest.mark.requirement("FR-093")
+@pytest.mark.requirement("FR-022")
 def test_tables_list_and_show_read_through_the_catalog(demo_platform: Platform) -> None:
-    """`tables list --json` gives 27 tables with rows and snapshots; `show` prints schema,
-    snapshots with the run id and a sample."""
+    """`tables list --json` gives every seed and model table with rows and snapshots; `show`
+    prints schema, snapshots with the run id and a sample."""
     manifest = demo_platform.root / "manifest.yaml"
     res = run_floe("tables", "list", "--json", "--manifest", manifest)
     assert res.code == 0, res.err
     tables = {t["identifier"]: t for t in json.loads(res.out)}
-    assert len(tables) == 27
+    products = [demo_platform.root / p for p in PRODUCTS]
+    assert len(tables) == sum(expected.seeds(p) + expected.models(p) for p in products)
     mart = tables["customer_360.mart_customer_360"]
     first = demo_platform.first["customer-360"]
     published = {a.name: a for a in first.assets}

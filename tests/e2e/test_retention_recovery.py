@@ -40,6 +40,8 @@ def _all_files(catalog: object, identifier: str) -> set[str]:
 
 @pytest.mark.requirement("FR-031")
 @pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("GAP-002")
+@pytest.mark.requirement("GAP-003")
 def test_retention_deletes_rows_older_than_window_and_expires_snapshots(tmp_path: Path) -> None:
     """Two runs, then `floe retention` (the product's Dagster retention job): rows whose `ts` is
     older than the manifest's 1 h window are gone from the seed and bronze tables (exactly ids

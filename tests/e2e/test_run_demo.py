@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import expected
 from tests.e2e.conftest import Platform
 
 CENT = Decimal("0.01")
@@ -35,6 +36,10 @@ def _gold(platform: Platform, identifier: str, key: str) -> dict[str, dict[str, 
 
 
 @pytest.mark.requirement("FR-022")
+@pytest.mark.requirement("FR-080")
+@pytest.mark.requirement("TQR-002")
+@pytest.mark.requirement("TQR-014")
+@pytest.mark.requirement("GAP-007")
 def test_customer_360_gold_equals_independent_computation(demo_platform: Platform) -> None:
     """Revenue, order and ticket counts per customer, recomputed from the seed CSVs."""
     seeds = demo_platform.root / "customer-360" / "seeds"
@@ -61,6 +66,7 @@ def test_customer_360_gold_equals_independent_computation(demo_platform: Platfor
 
 
 @pytest.mark.requirement("FR-022")
+@pytest.mark.requirement("FR-081")
 def test_iot_gold_equals_independent_computation(demo_platform: Platform) -> None:
     """Readings and threshold anomalies per equipment, recomputed from the seed CSVs."""
     seeds = demo_platform.root / "iot-telemetry" / "seeds"
@@ -86,6 +92,7 @@ def test_iot_gold_equals_independent_computation(demo_platform: Platform) -> Non
 
 
 @pytest.mark.requirement("FR-022")
+@pytest.mark.requirement("FR-082")
 def test_financial_risk_gold_equals_independent_computation(demo_platform: Platform) -> None:
     """Position counts and gross exposure per counterparty, recomputed from the seed CSVs."""
     seeds = demo_platform.root / "financial-risk" / "seeds"
@@ -112,25 +119,30 @@ def test_financial_risk_gold_equals_independent_computation(demo_platform: Platf
 
 @pytest.mark.requirement("FR-093")
 def test_each_product_has_its_own_namespace(demo_platform: Platform) -> None:
-    """Three namespaces, nine tables each (3 seeds + 6 models), no table shared."""
+    """Three namespaces, each holding exactly its product's tables (one per seed and per
+    model of its dbt project), no table shared."""
     catalog = demo_platform.catalog()
     namespaces = sorted(ns[0] for ns in catalog.list_namespaces())
     assert namespaces == ["customer_360", "financial_risk", "iot_telemetry"]
     for ns in namespaces:
+        files = demo_platform.root / ns.replace("_", "-")
+        own = [p.stem for p in (*files.glob("seeds/*.csv"), *files.glob("models/**/*.sql"))]
         names = sorted(t[1] for t in catalog.list_tables(ns))
-        assert len(names) == 9, names
-        assert sum(n.startswith("raw_") for n in names) == 3
-        assert sum(n.startswith("mart_") for n in names) == 1
+        assert names == sorted(own)
+        assert len(names) == expected.seeds(files) + expected.models(files)
 
 
-@pytest.mark.requirement("FR-023")
+@pytest.mark.requirement("TQR-003")
+@pytest.mark.requirement("SC-003")
+@pytest.mark.requirement("15-FR-008")
 def test_materializations_report_rows_table_and_snapshot(demo_platform: Platform) -> None:
     """Every asset's metadata matches the Iceberg table it names; snapshots carry the run id."""
     catalog = demo_platform.catalog()
     for product, summary in demo_platform.first.items():
         assert summary.success, summary.failure
-        assert len(summary.assets) == 9
-        assert summary.tests_passed >= 30
+        files = demo_platform.root / product
+        assert len(summary.assets) == expected.seeds(files) + expected.models(files)
+        assert summary.tests_passed == expected.dbt_tests(files)
         for asset in summary.assets:
             assert asset.table is not None
             table = catalog.load_table(asset.table)
@@ -146,7 +158,7 @@ def test_materializations_report_rows_table_and_snapshot(demo_platform: Platform
             assert props["floe.dbt_unique_id"] == f"{kind}.{ns}.{asset.name}"
 
 
-@pytest.mark.requirement("FR-020")
+@pytest.mark.requirement("FR-022")
 def test_duckdb_keeps_no_state_between_runs(demo_platform: Platform) -> None:
     """After the runs no DuckDB file is left anywhere under the platform home or products."""
     leftovers = list(demo_platform.root.rglob("*.duckdb*"))

@@ -40,6 +40,9 @@ def test_schedule_follows_floe_yaml_and_enabled_false_is_honoured(tmp_path: Path
 
 
 @pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("GAP-001")
+@pytest.mark.requirement("WU3-AC6")
+@pytest.mark.requirement("WU3-BC3")
 def test_health_sensor_requests_the_first_run_then_skips(tmp_path: Path) -> None:
     """On a healthy, empty platform the sensor yields one RunRequest; that run succeeds; once
     models are materialized the sensor skips, saying why."""

@@ -154,9 +154,13 @@ def test_floe_run_is_gated_too_and_accepts_the_override(product: Path) -> None:
 
 
 @pytest.mark.requirement("FR-090")
-def test_added_column_passes_and_next_run_evolves_the_table_in_place(product: Path) -> None:
+@pytest.mark.requirement("GAP-010")
+def test_added_column_passes_and_next_run_evolves_the_table_in_place(tiny: Path) -> None:
     """Adding a column passes the gate (recorded as added); the next run adds it to the Iceberg
-    table in place: new rows carry it, the older snapshot still reads with its old schema."""
+    table in place: new rows carry it, the older snapshot still reads with its old schema.
+    Its own product: the module's shared one must keep its schema for the other tests."""
+    product = tiny
+    assert run(product).success
     catalog = catalog_for_manifest(product / "manifest.yaml")
     before = catalog.load_table("tiny.stg_orders")
     old_snapshot = before.current_snapshot()

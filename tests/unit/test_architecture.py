@@ -146,7 +146,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-@pytest.mark.requirement("11-AC1")
+@pytest.mark.requirement("FLOE-001")
 def test_every_import_points_down_the_layers() -> None:
     """No module imports a package of a higher layer, or a sibling package of its own layer."""
     wrong = []
@@ -159,7 +159,7 @@ def test_every_import_points_down_the_layers() -> None:
     assert not wrong, "upward imports:\n" + "\n".join(wrong)
 
 
-@pytest.mark.requirement("11-AC1")
+@pytest.mark.requirement("FLOE-001")
 def test_no_import_cycle_between_modules_or_packages() -> None:
     """The imports that run form no cycle, neither between modules nor between packages."""
     running = [imp for imp in _imports() if not imp.type_only]
@@ -186,7 +186,7 @@ def test_no_import_cycle_between_modules_or_packages() -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.requirement("11-AC1")
+@pytest.mark.requirement("FLOE-001")
 def test_architecture_doc_draws_the_layers_in_the_tested_order() -> None:
     """docs/architecture.md's picture names the layers top to bottom in the order tested here."""
     picture = ARCHITECTURE_DOC.read_text().split("<!-- layers -->")[1]

@@ -28,7 +28,7 @@ print("LOADED=" + ",".join(loaded))
 OFF = "observability:\n  tracing:\n    enabled: true\n    exporter: none\n"
 
 
-@pytest.mark.requirement("11-AC7")
+@pytest.mark.requirement("FLOE-006")
 def test_compile_writes_one_span_per_stage_under_a_compile_root(tmp_path: Path) -> None:
     """With the embedded 'file' exporter, a compile adds a `compile` root span and one child
     per stage (in stage order, inside the root's time span) to the home's spans file."""
@@ -53,7 +53,7 @@ def test_compile_writes_one_span_per_stage_under_a_compile_root(tmp_path: Path) 
         assert child["status"] == "UNSET"
 
 
-@pytest.mark.requirement("11-AC7")
+@pytest.mark.requirement("FLOE-006")
 def test_compile_with_tracing_off_loads_no_tracing_and_writes_no_span(tmp_path: Path) -> None:
     """exporter 'none': the compile process never imports OpenTelemetry, and with --offline
     it does not open the catalog either (no sqlite3); no spans file appears."""

@@ -14,7 +14,7 @@ from tests.conftest import TINY_MANIFEST, run_floe, write_tiny
 NO_MANIFEST_ENV = {"FLOE_MANIFEST": ""}
 
 
-@pytest.mark.requirement("FR-014")
+@pytest.mark.requirement("FLOE-005")
 def test_workspace_written_to_another_directory_points_at_each_definitions_file(
     tmp_path: Path,
 ) -> None:
@@ -33,7 +33,7 @@ def test_workspace_written_to_another_directory_points_at_each_definitions_file(
     assert (out.parent / relative).resolve() == root / "tiny" / "target" / "floe" / "definitions.py"
 
 
-@pytest.mark.requirement("11-AC5")
+@pytest.mark.requirement("FLOE-005")
 def test_debug_is_accepted_after_the_command(tmp_path: Path) -> None:
     """`--debug` typed after the command (as the error hint suggests) shows the traceback of
     the error instead of failing with 'No such option'; before the command it does the same."""
@@ -52,7 +52,7 @@ def test_debug_is_accepted_after_the_command(tmp_path: Path) -> None:
         assert "floe.errors.FloeError" in res.err
 
 
-@pytest.mark.requirement("11-AC5")
+@pytest.mark.requirement("FLOE-005")
 def test_platform_home_remembers_its_manifest(tmp_path: Path) -> None:
     """After `floe platform up` with FLOE_HOME, `floe tables list` run from a directory with
     no manifest finds the platform through the home instead of failing with E120."""
@@ -74,7 +74,7 @@ def test_platform_home_remembers_its_manifest(tmp_path: Path) -> None:
     assert "E120" in without_home.err
 
 
-@pytest.mark.requirement("FR-061")
+@pytest.mark.requirement("FLOE-005")
 def test_plaintext_catalog_secret_is_explained_in_floe_words(tmp_path: Path) -> None:
     """A catalog token written in plaintext: the skipped breaking-change gate says which field
     must be a {secret: NAME} reference — no pydantic wording reaches the user."""

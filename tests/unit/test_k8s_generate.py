@@ -240,7 +240,7 @@ def test_pods_run_locked_down(staging: list[dict[str, Any]], kind: str) -> None:
                         "/opt/floe/product/logs"}  # fmt: skip
 
 
-@pytest.mark.requirement("FR-060")
+@pytest.mark.requirement("FR-030")
 def test_cronjob_follows_the_floe_yaml_schedule(platform_copy: Path, tmp_path: Path) -> None:
     """schedule.cron and timezone become the CronJob's; enabled: false suspends it. The
     unchanged demo product runs every 10 minutes, not suspended."""
@@ -263,7 +263,7 @@ def test_cronjob_follows_the_floe_yaml_schedule(platform_copy: Path, tmp_path: P
     assert cron["concurrencyPolicy"] == "Forbid"
 
 
-@pytest.mark.requirement("FR-060")
+@pytest.mark.requirement("FR-016")
 def test_output_is_deterministic_and_the_configmap_holds_the_compiled_artifacts(
     tmp_path: Path,
 ) -> None:

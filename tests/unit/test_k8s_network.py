@@ -61,7 +61,7 @@ TRACING_CASES = [
 ]
 
 
-@pytest.mark.requirement("FR-060")
+@pytest.mark.requirement("FLOE-003")
 @pytest.mark.parametrize(("where", "config"), TRACING_CASES)
 def test_tracing_egress_opens_the_port_the_exporter_dials(
     tmp_path: Path, where: str, config: str

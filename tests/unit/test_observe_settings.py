@@ -27,7 +27,7 @@ WITH_PLUGINS = TINY_MANIFEST.replace(
     "  telemetry_backend:\n    type: otlp\n"
     "    config: {endpoint: 'http://collector:4318', protocol: grpc, timeout_seconds: 2}\n"
     "  lineage_backend:\n    type: marquez\n"
-    "    config: {url: 'http://marquez:5000', api_key: {secret: OL_KEY}}\n",
+    "    config: {url: 'https://marquez:5000', api_key: {secret: OL_KEY}}\n",
 )
 
 
@@ -41,7 +41,7 @@ def test_embedded_defaults_write_to_the_platform_home(tmp_path: Path) -> None:
     assert (lineage.transport, lineage.namespace) == ("file", "tiny")
 
 
-@pytest.mark.requirement("FR-047")
+@pytest.mark.requirement("FR-052")
 def test_plugins_choose_the_backends_and_secrets_resolve_at_run_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,7 +56,7 @@ def test_plugins_choose_the_backends_and_secrets_resolve_at_run_time(
     )  # fmt: skip
     lineage = lineage_target(art, env={})
     assert (lineage.transport, lineage.url, lineage.api_key) == (
-        "http", "http://marquez:5000", "k-123"
+        "http", "https://marquez:5000", "k-123"
     )  # fmt: skip
 
 
@@ -81,7 +81,7 @@ def test_standard_variables_override_everything(tmp_path: Path) -> None:
     assert lineage_target(art, env=off).transport == "none"
 
 
-@pytest.mark.requirement("FR-045")
+@pytest.mark.requirement("FR-065")
 def test_log_lines_never_carry_credential_values() -> None:
     """Keys naming a credential are redacted by the log processor; others pass unchanged."""
     event = {"event": "x", "api_key": "k", "password": "p", "token": "t", "rows": 3}

@@ -46,6 +46,8 @@ def _install_fake_dist(site: Path, api: str = "1.0") -> dict[str, str]:
 
 
 @pytest.mark.requirement("FR-050")
+@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC2")
 def test_fifteen_categories_each_with_an_abc() -> None:
     """PluginType has the 15 categories; each maps to an abstract subclass of Plugin."""
     assert [t.value for t in PluginType] == [
@@ -152,7 +154,7 @@ def test_swapping_a_plugin_is_configuration_only(tiny: Path, tmp_path: Path) -> 
     assert json.loads(path.read_text())["plugins"]["catalog"]["type"] == "acme"
 
 
-@pytest.mark.requirement("FR-051")
+@pytest.mark.requirement("FLOE-003")
 def test_a_plugin_names_its_config_model_once_as_the_type_parameter() -> None:
     """`class X(CatalogPlugin[XConfig])` makes XConfig the model configs are validated
     against, and `X.from_config(raw).config` is that model (typed, no isinstance assert)."""

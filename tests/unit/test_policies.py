@@ -39,7 +39,7 @@ def _set_model(product: Path, name: str, sql: str) -> None:
     (product / "models" / f"{name}.sql").write_text(sql)
 
 
-@pytest.mark.requirement("WU6-AC6")
+@pytest.mark.requirement("WU6-AC4")
 def test_tiny_product_passes_every_policy(tiny: Path) -> None:
     """The tiny product is clean: all seven policies ran, none found anything."""
     ctx = compile_product(tiny, write=False)
@@ -101,7 +101,7 @@ def test_invalid_naming_regex_is_an_input_error(tiny: Path) -> None:
     assert diag.location.line == 19
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_per_tier_coverage_threshold_from_manifest_and_floe_yaml(tiny: Path) -> None:
     """bronze at 100% flags stg_orders (1 of 2 columns tested); floe.yaml may raise a tier's
     threshold (silver 100 still passes: both columns tested) but never lower it (E302)."""
@@ -125,7 +125,7 @@ def test_per_tier_coverage_threshold_from_manifest_and_floe_yaml(tiny: Path) -> 
     assert "tier_test_coverage.bronze 90 is below the platform's 100" in str(info.value)
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_model_level_test_coverage(tiny: Path) -> None:
     """A model without any test (column or model level) fails P421; a singular test in
     tests/ that refs it counts as a test."""
@@ -144,7 +144,7 @@ def test_model_level_test_coverage(tiny: Path) -> None:
     assert ("P421", "mart_revenue") not in _codes(tiny)
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_descriptions_required_and_owner(tiny: Path) -> None:
     """require_descriptions flags a model and a column without description (P430, P432);
     an empty owner is P431 at floe.yaml's metadata."""
@@ -174,7 +174,7 @@ def test_descriptions_required_and_owner(tiny: Path) -> None:
     ]
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_key_tests_on_unique_key(tiny: Path) -> None:
     """stg_orders keyed on id with not_null+unique passes; int_orders keyed on id with only
     not_null fails P422 naming the missing uniqueness test; an incremental model without a key
@@ -204,7 +204,7 @@ def test_key_tests_on_unique_key(tiny: Path) -> None:
     assert _codes(tiny) == [("P422", "int_orders"), ("P423", "mart_revenue")]
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_select_star_in_gold_only_at_the_outermost_projection(tiny: Path) -> None:
     """Import CTEs with select * are fine; a gold model returning select * is P460 at the
     line and column of the star; a silver select * is not flagged."""
@@ -226,7 +226,7 @@ def test_select_star_in_gold_only_at_the_outermost_projection(tiny: Path) -> Non
     assert [(v.code, v.location) for v in found] == [("P460", "models/mart_revenue.sql:3:10")]
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_plugin_type_must_be_approved(tiny: Path) -> None:
     """With nothing locked, a product switching its catalog to 'rest' (the platform chose
     'sql') is P450 at floe.yaml plugins.catalog.type; listing rest in approved_plugins fixes it."""

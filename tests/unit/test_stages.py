@@ -196,7 +196,7 @@ def test_env_overlay_errors_point_into_the_overlay(tiny: Path) -> None:
     assert loc.line == TINY_MANIFEST.count("\n") + 4
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_coverage_is_computed_from_the_real_schema_yml(tiny: Path) -> None:
     """stg_orders tests 1 of 2 columns (50%); raising the gate to 60 flags exactly that model."""
     ctx = compile_product(tiny, write=False)
@@ -214,7 +214,7 @@ def test_coverage_is_computed_from_the_real_schema_yml(tiny: Path) -> None:
     assert ctx.enforcement.violations[0].hint == "add tests to: amount"
 
 
-@pytest.mark.requirement("WU6-AC1")
+@pytest.mark.requirement("WU6-AC4")
 def test_model_without_columns_has_zero_coverage_not_a_free_pass(tiny: Path) -> None:
     """Removing every column of mart_revenue from schema.yml makes it fail the gate (0%)."""
     schema = (tiny / "models" / "schema.yml").read_text()
@@ -228,7 +228,7 @@ def test_model_without_columns_has_zero_coverage_not_a_free_pass(tiny: Path) -> 
     assert codes == [("P420", "mart_revenue"), ("P421", "mart_revenue")]
 
 
-@pytest.mark.requirement("WU6-AC2")
+@pytest.mark.requirement("WU6-AC4")
 def test_strict_enforcement_exits_3_and_writes_nothing(tiny: Path) -> None:
     """A naming violation under strict → exit 3, the violation printed, no artifacts written."""
     (tiny / "manifest.yaml").write_text(TINY_MANIFEST.replace("level: warn", "level: strict"))

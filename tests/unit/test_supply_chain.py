@@ -105,7 +105,7 @@ def test_audit_fails_naming_an_unaccepted_vulnerability(tmp_path: Path, osv_url:
     assert "constraint-dependencies floor in pyproject.toml" in proc.stderr
 
 
-@pytest.mark.requirement("WU7-AC4")
+@pytest.mark.requirement("FR-064")
 def test_audit_passes_when_every_finding_is_accepted_with_a_reason(
     tmp_path: Path, osv_url: str
 ) -> None:
@@ -139,6 +139,9 @@ def test_audit_fails_when_the_service_cannot_answer(tmp_path: Path, osv_url: str
 
 
 @pytest.mark.requirement("WU7-AC2")
+@pytest.mark.requirement("WU7-AC3")
+@pytest.mark.requirement("WU7-AC5")
+@pytest.mark.requirement("15-FR-014")
 def test_cve_floors_are_uv_constraint_dependencies_recorded_in_the_lock() -> None:
     """[tool.uv] constraint-dependencies is a list with the diskcache and pillow floors, and
     uv.lock's manifest records the same constraints (uv lock ran after the change)."""

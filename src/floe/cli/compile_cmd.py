@@ -40,6 +40,13 @@ def run_compile(
         if report is not None and isinstance(exc.summary, EnforcementResultSummary):
             _report(exc.summary, product_dir, report)
         raise
+    if not write:
+        from floe.runtime.dbt_check import check_product
+
+        if ctx.warnings:
+            print_diagnostics(ctx.warnings)  # shown even when dbt then rejects the project
+            ctx.warnings = []
+        check_product(ctx)  # dbt's own parse/compile of the project (exit 2 on its errors)
     if write and ctx.artifacts is not None and ctx.manifest_doc is not None:
         home = PlatformHome.for_manifest(ctx.manifest_doc.path)
         export_compile_spans(ctx.artifacts, home.root)

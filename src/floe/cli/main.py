@@ -138,7 +138,8 @@ def validate_cmd(
     env: EnvOpt = "dev",
     offline: OfflineOpt = False,
 ) -> None:
-    """Check a data product (LOAD, VALIDATE, RESOLVE, ENFORCE) without writing anything."""
+    """Check a data product without writing anything: LOAD, VALIDATE, RESOLVE, ENFORCE, then
+    dbt's own parse and compile of the project (no data; exit 2 on what dbt rejects)."""
     from floe.cli.compile_cmd import GateOptions, run_compile
 
     run_compile(product_dir, manifest, env, None, write=False, gate=GateOptions(offline=offline))
@@ -173,7 +174,16 @@ def run_cmd(
     env: EnvOpt = "dev",
     select: Annotated[
         list[str] | None,
-        typer.Option("--select", "-s", help="Only these seeds/models (names; repeatable)."),
+        typer.Option(
+            "--select",
+            "-s",
+            help="dbt selection syntax: names, tag:x, +model, model+, path:models/x "
+            "(repeatable; as dbt build --select).",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="dbt selection syntax of nodes to leave out."),
     ] = None,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
@@ -198,11 +208,11 @@ def run_cmd(
     from floe.cli.compile_cmd import GateOptions, check_options
     from floe.cli.run_cmd import run_products
 
-    if from_failure and select:
+    if from_failure and (select or exclude):
         raise typer.BadParameter("--from-failure chooses the assets itself; drop --select")
     check_options(None, GateOptions(allow_breaking, reason))
     summaries = run_products(
-        product_dirs, manifest, env, select, full_refresh, from_failure, reason
+        product_dirs, manifest, env, select, full_refresh, from_failure, reason, exclude
     )
     if not all(s.success for s in summaries):
         raise typer.Exit(int(ExitCode.RUN_FAILED))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from floe.cli.output import console
 from floe.orchestrate.execute import RetentionSummary, RunSummary, retention, run
 from floe.orchestrate.logs import quiet_logs
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def run_products(
@@ -17,24 +22,49 @@ def run_products(
     full_refresh: bool,
     from_failure: bool = False,
     allow_breaking_reason: str | None = None,
+    exclude: list[str] | None = None,
 ) -> list[RunSummary]:
-    """Run each product in turn; dbt and Dagster logs go to the run log, progress to the screen."""
+    """Run each product in turn; dbt and Dagster logs go to the run log, dbt's node-by-node
+    progress lines (and one line per published table) to the screen."""
     from floe.observe.compile_trace import capture_compile_spans
+    from floe.runtime.progress import progress_to
 
     capture_compile_spans()  # the run exports them with its own spans
     out = console()
     summaries = []
     for product in products:
         log_path = _log_path(product)
-        with out.status(f"running {product.name} …"), quiet_logs(log_path):
+        out.print(f"[bold]{product.name}[/]: compiling and running …")
+        with progress_to(_printer(out)), quiet_logs(log_path):
             summary = run(product, manifest=manifest, env=env, select=select,
                           full_refresh=full_refresh, from_failure=from_failure,
-                          allow_breaking_reason=allow_breaking_reason)  # fmt: skip
+                          allow_breaking_reason=allow_breaking_reason,
+                          exclude=exclude)  # fmt: skip
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:
         print_overview(summaries)
     return summaries
+
+
+_STYLES = (("ERROR", "red"), ("FAIL", "red"), ("WARN", "yellow"), ("SKIP", "yellow"),
+           ("OK", "green"), ("PASS", "green"), ("published", "green"))  # fmt: skip
+
+
+def _printer(out: Console) -> Callable[[str], None]:
+    """Progress lines to the terminal captured now (the run's stdout goes to its log)."""
+    import sys
+
+    from rich.console import Console
+    from rich.text import Text
+
+    screen = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=out.width)
+
+    def show(line: str) -> None:
+        style = next((s for word, s in _STYLES if f" {word}" in f" {line}"), "")
+        screen.print(Text(line, style=style))
+
+    return show
 
 
 def print_overview(summaries: list[RunSummary]) -> None:

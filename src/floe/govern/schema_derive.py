@@ -78,7 +78,10 @@ _TO_DUCKDB = {
 
 
 def plain_sql(model: DbtModel) -> str | None:
-    """The model's SQL without Jinja, or None when it uses Jinja this reader does not know."""
+    """The model's SQL without Jinja, or None when it uses Jinja this reader does not know
+    (or is a Python model)."""
+    if model.language != "sql":
+        return None
     sql = _COMMENT.sub("", model.sql)
     sql = _CONFIG.sub("", sql)
     sql = _INCREMENTAL.sub(lambda m: m.group(2) or "", sql)

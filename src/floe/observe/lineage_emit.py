@@ -1,7 +1,8 @@
 """Send OpenLineage events through an openlineage-python transport, never blocking the run.
 
 Network transports send from a background thread; the run waits for them at most
-``FLUSH_DEADLINE`` seconds at its end. The first failure warns once, later events are dropped.
+``target.drain_seconds`` (the backend's ``drain_timeout``, default 0.5 s) at its end. The first
+failure warns once, later events are dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from openlineage.client.transport import Transport
 from floe.observe.guard import BackendGuard
 from floe.observe.settings import LineageTarget
 
-FLUSH_DEADLINE = 0.5
 _STOP = object()
 
 
@@ -116,10 +116,12 @@ class LineageEmitter:
             if not self.guard.failed:
                 self._send(event)
 
-    def close(self, deadline: float = FLUSH_DEADLINE) -> None:
-        """Wait at most ``deadline`` seconds for events still being sent."""
+    def close(self, deadline: float | None = None) -> None:
+        """Wait at most ``deadline`` seconds (default: the target's drain bound) for events
+        still being sent."""
         if self._thread is None:
             return
+        deadline = self.target.drain_seconds if deadline is None else deadline
         self._queue.put(_STOP)
         self._thread.join(deadline)
         if self._thread.is_alive():

@@ -363,10 +363,12 @@ def _close(obs: RunObserver) -> None:
 
 
 def close_backends(tracing: RunTracing, emitter: LineageEmitter) -> None:
-    """Flush spans and lineage in parallel, each bounded by its own deadline."""
+    """Flush spans and lineage in parallel, each bounded by its own deadline (the lineage
+    backend's ``drain_timeout``)."""
     workers = [threading.Thread(target=tracing.close, daemon=True),
                threading.Thread(target=emitter.close, daemon=True)]  # fmt: skip
     for worker in workers:
         worker.start()
+    bound = max(2.0, emitter.target.drain_seconds + 1.0)
     for worker in workers:
-        worker.join(2.0)
+        worker.join(bound)

@@ -22,6 +22,7 @@ from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.otlp import OtlpEndpoint, default_protocol, otlp_endpoint
 
 DEFAULT_TIMEOUT = 1.0
+DEFAULT_DRAIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class LineageTarget:
     endpoint: str = "api/v1/lineage"
     api_key: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT
+    #: How long the end of a run waits for events still being sent (``drain_timeout``).
+    drain_seconds: float = DEFAULT_DRAIN
 
 
 def _truthy(value: str | None) -> bool:
@@ -149,6 +152,7 @@ def lineage_target(
             endpoint=str(plugin.get("endpoint", target.endpoint)).lstrip("/"),
             api_key=None if env.get("OPENLINEAGE_API_KEY") else _resolve_key(artifacts, plugin),
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
+            drain_seconds=float(plugin.get("drain_timeout") or target.drain_seconds),
         )
     return _lineage_env(target, env)
 

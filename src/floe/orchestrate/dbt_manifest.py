@@ -28,18 +28,37 @@ def ensure_manifest(
     for every run's dbt invocations.
     """
     from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
-    from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
+    from floe.runtime.dbt_check import check_dbt_parse
+    from floe.runtime.dbt_errors import parse_errors
+    from floe.runtime.dbt_exec import DbtProjectRef, invoke_dbt
 
     target = compiled_dir / "dbt"
     slim = target / ASSETS_MANIFEST
     stamp = target / STAMP
-    wanted = f"{artifacts.metadata.source_hash} {artifacts.environment} {scratch}"
+    wanted = (
+        f"{artifacts.metadata.source_hash} {artifacts.environment} {scratch} {dbt_args(artifacts)}"
+    )
     if slim.is_file() and stamp.is_file() and stamp.read_text() == wanted:
         return slim
     ref = DbtProjectRef(product_dir, compiled_dir, artifacts.dbt.target)
-    run_dbt(ref, ["parse", "--quiet"], target, {**(env or {}), SCRATCH_ENV: str(scratch)})
+    # what dbt rejects at parse or compile time is an input error before anything runs
+    check_dbt_parse(product_dir, compiled_dir, artifacts.dbt.target, env, dbt_args(artifacts))
+    result = invoke_dbt(
+        ref, ["parse", "--quiet", *dbt_args(artifacts)], target,
+        {**(env or {}), SCRATCH_ENV: str(scratch)},
+    )  # fmt: skip
+    error = parse_errors(result, product_dir)
+    if error is not None:
+        raise error
     full = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     kept = {k: v for k, v in full.items() if k not in UNUSED_KEYS}
     slim.write_text(json.dumps(kept), encoding="utf-8")
     stamp.write_text(wanted)
     return slim
+
+
+def dbt_args(artifacts: CompiledArtifacts) -> tuple[str, ...]:
+    """Arguments every dbt invocation of the product gets: ``--vars`` from floe.yaml."""
+    if not artifacts.dbt.vars:
+        return ()
+    return ("--vars", json.dumps(artifacts.dbt.vars, sort_keys=True))

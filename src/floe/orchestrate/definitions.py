@@ -1,8 +1,9 @@
 """Dagster definitions of one data product, from its compiled artifacts and dbt project.
 
-One asset per dbt seed and model (dagster-dbt ``@dbt_assets``), keyed ``[namespace, name]``,
-grouped by tier. Materializing an asset means: built by dbt, audited by its tests, published
-to Iceberg — the metadata carries row count, table identifier and snapshot id.
+One asset per dbt seed, model and snapshot (dagster-dbt ``@dbt_assets``), keyed
+``[namespace, name]``, grouped by tier. Materializing an asset means: built by dbt, audited by
+its tests, published to Iceberg — the metadata carries row count, table identifier and
+snapshot id.
 """
 
 from collections.abc import Iterator, Mapping
@@ -18,7 +19,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from floe.orchestrate.dbt_manifest import ensure_manifest
+from floe.errors import FloeError
+from floe.orchestrate.dbt_manifest import dbt_args, ensure_manifest
 from floe.orchestrate.housekeeping import (
     raw_data_sensor,
     retention_job,
@@ -28,25 +30,45 @@ from floe.orchestrate.housekeeping import (
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.catalog import duckdb_access, open_catalog
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
+from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
 from floe.runtime.home import PlatformHome
-from floe.runtime.runner import RunReport, RunSpec, run_product
+from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient, run_product
 from floe.spec.artifacts import CompiledArtifacts
 
 
 class FloeTranslator(DagsterDbtTranslator):
-    """Asset keys namespaced by product, groups by tier, descriptions from the dbt project."""
+    """Asset keys namespaced by product, groups by tier, descriptions from the dbt project.
 
-    def __init__(self, artifacts: CompiledArtifacts) -> None:
+    Seeds, models and snapshots are ``[namespace, name]``. A source is the asset of the Iceberg
+    table it reads, ``[namespace, table]`` — another product's asset when it maps to that
+    product — unless that key is one of this product's own nodes (then it is
+    ``[namespace, "source", source_name, table]``).
+    """
+
+    def __init__(self, artifacts: CompiledArtifacts, graph: DbtGraph | None = None) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
         self._ns = artifacts.metadata.namespace
         self._tiers = {t.name: t.tier for t in artifacts.transforms}
+        self._sources = {s.name: s.namespace for s in artifacts.sources}
+        nodes = graph.nodes.values() if graph else ()
+        self._own = {(self._ns, n.name) for n in nodes}
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        """``[namespace, name]``."""
-        return dg.AssetKey([self._ns, str(dbt_resource_props["name"])])
+        """``[namespace, name]``; sources: the key of the Iceberg table they read."""
+        name = str(dbt_resource_props["name"])
+        if dbt_resource_props.get("resource_type") != "source":
+            return dg.AssetKey([self._ns, name])
+        source = str(dbt_resource_props["source_name"])
+        ns = self._sources.get(source, str(dbt_resource_props.get("schema") or source))
+        table = str(dbt_resource_props.get("identifier") or name)
+        if (ns, table) in self._own or (ns, name) in self._own:
+            return dg.AssetKey([self._ns, "source", source, table])
+        return dg.AssetKey([ns, table])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        """``<namespace>_<tier>`` for models, ``<namespace>_raw`` for seeds."""
+        """``<namespace>_<tier>`` for models, ``_raw`` for seeds, ``_snapshots`` for snapshots."""
+        if dbt_resource_props.get("resource_type") == "snapshot":
+            return f"{self._ns}_snapshots"
         tier = self._tiers.get(str(dbt_resource_props["name"]), "raw")
         return f"{self._ns}_{tier}"
 
@@ -66,14 +88,12 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
         product_dir, compiled_dir, artifacts, scratch_db, duckdb_access(artifacts.plugins).env
     )
     manifest = json_load(manifest_path)
-    translator = FloeTranslator(artifacts)
+    graph = load_graph(manifest)
+    check_graph(graph, str(product_dir), scratch_db.stem)
+    translator = FloeTranslator(artifacts, graph)
     dbt_ref = DbtProjectRef(product_dir, compiled_dir, artifacts.dbt.target)
     ns = artifacts.metadata.namespace
-    key_to_uid = {
-        translator.get_asset_key(node): uid
-        for uid, node in manifest["nodes"].items()
-        if node.get("resource_type") in ("model", "seed")
-    }
+    key_to_uid = {dg.AssetKey([ns, n.name]): uid for uid, n in graph.nodes.items()}
 
     @dbt_assets(
         manifest=manifest,
@@ -92,11 +112,9 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
             full_refresh=bool(context.run.tags.get("floe/full_refresh") == "true"),
             parse_dir=manifest_path.parent,
             project_dir=product_dir,
-            seed_config={
-                uid: dict(node.get("config") or {})
-                for uid, node in manifest["nodes"].items()
-                if node.get("resource_type") == "seed"
-            },
+            graph=graph,
+            dbt_args=dbt_args(artifacts),
+            source_namespaces={s.name: s.namespace for s in artifacts.sources},
             scratch_setup=access.setup,
         )
 
@@ -107,7 +125,7 @@ def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome)
 
         with observe_run(artifacts, home, context.run.run_id) as obs:  # traces, lineage, record
             spec = replace(spec, trace_id=obs.trace_id, observer=obs)
-            report = run_product(spec, open_catalog(artifacts.plugins, home), invoke)
+            report = _run(spec, open_catalog(artifacts.plugins, home), invoke)
             obs.finish(report)
         yield from _materializations(report, ns)
         if not report.ok:
@@ -235,13 +253,31 @@ def _alert(artifacts: CompiledArtifacts, report: RunReport) -> None:
     })  # fmt: skip
 
 
+def _run(spec: RunSpec, catalog: Any, invoke: Any) -> RunReport:
+    """``run_product``; a deterministic failure (a floe error, dbt unable to compile or parse)
+    is a Failure the retry policy never retries; transient errors are raised for a retry."""
+    try:
+        return run_product(spec, catalog, invoke)
+    except FloeError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
+
+
 def _raise_on_failure(report: RunReport, product: str) -> None:
     bad = [o for o in report.outcomes if o.status != "published"]
     if not bad:
         return
     lines = [f"{o.name}: {o.status}: {o.message}" for o in bad]
     # what failed here (SQL errors, failed tests) fails again on retry: only transient
-    # errors (catalog or storage unavailable) are retried by the retry policy
+    # errors (a catalog commit conflict, storage unavailable) are retried by the retry policy
+    transient = [o for o in bad if o.transient]
+    if transient:
+        raise TransientError(
+            f"{product}: publishing failed transiently: " + "; ".join(o.message for o in transient)
+        )
     raise dg.Failure(
         allow_retries=False,
         description=f"{product}: {len(bad)} of {len(report.outcomes)} nodes not published\n"

@@ -48,6 +48,7 @@ def run(
     full_refresh: bool = False,
     from_failure: bool = False,
     allow_breaking_reason: str | None = None,
+    exclude: list[str] | None = None,
 ) -> RunSummary:
     """Compile (with the breaking-change gate against the live tables) and run one product;
     the summary says what was published.
@@ -66,7 +67,7 @@ def run(
     if full_refresh:
         tags["floe/full_refresh"] = "true"
     with loaded.instance() as instance:
-        keys = _selection(artifacts, select)
+        keys = _selection(loaded, select, exclude)
         if from_failure:
             keys, parent = _failed_keys(instance, f"{artifacts.metadata.namespace}_job")
             tags |= {"dagster/parent_run_id": parent, "dagster/root_run_id": parent,
@@ -184,22 +185,32 @@ def retention(
                             bool(result.success), tables, failure)  # fmt: skip
 
 
-def _selection(artifacts: Any, select: list[str] | None) -> list[Any] | None:
-    import dagster as dg
+def _selection(
+    loaded: Loaded, select: list[str] | None, exclude: list[str] | None
+) -> list[Any] | None:
+    """The assets ``dbt build --select … --exclude …`` would build (dbt's selector syntax:
+    names, ``tag:``, ``path:``, ``+model``, ``model+`` …), resolved on the product's manifest."""
+    from dagster_dbt import build_dbt_asset_selection
 
-    if not select:
+    if not select and not exclude:
         return None
-    names = {t.name for t in artifacts.transforms} | {s.name for s in artifacts.seeds}
-    wanted = [n.strip() for item in select for n in item.replace(",", " ").split() if n.strip()]
-    unknown = [n for n in wanted if n not in names]
-    if unknown:
+    assets = [a for a in loaded.defs.assets or [] if hasattr(a, "keys")]
+    selection = build_dbt_asset_selection(
+        assets,
+        dbt_select=" ".join(select or ["fqn:*"]),
+        dbt_exclude=" ".join(exclude or []),
+    )
+    keys = sorted(selection.resolve(loaded.defs.resolve_asset_graph()),
+                  key=lambda k: k.to_user_string())  # fmt: skip
+    if not keys:
         raise FloeError.single(
             E_SELECT,
-            f"--select names no seed or model: {', '.join(unknown)}",
+            f"--select {' '.join(select or [])} --exclude {' '.join(exclude or [])}"
+            " selects no seed, model or snapshot",
             Location("floe.yaml"),
-            hint=f"choose from: {', '.join(sorted(names))}",
+            hint="dbt's selector syntax: a name, tag:<tag>, path:<dir>, +<model>, <model>+",
         )
-    return [dg.AssetKey([artifacts.metadata.namespace, n]) for n in wanted]
+    return keys
 
 
 def _summarise(result: Any, artifacts: Any, seconds: float) -> RunSummary:

@@ -66,6 +66,15 @@ class HealthStatus:
         return self.state is not HealthState.UNHEALTHY
 
 
+@dataclass(frozen=True)
+class PluginNotice:
+    """A warning about a valid config (e.g. a risk the platform team accepted knowingly)."""
+
+    config_path: tuple[str | int, ...]
+    message: str
+    hint: str = ""
+
+
 class EmptyConfig(BaseModel):
     """Config of a plugin that takes none."""
 
@@ -116,6 +125,10 @@ class Plugin(Generic[ConfigT]):
     def from_config(cls, raw: dict[str, Any]) -> Self:
         """Validate ``raw`` against :attr:`config_model` and build the plugin."""
         return cls(cast(ConfigT, cls.config_model.model_validate(raw)))
+
+    def notices(self) -> list[PluginNotice]:
+        """Warnings about the config, shown by compile (none by default)."""
+        return []
 
     def health_check(self) -> HealthStatus:
         """Whether the plugin can do its job here; override to check real dependencies."""

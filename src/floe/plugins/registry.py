@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from floe.errors import Diagnostic, Location, PluginError
 from floe.plugins.abcs import ABC_BY_TYPE
@@ -134,22 +133,10 @@ class PluginRegistry:
         try:
             return cls.from_config(config)
         except ValidationError as exc:
-            problems = []
-            for e in exc.errors(include_url=False):
-                message, hint = _config_problem(e, name)
-                problems.append(
-                    Diagnostic(
-                        E_CONFIG,
-                        message,
-                        locate(tuple(p for p in e["loc"] if isinstance(p, str | int)))
-                        if locate
-                        else location,
-                        field_path=".".join(
-                            ["plugins", ptype.value, "config", *(str(p) for p in e["loc"])]
-                        ),
-                        hint=hint,
-                    )
-                )
+            problems = [
+                _config_problem(ptype, name, cls, e, location, locate)
+                for e in exc.errors(include_url=False)
+            ]
             raise PluginError(problems) from None
 
     def describe(self) -> list[PluginInfo]:
@@ -176,16 +163,39 @@ class PluginRegistry:
         return rows
 
 
-def _config_problem(error: ErrorDetails, plugin: str) -> tuple[str, str]:
-    """(message, hint) of one config validation error, in floe's words for credentials."""
-    field = ".".join(str(p) for p in error["loc"])
-    if error["type"] == "model_type" and error.get("ctx", {}).get("class_name") == "SecretRef":
-        return (
-            f"'{field}' must be a secret reference, not a plaintext value",
+def _config_problem(
+    ptype: PluginType,
+    name: str,
+    cls: type[Plugin],
+    err: Any,
+    location: Location | None,
+    locate: Callable[[tuple[str | int, ...]], Location] | None,
+) -> Diagnostic:
+    """One pydantic error of a plugin config as a located diagnostic; an unknown field lists
+    the fields there are and suggests the closest one; a plaintext credential says so in
+    floe's words."""
+    from floe.spec.base import unknown_field
+
+    loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+    message = str(err["msg"]).removeprefix("Value error, ")
+    hint = f"see 'floe plugins list' for the config of '{name}'"
+    field = ".".join(str(p) for p in loc)
+    if err["type"] == "model_type" and err.get("ctx", {}).get("class_name") == "SecretRef":
+        message = f"'{field}' must be a secret reference, not a plaintext value"
+        hint = (
             f"write '{field}: {{secret: NAME}}' and provide NAME at run time (an environment "
-            "variable with the 'env' secrets plugin)",
+            "variable with the 'env' secrets plugin)"
         )
-    return error["msg"], f"see 'floe plugins list' for the config of '{plugin}'"
+    elif err["type"] == "extra_forbidden":
+        message, close = unknown_field(cls.config_model, loc)
+        hint = f"did you mean '{close}'?" if close else hint
+    return Diagnostic(
+        E_CONFIG,
+        message,
+        locate(loc) if locate else location,
+        field_path=".".join(["plugins", ptype.value, "config", *(str(p) for p in loc)]),
+        hint=hint,
+    )
 
 
 _DEFAULT: PluginRegistry | None = None

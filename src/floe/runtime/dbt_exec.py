@@ -52,6 +52,16 @@ def run_dbt(
 ) -> None:
     """``dbt <args>`` with run artefacts in ``target_path``; raises when dbt itself broke
     (a failing model or test is not an exception: it is in run_results.json)."""
+    result = invoke_dbt(ref, args, target_path, env)
+    if result.exception is not None:
+        raise RuntimeError(f"dbt {args[0]} failed: {result.exception}")
+
+
+def invoke_dbt(
+    ref: DbtProjectRef, args: list[str], target_path: Path, env: dict[str, str] | None = None
+) -> Any:
+    """``dbt <args>`` as :func:`run_dbt`, returning dbt's ``dbtRunnerResult`` (``success``,
+    ``exception``, ``result``) instead of raising."""
     from dbt.cli.main import dbtRunner
 
     target_path.mkdir(parents=True, exist_ok=True)
@@ -59,18 +69,17 @@ def run_dbt(
         *args,
         "--project-dir", str(ref.project_dir),
         "--profiles-dir", str(ref.profiles_dir),
-        "--target", ref.target,
-        "--target-path", str(target_path),
         "--log-path", str(target_path),
     ]  # fmt: skip
+    if args[0] != "deps":  # dbt deps takes no target
+        argv += ["--target", ref.target, "--target-path", str(target_path)]
     base = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     with _LOCK, _environment({**base, **(env or {})}):
         try:
             result = dbtRunner(callbacks=list(DBT_CALLBACKS.get())).invoke(argv)
         finally:
             _release_duckdb()
-    if result.exception is not None:
-        raise RuntimeError(f"dbt {args[0]} failed: {result.exception}")
+    return result
 
 
 def _release_duckdb() -> None:

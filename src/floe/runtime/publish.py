@@ -2,9 +2,10 @@
 
 * ``replace`` (dbt ``table``/``view`` models, seeds): every current data file is removed and the
   new data added in **one** OVERWRITE snapshot (APPEND when the table is new).
-* ``merge`` (dbt ``incremental`` models): only rows that are new or changed (by ``unique_key``)
-  are written. New keys only → one APPEND snapshot; changed keys → one OVERWRITE snapshot that
-  rewrites just the data files holding those keys (copy-on-write).
+* ``sync`` (dbt ``incremental`` models and snapshots, whose full new state dbt built from the
+  published rows): only the difference is written. Rows only added → one APPEND snapshot;
+  rows changed or deleted → one OVERWRITE snapshot that rewrites just the data files holding
+  them (copy-on-write).
 
 Every snapshot summary carries the ``floe.*`` properties given (run id, product, dbt unique id,
 trace id). Additive schema changes evolve the table in place first (older snapshots still read).
@@ -24,13 +25,6 @@ if TYPE_CHECKING:
 
 #: Column changes accepted by ``--allow-breaking``: old name → new name (rename) or None (drop).
 Accepted = Mapping[str, str | None]
-
-
-def quote_list(names: list[str]) -> str:
-    """SQL identifiers, quoted, comma-separated."""
-    from floe.runtime.scratch import quote_ident
-
-    return ", ".join(quote_ident(n) for n in names)
 
 
 @dataclass(frozen=True)
@@ -157,66 +151,75 @@ def replace(
     )
 
 
-def merge(
+def sync(
     catalog: Catalog,
     identifier: str,
     df: pa.Table,
-    unique_key: list[str],
     properties: dict[str, str],
     accepted: Accepted | None = None,
+    *,
+    drop_missing: bool = False,
 ) -> PublishResult:
-    """Upsert ``df`` by ``unique_key``: only new or changed rows are written, one snapshot."""
+    """Make the table equal to ``df`` (the full state dbt built for an incremental model or a
+    snapshot) writing only the difference, in one snapshot.
+
+    ``added`` = new rows except the current ones, ``removed`` = current rows except the new ones
+    (as multisets). Nothing removed → one APPEND of ``added``; otherwise the data files holding a
+    removed row are rewritten without it, plus ``added`` (one OVERWRITE, copy-on-write).
+    ``drop_missing`` (dbt ``on_schema_change: sync_all_columns``) deletes table columns that
+    ``df`` no longer has.
+    """
     import duckdb
+    import pyarrow as pa
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     table = _load_or_create(catalog, identifier, df.schema, accepted)
-    new = _align(df, table)
+    if drop_missing:
+        table = _drop_missing(table, df.schema)
     old_files = _data_files(table)
     if not old_files:
         result = replace(catalog, identifier, df, properties)
         return PublishResult(
-            identifier, "merge", result.rows_written, result.rows_total, result.snapshot_id,
+            identifier, "append", result.rows_written, result.rows_total, result.snapshot_id,
             rows_inserted=result.rows_written,
         )  # fmt: skip
-    current = table.scan().to_arrow()
+    new = _align(df, table)
+    current = _align(table.scan().to_arrow(), table)
     con = duckdb.connect()
     try:
         con.register("new_rows", new)
-        con.register("old_rows", _align(current, table))
-        keys = quote_list(unique_key)
-        changed = con.execute(
-            "select * from new_rows except select * from old_rows"
+        con.register("old_rows", current)
+        added = con.execute(
+            "select * from new_rows except all select * from old_rows"
         ).to_arrow_table()
-        con.register("changed", changed)
-        updated_keys = con.execute(
-            f"select distinct {keys} from changed "  # noqa: S608  # nosec B608 - quoted identifiers
-            f"where ({keys}) in (select {keys} from old_rows)"
+        removed = con.execute(
+            "select * from old_rows except all select * from new_rows"
         ).to_arrow_table()
     finally:
         con.close()
-    changed = _align(changed, table)
-    inserted = changed.num_rows - updated_keys.num_rows
     props = {
         **properties,
-        "floe.rows_inserted": str(inserted),
-        "floe.rows_updated": str(updated_keys.num_rows),
+        "floe.rows_added": str(added.num_rows),
+        "floe.rows_removed": str(removed.num_rows),
+        "floe.rows_inserted": str(max(0, added.num_rows - removed.num_rows)),
+        "floe.rows_updated": str(min(added.num_rows, removed.num_rows)),
     }
-    if changed.num_rows == 0:
+    if added.num_rows == 0 and removed.num_rows == 0:
         snap = table.current_snapshot()
         return PublishResult(
-            identifier, "merge", 0, current.num_rows, snap.snapshot_id if snap else None
+            identifier, "unchanged", 0, current.num_rows, snap.snapshot_id if snap else None
         )
-    affected = _files_with_keys(table, old_files, unique_key, updated_keys)
+    affected = _files_with_rows(table, old_files, removed)
     with table.transaction() as tx:
         update = tx.update_snapshot(snapshot_properties=props)
         producer = update.overwrite() if affected else update.fast_append()
         with producer:
-            keep = _rows_without_keys(table, affected, unique_key, updated_keys)
-            for old in affected:
-                producer.delete_data_file(old)  # type: ignore[arg-type]
-            import pyarrow as pa
-
-            data = pa.concat_tables([keep, changed]) if keep is not None else changed
+            data = _align(added, table)
+            if affected:
+                kept = _rows_except(table, affected, removed)
+                data = pa.concat_tables([kept, data])
+                for old in affected:
+                    producer.delete_data_file(old)  # type: ignore[arg-type]
             for new_file in _dataframe_to_data_files(
                 table_metadata=tx.table_metadata, df=data, io=table.io,
                 write_uuid=producer.commit_uuid,
@@ -226,13 +229,23 @@ def merge(
     snap = table.current_snapshot()
     return PublishResult(
         identifier,
-        "merge",
-        changed.num_rows,
-        current.num_rows + inserted,
+        "merge" if affected else "append",
+        added.num_rows,
+        new.num_rows,
         snap.snapshot_id if snap else None,
-        rows_inserted=inserted,
-        rows_updated=updated_keys.num_rows,
+        rows_inserted=max(0, added.num_rows - removed.num_rows),
+        rows_updated=min(added.num_rows, removed.num_rows),
     )
+
+
+def _drop_missing(table: Table, schema: pa.Schema) -> Table:
+    """Delete the table's columns that ``schema`` no longer has (older snapshots keep them)."""
+    gone = [f.name for f in table.schema().fields if f.name not in schema.names]
+    if gone:
+        with table.update_schema() as update:
+            for name in gone:
+                update.delete_column(name)
+    return table
 
 
 def _read_file(table: Table, data_file: object) -> pa.Table:
@@ -243,50 +256,38 @@ def _read_file(table: Table, data_file: object) -> pa.Table:
         return pq.read_table(handle)
 
 
-def _files_with_keys(
-    table: Table, files: list[object], unique_key: list[str], keys: pa.Table
-) -> list[object]:
-    if keys.num_rows == 0:
+def _files_with_rows(table: Table, files: list[object], rows: pa.Table) -> list[object]:
+    """The data files holding at least one of ``rows`` (compared on every column)."""
+    if rows.num_rows == 0:
         return []
     import duckdb
 
     out = []
     con = duckdb.connect()
     try:
-        con.register("keys", keys)
-        cols = quote_list(unique_key)
+        con.register("wanted", rows)
         for data_file in files:
-            con.register("f", _read_file(table, data_file).select(unique_key))
+            con.register("f", _align(_read_file(table, data_file), table))
             hit = con.execute(
-                f"select count(*) from f where ({cols}) in (select {cols} from keys)"  # noqa: S608  # nosec B608
-            ).fetchone()
-            if hit and hit[0]:
+                "select 1 from (select * from f intersect select * from wanted) limit 1"
+            )
+            if hit.fetchone():
                 out.append(data_file)
     finally:
         con.close()
     return out
 
 
-def _rows_without_keys(
-    table: Table, files: list[object], unique_key: list[str], keys: pa.Table
-) -> pa.Table | None:
-    if not files:
-        return None
+def _rows_except(table: Table, files: list[object], rows: pa.Table) -> pa.Table:
+    """The rows of ``files`` without ``rows`` (multiset difference)."""
     import duckdb
     import pyarrow as pa
 
     con = duckdb.connect()
     try:
-        con.register("keys", keys)
-        cols = quote_list(unique_key)
-        parts = []
-        for data_file in files:
-            con.register("f", _align(_read_file(table, data_file), table))
-            parts.append(
-                con.execute(
-                    f"select * from f where ({cols}) not in (select {cols} from keys)"  # noqa: S608  # nosec B608
-                ).to_arrow_table()
-            )
+        con.register("removed", rows)
+        con.register("f", pa.concat_tables([_align(_read_file(table, f), table) for f in files]))
+        kept = con.execute("select * from f except all select * from removed").to_arrow_table()
     finally:
         con.close()
-    return _align(pa.concat_tables(parts), table) if parts else None
+    return _align(kept, table)

@@ -1,33 +1,36 @@
-"""Run one data product: dbt on a scratch DuckDB, audited, then published to Iceberg.
+"""Run one data product: ``dbt build`` on a scratch DuckDB, audited, then published to Iceberg.
 
-Two phases, each on a fresh, empty scratch database:
+dbt is the specification. One ``dbt build`` of the selected seeds, models and snapshots runs on
+a fresh, empty scratch database in which every relation is named exactly as dbt's manifest
+names it (custom schemas, aliases, the project's ``generate_schema_name``):
 
-1. **seeds** — ``dbt build`` of the selected seeds and their tests; each seed whose tests pass
-   is published (replace).
-2. **models** — every input not built now is a view over its Iceberg table; selected
-   incremental models are copied in from Iceberg; ``dbt build`` runs the selected models with
-   their tests (dbt skips everything downstream of a failure); each model whose own tests pass
-   is published (replace, or merge on ``unique_key`` for incremental models).
+* every published node that this run does not build is a view over its Iceberg table, and
+  every ``sources:`` table resolves to its Iceberg table the same way;
+* every incremental model and snapshot about to be built is copied in from Iceberg as a real
+  table, so ``is_incremental()``, the incremental strategies, ``on_schema_change`` and snapshot
+  history see the published state — as in a persistent dbt database.
 
-Nothing is published that did not pass its tests (write–audit–publish); a failing test keeps
-the previous snapshot of its table.
+Then each node that dbt built and whose own tests passed (``severity: warn`` does not block) is
+published; nothing else is (write–audit–publish). A failing test keeps the previous snapshot.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
-from floe.runtime import scratch
+from floe.runtime import progress, scratch
+from floe.runtime.dbt_graph import DbtGraph, DbtNode
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer
-from floe.runtime.publish import PublishResult, merge, replace
+from floe.runtime.publish import PublishResult, replace, sync
 from floe.spec.artifacts import CompiledArtifacts
 
 if TYPE_CHECKING:
@@ -37,6 +40,11 @@ if TYPE_CHECKING:
 DbtInvoke = Callable[[list[str], Path, Path], None]
 
 PASSING = {"success", "pass", "warn"}
+E_SOURCE_MISSING = "E540"
+
+
+class TransientError(Exception):
+    """A failure that may pass when retried (catalog commit conflict, I/O, network)."""
 
 
 @dataclass
@@ -51,6 +59,7 @@ class NodeOutcome:
     failed_tests: list[str] = field(default_factory=list)
     publish: PublishResult | None = None
     tests_passed: int = 0
+    transient: bool = False
 
 
 @dataclass
@@ -88,7 +97,9 @@ class RunSpec:
     trace_id: str | None = None
     parse_dir: Path | None = None  # where `dbt parse` left partial_parse.msgpack
     project_dir: Path | None = None
-    seed_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    graph: DbtGraph | None = None
+    dbt_args: tuple[str, ...] = ()  # e.g. --vars
+    source_namespaces: Mapping[str, str] = field(default_factory=dict)  # dbt source → namespace
     scratch_setup: tuple[str, ...] = ()  # statements before reading Iceberg (S3 secret)
     observer: Observer = field(default_factory=NullObserver, compare=False)
 
@@ -99,7 +110,7 @@ class RunSpec:
 
 
 def run_product(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport:
-    """Execute both phases and publish what passed."""
+    """Build, audit and publish the selected nodes."""
     with _product_lock(spec):
         return _run_locked(spec, catalog, invoke)
 
@@ -120,125 +131,92 @@ def _product_lock(spec: RunSpec) -> Iterator[None]:
 
 
 def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport:
+    assert spec.graph is not None, "RunSpec.graph: the dbt manifest of the product"
+    graph = spec.graph
     report = RunReport(spec.run_id)
-    run_dir = spec.home.runs / spec.run_id
-    seeds = [s for s in spec.artifacts.seeds if s.unique_id in spec.selected]
-    models = [t for t in spec.artifacts.transforms if t.unique_id in spec.selected]
-    if seeds:
-        report.outcomes += _seed_phase(spec, catalog, invoke, run_dir / "seeds", seeds)
-    if models:
-        views, copies = _inputs(spec, catalog, {m.name for m in models})
-        kinds = {m.unique_id: ("model", list(m.unique_key), m.materialization) for m in models}
-        report.outcomes += _phase(
-            spec, catalog, invoke, run_dir / "models", [m.name for m in models],
-            views=views, copies=copies, kinds=kinds,
-        )  # fmt: skip
+    building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
+    if not building:
+        return report
+    inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building})
+    db = spec.scratch
+    scratch.prepare(db, inputs, spec.scratch_setup)
+    names = sorted(n.name for n in building)
+    args = ["build", "--select", " ".join(names), *spec.dbt_args]
+    if spec.full_refresh:
+        args.append("--full-refresh")
+    target = spec.home.runs / spec.run_id / "dbt"
+    _seed_partial_parse(spec.parse_dir, target)
+    try:
+        with spec.observer.phase("build"):
+            invoke(args, db, target)
+        report.outcomes = _audit_and_publish(spec, catalog, db, target, graph, building)
+    finally:
+        scratch.discard(db)
     return report
 
 
-def _seed_phase(
-    spec: RunSpec, catalog: Catalog, invoke: DbtInvoke, workdir: Path, seeds: list[Any]
-) -> list[NodeOutcome]:
-    """Load the seed CSVs with DuckDB's CSV reader, audit them with their dbt tests, publish.
-
-    Same result as ``dbt seed`` for the configured ``column_types`` and ``delimiter``, at the
-    speed of DuckDB's parallel reader instead of dbt's row-by-row loader.
-    """
-    db = spec.scratch
-    scratch.prepare(db, {}, {})
-    kinds: dict[str, tuple[str, list[str], str]] = {
-        s.unique_id: ("seed", [], "table") for s in seeds
-    }
-    loaded: list[NodeOutcome] = []
-    root = spec.project_dir or Path()
-    obs = spec.observer
-    with obs.phase("seed"):
-        for seed in seeds:
-            cfg = spec.seed_config.get(seed.unique_id, {})
-            try:
-                with obs.phase("seed.load", **{"dbt.unique_id": seed.unique_id}):
-                    scratch.load_csv(db, seed.name, root / seed.path,
-                                     dict(cfg.get("column_types") or {}),
-                                     str(cfg.get("delimiter") or ","))  # fmt: skip
-            except ValueError as exc:
-                loaded.append(NodeOutcome(seed.unique_id, seed.name, "seed", "error", str(exc)))
-    failed = {o.unique_id for o in loaded}
-    good = [s.name for s in seeds if s.unique_id not in failed]
-    target = workdir / "target"
-    _seed_partial_parse(spec.parse_dir, target)
-    try:
-        if good:
-            with obs.phase("test"):
-                invoke(["test", "--select", " ".join(sorted(good))], db, target)
-        loaded_ok = [{"unique_id": s.unique_id, "status": "success"} for s in seeds
-                     if s.unique_id not in failed]  # fmt: skip
-        outcomes = _audit_and_publish(spec, catalog, db, target, kinds, loaded_ok)
-        outcomes = [o for o in outcomes if o.unique_id not in failed]
-    finally:
-        scratch.discard(db)
-    return loaded + outcomes
-
-
-def _identifier(spec: RunSpec, name: str) -> str:
-    return f"{spec.artifacts.metadata.namespace}.{name}"
+def _identifier(spec: RunSpec, node: DbtNode) -> str:
+    return f"{spec.artifacts.metadata.namespace}.{node.table_name}"
 
 
 def _metadata_location(catalog: Catalog, identifier: str) -> str | None:
-    from pyiceberg.exceptions import NoSuchTableError
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
     try:
         table = catalog.load_table(identifier)
-    except NoSuchTableError:
+    except (NoSuchTableError, NoSuchNamespaceError):
         return None
     return str(table.metadata_location) if table.current_snapshot() is not None else None
 
 
 def _inputs(
-    spec: RunSpec, catalog: Catalog, building: set[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Views for what this phase reads but does not build; copies for incremental targets."""
-    views: dict[str, str] = {}
-    copies: dict[str, str] = {}
-    for seed in spec.artifacts.seeds:
-        loc = _metadata_location(catalog, _identifier(spec, seed.name))
-        if loc:
-            views[seed.name] = loc
-    for model in spec.artifacts.transforms:
-        loc = _metadata_location(catalog, _identifier(spec, model.name))
-        if not loc:
+    spec: RunSpec, catalog: Catalog, graph: DbtGraph, building: set[str]
+) -> list[scratch.ScratchInput]:
+    """Relations this build reads from Iceberg, named as dbt names them."""
+    out: list[scratch.ScratchInput] = []
+    taken: set[tuple[str, str]] = set()
+    for node in graph.published():
+        assert node.relation is not None
+        taken.add((node.relation.schema.lower(), node.relation.identifier.lower()))
+        loc = _metadata_location(catalog, _identifier(spec, node))
+        if loc is None:
             continue
-        if model.name not in building:
-            views[model.name] = loc
-        elif model.materialization == "incremental" and not spec.full_refresh:
-            copies[model.name] = loc
-    return views, copies
+        rel = node.relation
+        if node.unique_id not in building:
+            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc))
+        elif node.resource_type == "snapshot" or (
+            node.materialization == "incremental" and not spec.full_refresh
+        ):
+            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, copy=True))
+    needed = graph.inputs_of(building)
+    missing: list[str] = []
+    for source in graph.sources.values():
+        rel = source.relation
+        if (rel.schema.lower(), rel.identifier.lower()) in taken:
+            continue  # the source is a relation this project builds itself
+        identifier = source_table(spec, source.source_name, rel.schema, rel.identifier)
+        loc = _metadata_location(catalog, identifier)
+        if loc is not None:
+            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc))
+        elif source.unique_id in needed:
+            missing.append(f"source('{source.source_name}', '{source.name}') → {identifier}")
+    if missing:
+        raise FloeError.single(
+            E_SOURCE_MISSING,
+            "sources read by this run have no Iceberg table: " + "; ".join(sorted(missing)),
+            Location(str((spec.project_dir or Path()) / "floe.yaml")),
+            field_path="sources",
+            hint="run the product that publishes them first, or map the dbt source to the "
+            "product that publishes it in floe.yaml (sources: [{name, product}])",
+        )
+    return out
 
 
-def _phase(
-    spec: RunSpec,
-    catalog: Catalog,
-    invoke: DbtInvoke,
-    workdir: Path,
-    names: list[str],
-    *,
-    views: dict[str, str],
-    copies: dict[str, str],
-    kinds: dict[str, tuple[str, list[str], str]],
-) -> list[NodeOutcome]:
-    db = spec.scratch
-    scratch.prepare(db, views, copies, spec.scratch_setup)
-    args = ["build", "--select", " ".join(sorted(names))]
-    if spec.full_refresh:
-        args.append("--full-refresh")
-    target = workdir / "target"
-    _seed_partial_parse(spec.parse_dir, target)
-    try:
-        with spec.observer.phase("build"):
-            invoke(args, db, target)
-        outcomes = _audit_and_publish(spec, catalog, db, target, kinds, [])
-    finally:
-        scratch.discard(db)
-    return outcomes
+def source_table(spec: RunSpec, source_name: str, schema: str, identifier: str) -> str:
+    """The Iceberg table of a dbt source: its schema is the namespace, unless floe.yaml maps the
+    source to a product (that product's namespace)."""
+    namespace = spec.source_namespaces.get(source_name, schema)
+    return f"{namespace}.{identifier}"
 
 
 def _audit_and_publish(
@@ -246,16 +224,17 @@ def _audit_and_publish(
     catalog: Catalog,
     db: Path,
     target: Path,
-    kinds: dict[str, tuple[str, list[str], str]],
-    extra_results: list[dict[str, Any]],
+    graph: DbtGraph,
+    building: list[DbtNode],
 ) -> list[NodeOutcome]:
     """Read dbt's results, decide what passed its own tests, publish exactly that."""
     results, manifest = _read_results(target)
-    outcomes = _audit(results + extra_results, manifest, kinds)
+    outcomes = _audit(results, manifest, building)
+    nodes = {n.unique_id: n for n in building}
     with spec.observer.phase("publish"):
         for outcome in outcomes:
             if outcome.status == "passed":
-                _publish(spec, catalog, db, outcome, kinds[outcome.unique_id])
+                _publish(spec, catalog, db, outcome, nodes[outcome.unique_id])
     spec.observer.dbt_results(results, manifest, outcomes)
     return outcomes
 
@@ -271,6 +250,7 @@ def _seed_partial_parse(parse_dir: Path | None, target: Path) -> None:
 
 
 def _read_results(target: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """dbt's run_results.json and manifest.json of the build (empty when dbt did not write)."""
     results_file = target / "run_results.json"
     if not results_file.is_file():
         return [], {}
@@ -280,74 +260,100 @@ def _read_results(target: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return results, manifest
 
 
-def _tests_by_node(manifest: dict[str, Any]) -> dict[str, str]:
-    """test unique_id → the node it audits (``attached_node``, else its single parent)."""
-    out: dict[str, str] = {}
-    for uid, node in manifest.get("nodes", {}).items():
-        if node.get("resource_type") != "test":
+def _tests_by_node(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """test unique_id → the nodes it audits: ``attached_node``, else every parent (a singular
+    test over two models blocks both), for data tests and unit tests."""
+    out: dict[str, list[str]] = {}
+    entries = list(manifest.get("nodes", {}).items()) + list(manifest.get("unit_tests", {}).items())
+    for uid, node in entries:
+        if node.get("resource_type") not in ("test", "unit_test"):
             continue
         attached = node.get("attached_node")
-        parents = node.get("depends_on", {}).get("nodes", [])
-        target = attached or (parents[0] if len(parents) == 1 else None)
-        if target:
-            out[uid] = target
+        parents = list(node.get("depends_on", {}).get("nodes", []))
+        out[uid] = [attached] if attached else parents
     return out
 
 
 def _audit(
-    results: list[dict[str, Any]],
-    manifest: dict[str, Any],
-    kinds: dict[str, tuple[str, list[str], str]],
+    results: list[dict[str, Any]], manifest: dict[str, Any], building: list[DbtNode]
 ) -> list[NodeOutcome]:
     """Decide per node: passed (publishable), test_failed, error, skipped or not_run."""
     by_id = {r["unique_id"]: r for r in results}
-    audits = _tests_by_node(manifest)
     outcomes: dict[str, NodeOutcome] = {}
-    for uid, (kind, _, _) in kinds.items():
+    for node in building:
+        uid, kind = node.unique_id, node.resource_type
         result = by_id.get(uid)
-        name = uid.rsplit(".", 1)[-1]
         if result is None:
-            outcomes[uid] = NodeOutcome(uid, name, kind, "not_run", "dbt did not run it")
+            outcomes[uid] = NodeOutcome(uid, node.name, kind, "not_run", "dbt did not run it")
             continue
         status = str(result.get("status"))
         if status == "success":
-            outcomes[uid] = NodeOutcome(uid, name, kind, "passed")
+            outcomes[uid] = NodeOutcome(uid, node.name, kind, "passed")
         elif status == "skipped":
             outcomes[uid] = NodeOutcome(
-                uid, name, kind, "skipped", "an upstream model or test failed"
+                uid, node.name, kind, "skipped", "an upstream node or test failed"
             )
         else:
-            outcomes[uid] = NodeOutcome(uid, name, kind, "error", str(result.get("message", "")))
-    for test_id, target in audits.items():
-        outcome = outcomes.get(target)
+            message = str(result.get("message") or status)
+            outcomes[uid] = NodeOutcome(uid, node.name, kind, "error", message)
+    tested = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    for test_id, targets in _tests_by_node(manifest).items():
         result = by_id.get(test_id)
-        if outcome is None or result is None:
+        if result is None:
             continue
-        if str(result.get("status")) in PASSING:
-            outcome.tests_passed += 1
-        elif str(result.get("status")) != "skipped":
-            test_name = manifest["nodes"][test_id].get("name", test_id)
-            outcome.failed_tests.append(test_name)
-            if outcome.status == "passed":
-                outcome.status = "test_failed"
-                outcome.message = f"test failed: {test_name} — {result.get('message', '')}"
-    return [outcomes[uid] for uid in kinds if uid in outcomes]
+        status = str(result.get("status"))
+        for target in targets:
+            outcome = outcomes.get(target)
+            if outcome is None:
+                continue
+            if status in PASSING:
+                outcome.tests_passed += 1
+            elif status != "skipped":
+                test_name = tested[test_id].get("name", test_id)
+                outcome.failed_tests.append(test_name)
+                if outcome.status in ("passed", "skipped"):
+                    outcome.status = "test_failed"
+                    outcome.message = f"test failed: {test_name} — {result.get('message', '')}"
+    return [outcomes[n.unique_id] for n in building]
 
 
 def _publish(
-    spec: RunSpec,
-    catalog: Catalog,
-    db: Path,
-    outcome: NodeOutcome,
-    kind: tuple[str, list[str], str],
+    spec: RunSpec, catalog: Catalog, db: Path, outcome: NodeOutcome, node: DbtNode
 ) -> None:
-    _, unique_key, materialization = kind
-    identifier = _identifier(spec, outcome.name)
-    with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
-        data = scratch.read_relation(db, outcome.name, spec.scratch_setup)
-        _write(spec, catalog, identifier, data, outcome, unique_key, materialization,
-               _snapshot_props(spec, outcome))  # fmt: skip
+    identifier = _identifier(spec, node)
+    assert node.relation is not None
+    progress.report(f"publishing {node.resource_type} {node.name} → {identifier}")
+    try:
+        with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
+            data = scratch.read_relation(
+                db, node.relation.schema, node.relation.identifier, spec.scratch_setup
+            )
+            _write(spec, catalog, identifier, data, outcome, node)
+    except Exception as exc:  # one table's failure must not hide what else was published
+        outcome.status = "error"
+        outcome.message = f"publishing {identifier} failed: {exc}"
+        outcome.transient = is_transient(exc)
+        progress.report(f"ERROR publishing {identifier}: {exc}")
+        return
+    pub = outcome.publish
+    if pub is not None:
+        progress.report(
+            f"published {identifier}: {pub.mode}, {pub.rows_written} rows written, "
+            f"{pub.rows_total} rows, snapshot {pub.snapshot_id}"
+        )
     spec.observer.published(outcome, [(f.name, str(f.type)) for f in data.schema])
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures worth retrying: I/O, network, catalog commit conflicts — never SQL, a failed
+    test, a compilation error or a missing relation (those fail again the same way)."""
+    if isinstance(exc, TransientError | OSError | TimeoutError | ConnectionError):
+        return True
+    try:
+        from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+    except ImportError:  # pragma: no cover - pyiceberg is a dependency
+        return False
+    return isinstance(exc, CommitFailedException | CommitStateUnknownException)
 
 
 def _snapshot_props(spec: RunSpec, outcome: NodeOutcome) -> dict[str, str]:
@@ -367,13 +373,16 @@ def _write(
     identifier: str,
     data: Any,
     outcome: NodeOutcome,
-    unique_key: list[str],
-    materialization: str,
-    props: dict[str, str],
+    node: DbtNode,
 ) -> None:
-    accepted = accepted_changes(spec.artifacts.enforcement_result.schema_gate, outcome.name)
-    if materialization == "incremental" and unique_key and not spec.full_refresh:
-        outcome.publish = merge(catalog, identifier, data, unique_key, props, accepted)
+    """Make the Iceberg table equal to what dbt built: a replace for tables, views and seeds;
+    for incremental models and snapshots only the difference is written (append when rows were
+    only added, a copy-on-write of the files holding changed or deleted rows otherwise)."""
+    accepted = dict(accepted_changes(spec.artifacts.enforcement_result.schema_gate, node.name))
+    props = _snapshot_props(spec, outcome)
+    if node.keeps_state and not spec.full_refresh:
+        drop = node.config.get("on_schema_change") == "sync_all_columns"
+        outcome.publish = sync(catalog, identifier, data, props, accepted, drop_missing=drop)
     else:
         outcome.publish = replace(catalog, identifier, data, props, accepted)
     outcome.status = "published"

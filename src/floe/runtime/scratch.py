@@ -9,6 +9,7 @@ be built incrementally is copied from Iceberg into a real table so that dbt's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,51 +58,34 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _from_iceberg(kind: str, name: str, location: str) -> str:
-    """``create view|table main."name" as select * from iceberg_scan('<metadata>')``."""
-    meta = _local(location).replace("'", "''")
-    relation = f"main.{quote_ident(name)}"
-    return f"create {kind} {relation} as select * from iceberg_scan('{meta}')"  # noqa: S608  # nosec B608
+@dataclass(frozen=True)
+class ScratchInput:
+    """A relation of the scratch database read from Iceberg: a view over the table's current
+    metadata, or (``copy``) a real table dbt may change (incremental models, snapshots)."""
+
+    schema: str
+    identifier: str
+    location: str
+    copy: bool = False
+
+    def sql(self) -> str:
+        """``create view|table "schema"."identifier" as select * from iceberg_scan(…)``."""
+        meta = _local(self.location).replace("'", "''")
+        kind = "table" if self.copy else "view"
+        relation = f"{quote_ident(self.schema)}.{quote_ident(self.identifier)}"
+        return f"create {kind} {relation} as select * from iceberg_scan('{meta}')"  # noqa: S608  # nosec B608
 
 
-def prepare(
-    path: Path, views: dict[str, str], copies: dict[str, str], setup: Sequence[str] = ()
-) -> None:
-    """Create an empty scratch file holding ``views`` and ``copies`` (name → metadata location)."""
+def prepare(path: Path, inputs: Sequence[ScratchInput], setup: Sequence[str] = ()) -> None:
+    """Create an empty scratch file holding ``inputs`` under the relation names dbt uses."""
     path.parent.mkdir(parents=True, exist_ok=True)
     discard(path)
     con = connect(path, setup)
     try:
-        for name, location in sorted(views.items()):
-            con.execute(_from_iceberg("view", name, location))
-        for name, location in sorted(copies.items()):
-            con.execute(_from_iceberg("table", name, location))
-    finally:
-        con.close()
-
-
-def load_csv(
-    path: Path, name: str, csv_file: Path, column_types: dict[str, str], delimiter: str = ","
-) -> None:
-    """Load a seed CSV into ``main.<name>`` with DuckDB's (parallel) CSV reader.
-
-    Configured dbt ``column_types`` are applied exactly; other columns are auto-detected.
-    """
-    import duckdb
-
-    con = connect(path)
-    try:
-        options = ["header = true", f"delim = {_literal(delimiter)}"]
-        if column_types:
-            pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
-            options.append(f"types = {{{pairs}}}")
-        sql = (
-            f"create table main.{quote_ident(name)} as select * from "  # noqa: S608  # nosec B608
-            f"read_csv({_literal(str(csv_file))}, {', '.join(options)})"
-        )
-        con.execute(sql)
-    except duckdb.Error as exc:
-        raise ValueError(f"seed {name}: {exc}") from None
+        for schema in sorted({i.schema for i in inputs}):
+            con.execute(f"create schema if not exists {quote_ident(schema)}")
+        for item in sorted(inputs, key=lambda i: (i.schema, i.identifier)):
+            con.execute(item.sql())
     finally:
         con.close()
 
@@ -110,11 +94,12 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_relation(path: Path, name: str, setup: Sequence[str] = ()) -> pa.Table:
-    """The content of ``main.<name>`` in the scratch file as Arrow."""
+def read_relation(path: Path, schema: str, identifier: str, setup: Sequence[str] = ()) -> pa.Table:
+    """The content of ``"schema"."identifier"`` in the scratch file as Arrow."""
     con = connect(path, setup)
     try:
-        sql = f"select * from main.{quote_ident(name)}"  # noqa: S608  # nosec B608 - quoted
+        relation = f"{quote_ident(schema)}.{quote_ident(identifier)}"
+        sql = f"select * from {relation}"  # noqa: S608  # nosec B608 - quoted
         return con.execute(sql).to_arrow_table()
     finally:
         con.close()

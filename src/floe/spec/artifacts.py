@@ -73,6 +73,14 @@ class SeedArtifact(FloeModel):
     columns: list[str] = Field(default_factory=list)
 
 
+class SourceArtifact(FloeModel):
+    """A dbt source read from another product's Iceberg namespace."""
+
+    name: str
+    product: str
+    namespace: str
+
+
 class ScheduleArtifact(FloeModel):
     """When the product runs."""
 
@@ -113,6 +121,9 @@ class DbtArtifact(FloeModel):
     target: str
     project_dir: str = "."
     profiles_dir: str = "."
+    vars: dict[str, Any] = Field(
+        default_factory=dict, description="dbt --vars of the environment (floe.yaml)."
+    )
 
 
 class Violation(FloeModel):
@@ -181,6 +192,7 @@ class CompiledArtifacts(FloeModel):
     plugins: dict[str, ResolvedPlugin]
     transforms: list[TransformArtifact]
     seeds: list[SeedArtifact]
+    sources: list[SourceArtifact] = Field(default_factory=list)
     schedule: ScheduleArtifact
     retention: RetentionArtifact
     retry: RetryArtifact

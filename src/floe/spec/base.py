@@ -53,6 +53,19 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def unknown_field(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, str | None]:
+    """The message for an unknown key at ``loc`` of ``model`` (the fields allowed there) and
+    the closest allowed name, if any (for did-you-mean)."""
+    parent = _model_at(model, loc[:-1])
+    allowed = _field_names(parent) if parent else []
+    if not allowed:
+        return "unknown field", None
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    return f"unknown field (expected one of: {', '.join(sorted(allowed))})", (
+        close[0] if close else None
+    )
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -81,13 +94,8 @@ def diagnostics_from(
             message = "required field is missing"
         elif kind == "extra_forbidden":
             location = doc.location(loc, key=True)
-            parent = _model_at(model, loc[:-1])
-            allowed = _field_names(parent) if parent else []
-            message = "unknown field"
-            if allowed:
-                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'?" if close else ""
-                message += f" (expected one of: {', '.join(sorted(allowed))})"
+            message, close = unknown_field(model, loc)
+            hint = f"did you mean '{close}'?" if close else ""
         else:
             location = doc.location(loc)
             message = f"{_clean(err['msg'])} (got {_describe(err.get('input'))})"

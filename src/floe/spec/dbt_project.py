@@ -17,6 +17,8 @@ from floe.spec.yamlload import YamlDocument, dotted, load_yaml
 
 E_DBT = "E130"
 E_PROPERTIES = "E131"
+E_ENCODING = "E132"
+E_DUPLICATE_MODEL = "E133"
 
 _REF = re.compile(
     r"""\bref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?(?:,\s*v(?:ersion)?\s*=[^)]*)?\)"""
@@ -25,6 +27,10 @@ _CONFIG = re.compile(r"\{\{\s*config\s*\((.*?)\)\s*\}\}", re.DOTALL)
 _KWARG_STR = r"""\b{key}\s*=\s*['"]([^'"]+)['"]"""
 _KWARG_LIST = r"""\b{key}\s*=\s*\[([^\]]*)\]"""
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+#: dbt-duckdb Python models: ``def model(dbt, session)``, ``dbt.ref("x")``, ``dbt.config(...)``.
+_PY_MODEL = re.compile(r"^def\s+model\s*\(", re.MULTILINE)
+_PY_REF = re.compile(r"""\bdbt\.ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")
+_PY_CONFIG = re.compile(r"\bdbt\.config\s*\((.*?)\)", re.DOTALL)
 _SKIP_DIRS = {"target", "dbt_packages", "logs", "dbt_modules", ".floe"}
 
 
@@ -62,6 +68,7 @@ class DbtModel:
     tests: tuple[DbtTest, ...] = ()
     contract_enforced: bool = False
     properties_location: Location | None = None
+    language: str = "sql"
 
     @property
     def all_tests(self) -> tuple[DbtTest, ...]:
@@ -92,6 +99,8 @@ class DbtProject:
     seeds: dict[str, DbtSeed]
     files: list[Path]
     singular_tests: dict[str, tuple[str, ...]]
+    snapshots: dict[str, str] = field(default_factory=dict)  # name → file
+    package_nodes: frozenset[str] = frozenset()  # refable names of installed/local packages
 
     def model_location(self, name: str) -> Location:
         """The model's SQL file."""
@@ -159,10 +168,63 @@ def read_project(root: Path) -> DbtProject:
         if (root / extra).is_file():
             files.append(root / extra)
     files += list(_walk(root, [*model_dirs, *seed_dirs, *test_dirs, *other_dirs], _HASHED_SUFFIXES))
-    return DbtProject(root, name, profile, models, seeds, sorted(set(files)), singular)
+    for path in files:
+        if path.suffix in _TEXT_SUFFIXES:
+            read_text(path)  # dbt reads these as UTF-8: say which file is not, and where
+    snapshot_dirs = _paths(doc, "snapshot-paths", "snapshots")
+    return DbtProject(
+        root, name, profile, models, seeds, sorted(set(files)), singular,
+        snapshots=_read_snapshots(root, [*snapshot_dirs, *model_dirs]),
+        package_nodes=_package_nodes(root),
+    )  # fmt: skip
+
+
+_SNAPSHOT_BLOCK = re.compile(r"\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}")
+
+
+def _read_snapshots(root: Path, dirs: list[str]) -> dict[str, str]:
+    """dbt snapshots: ``{% snapshot name %}`` blocks in SQL files and YAML ``snapshots:``
+    entries that define one (``relation:``)."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for path in _walk(root, dirs, (".sql", ".yml", ".yaml")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        rel = path.relative_to(root).as_posix()
+        if path.suffix == ".sql":
+            out.update({m.group(1): rel for m in _SNAPSHOT_BLOCK.finditer(text)})
+            continue
+        if "snapshots:" not in text:
+            continue
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # the properties reader reports malformed YAML
+        entries = data.get("snapshots") if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("name") and entry.get("relation"):
+                out[str(entry["name"])] = rel
+    return out
+
+
+def _package_nodes(root: Path) -> frozenset[str]:
+    """Model, seed and snapshot names of the packages under dbt_packages/ and of ``local:``
+    packages (refs to them are not unknown)."""
+    from floe.spec.dbt_packages import install_dir, read_packages
+
+    roots = [(root / p.spec) for p in read_packages(root) if p.kind == "local"]
+    installed = install_dir(root)
+    if installed.is_dir():
+        roots += [d for d in installed.iterdir() if d.is_dir()]
+    names: set[str] = set()
+    for pkg in roots:
+        for path in _walk(pkg, ["models", "seeds", "snapshots"], (".sql", ".py", ".csv")):
+            names.add(path.stem)
+    return frozenset(names)
 
 
 _HASHED_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".md", ".jinja", ".json")
+_TEXT_SUFFIXES = (".sql", ".yml", ".yaml", ".py", ".md", ".jinja")
 
 
 def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: str) -> Any:
@@ -182,9 +244,11 @@ def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: 
 
 def _sql_config(sql: str, key: str) -> str | tuple[str, ...] | None:
     block = _CONFIG.search(sql)
-    if not block:
-        return None
-    body = block.group(1)
+    return _kwarg(block.group(1), key) if block else None
+
+
+def _kwarg(body: str, key: str) -> str | tuple[str, ...] | None:
+    """``key='x'`` or ``key=['a', 'b']`` in a config call's arguments."""
     as_list = re.search(_KWARG_LIST.format(key=key), body)
     if as_list:
         return tuple(re.findall(r"""['"]([^'"]+)['"]""", as_list.group(1)))
@@ -192,29 +256,69 @@ def _sql_config(sql: str, key: str) -> str | tuple[str, ...] | None:
     return as_str.group(1) if as_str else None
 
 
+def read_text(path: Path) -> str:
+    """A project file's text; a file that is not UTF-8 is E132 at the offending byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError.single(
+            E_ENCODING,
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); dbt reads every project "
+            "file as UTF-8",
+            Location(str(path), line, col),
+            hint="re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+        ) from None
+
+
 def _read_models(root: Path, dirs: list[str], folder_config: dict[str, Any]) -> dict[str, DbtModel]:
     models: dict[str, DbtModel] = {}
     for base in dirs:
-        for path in _walk(root, [base], (".sql",)):
-            sql = path.read_text(encoding="utf-8")
-            code = _JINJA_COMMENT.sub("", sql)
-            parts = path.relative_to(root / base).parts[:-1]
-            mat = _sql_config(code, "materialized") or _folder_setting(
-                folder_config, parts, "materialized"
-            )
-            key = _sql_config(code, "unique_key") or _folder_setting(
-                folder_config, parts, "unique_key"
-            )
-            refs = tuple(sorted({m.group(2) or m.group(1) for m in _REF.finditer(code)}))
-            models[path.stem] = DbtModel(
-                name=path.stem,
-                path=path.relative_to(root).as_posix(),
-                sql=sql,
-                refs=refs,
-                materialization=str(mat or "view"),
-                unique_key=_as_tuple(key),
-            )
+        for path in _walk(root, [base], (".sql", ".py")):
+            text = read_text(path)
+            if path.suffix == ".py" and not _PY_MODEL.search(text):
+                continue  # a helper module, not a dbt Python model
+            model = _model(root, base, path, text, folder_config)
+            if model.name in models:
+                raise InputError.single(
+                    E_DUPLICATE_MODEL,
+                    f"two dbt models are named '{model.name}': {models[model.name].path} and "
+                    f"{model.path}",
+                    Location(str(path), 1, 1),
+                    hint="dbt cannot tell them apart in ref(); rename one of the files",
+                )
+            models[model.name] = model
     return models
+
+
+def _model(root: Path, base: str, path: Path, text: str, folder_config: dict[str, Any]) -> DbtModel:
+    """One SQL or Python model with its config from the file or the folder."""
+    python = path.suffix == ".py"
+    code = text if python else _JINJA_COMMENT.sub("", text)
+    parts = path.relative_to(root / base).parts[:-1]
+    config = _py_config if python else _sql_config
+    mat = config(code, "materialized") or _folder_setting(folder_config, parts, "materialized")
+    key = config(code, "unique_key") or _folder_setting(folder_config, parts, "unique_key")
+    pattern = _PY_REF if python else _REF
+    refs = tuple(sorted({m.group(2) or m.group(1) for m in pattern.finditer(code)}))
+    return DbtModel(
+        name=path.stem,
+        path=path.relative_to(root).as_posix(),
+        sql=text,
+        refs=refs,
+        materialization=str(mat or ("table" if python else "view")),
+        unique_key=_as_tuple(key),
+        language="python" if python else "sql",
+    )
+
+
+def _py_config(code: str, key: str) -> str | tuple[str, ...] | None:
+    """A keyword of ``dbt.config(...)`` in a Python model."""
+    block = _PY_CONFIG.search(code)
+    return _kwarg(block.group(1), key) if block else None
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -231,25 +335,50 @@ def _read_seeds(root: Path, dirs: list[str]) -> dict[str, DbtSeed]:
         with path.open(encoding="utf-8") as handle:
             first = handle.readline().strip()
         header = tuple(h.strip().strip('"') for h in first.split(",")) if first else ()
+        if '"' in first:  # quoted header fields may hold commas
+            import csv
+
+            header = tuple(h.strip() for h in next(csv.reader([first]), []))
         seeds[path.stem] = DbtSeed(path.stem, path.relative_to(root).as_posix(), header)
     return seeds
 
 
 def _seed_column_types(seeds: dict[str, DbtSeed], config: Any) -> None:
-    """``+column_types`` from dbt_project.yml, most specific folder (or the seed) wins."""
-    for seed in seeds.values():
+    """Seed settings of dbt_project.yml (most specific folder, or the seed, wins):
+    ``+column_types``; ``+delimiter`` (the header is re-read with it); ``+enabled: false``
+    removes the seed, as dbt does."""
+    for name, seed in list(seeds.items()):
         parts = Path(seed.path).with_suffix("").parts[1:]
         node: Any = config
         found: dict[str, Any] = {}
+        settings: dict[str, Any] = {}
         for depth in range(len(parts) + 1):
             if not isinstance(node, dict):
                 break
             for key in ("+column_types", "column_types"):
                 if isinstance(node.get(key), dict):
                     found = {**found, **node[key]}
+            for key in ("delimiter", "enabled"):
+                for spelled in (f"+{key}", key):
+                    if spelled in node and not isinstance(node[spelled], dict):
+                        settings[key] = node[spelled]
             if depth < len(parts):
                 node = node.get(parts[depth])
+        if settings.get("enabled") is False:
+            del seeds[name]
+            continue
         seed.column_types = {str(k): str(v) for k, v in found.items()}
+        delimiter = str(settings.get("delimiter") or ",")
+        if delimiter != ",":
+            seed.header = _csv_header(seed.header, delimiter)
+
+
+def _csv_header(first: tuple[str, ...], delimiter: str) -> tuple[str, ...]:
+    """The header fields of a seed whose delimiter is not a comma."""
+    import csv
+
+    line = ",".join(first)
+    return tuple(h.strip() for h in next(csv.reader([line], delimiter=delimiter), []))
 
 
 def _tests(entries: Any, column: str | None) -> tuple[DbtTest, ...]:
@@ -353,6 +482,6 @@ def _read_singular_tests(root: Path, dirs: list[str]) -> dict[str, tuple[str, ..
     """Singular test name → models it refs."""
     out: dict[str, tuple[str, ...]] = {}
     for path in _walk(root, dirs, (".sql",)):
-        code = _JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
+        code = _JINJA_COMMENT.sub("", read_text(path))
         out[path.stem] = tuple(sorted({m.group(2) or m.group(1) for m in _REF.finditer(code)}))
     return out

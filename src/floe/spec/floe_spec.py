@@ -110,6 +110,21 @@ class PluginOverride(FloeModel):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class SourceProduct(FloeModel):
+    """A dbt source whose tables another data product publishes."""
+
+    name: str = Field(description="The dbt source name (``source('<name>', …)``).")
+    product: str = Field(description="The data product publishing its tables.")
+
+
+class EnvironmentOverride(FloeModel):
+    """What changes in one environment (dev, staging, prod …)."""
+
+    vars: dict[str, Any] = Field(
+        default_factory=dict, description="dbt vars for this environment, over the top-level."
+    )
+
+
 class FloeSpec(FloeModel):
     """A data product: its dbt models by tier, their dependencies and its schedule."""
 
@@ -122,6 +137,18 @@ class FloeSpec(FloeModel):
     retention: Retention = Field(default_factory=Retention)
     retry: Retry = Field(default_factory=Retry)
     governance: GovernanceOverride | None = None
+    vars: dict[str, Any] = Field(
+        default_factory=dict,
+        description="dbt vars (over dbt_project.yml's defaults) passed to every dbt invocation.",
+    )
+    environments: dict[str, EnvironmentOverride] = Field(
+        default_factory=dict, description="Per-environment overrides, e.g. {prod: {vars: …}}."
+    )
+    sources: list[SourceProduct] = Field(
+        default_factory=list,
+        description="dbt sources read from another product's Iceberg tables; a source not "
+        "listed reads the namespace named by its dbt schema.",
+    )
     plugins: dict[str, PluginOverride] | None = Field(
         default=None,
         description="Overrides of the manifest's plugin config; locked fields cannot change.",

@@ -19,6 +19,7 @@ from floe.spec.artifacts import (
     RetryArtifact,
     ScheduleArtifact,
     SeedArtifact,
+    SourceArtifact,
     TransformArtifact,
 )
 from floe.spec.dbt_project import DbtModel, DbtTest
@@ -88,6 +89,10 @@ class CompileStage:
                 )
                 for s in sorted(project.seeds.values(), key=lambda s: s.name)
             ],
+            sources=[
+                SourceArtifact(name=s.name, product=s.product, namespace=namespace_of(s.product))
+                for s in sorted(spec.sources, key=lambda s: s.name)
+            ],
             schedule=ScheduleArtifact(cron=cron, timezone=tz, enabled=enabled),
             retention=_retention(spec, resolved.governance),
             retry=RetryArtifact(**spec.retry.model_dump()),
@@ -97,11 +102,21 @@ class CompileStage:
                 target=target,
                 project_dir=".",
                 profiles_dir=".",
+                vars=_vars(spec, target),
             ),
             observability=ctx.need_manifest().observability,
             governance=resolved.governance,
             enforcement_result=ctx.enforcement,
         )
+
+
+def _vars(spec: Any, env: str) -> dict[str, Any]:
+    """floe.yaml's dbt vars with the environment's over them, keys sorted."""
+    merged = dict(spec.vars)
+    override = spec.environments.get(env)
+    if override is not None:
+        merged.update(override.vars)
+    return dict(sorted(merged.items()))
 
 
 def _retention(spec: Any, governance: Any) -> RetentionArtifact:

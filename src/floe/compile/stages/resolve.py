@@ -20,6 +20,7 @@ E_LAXER = "E302"
 E_COMPUTE = "E303"
 E_CATEGORY = "E304"
 W_PLAINTEXT = "W401"
+W_PLUGIN = "W209"
 
 
 class ResolveStage:
@@ -49,6 +50,7 @@ class ResolveStage:
                 continue
             instances[category] = plugin
             plugins[category] = (ptype_name, version or plugin.version, clean)
+            ctx.warnings += _notices(ctx, category, plugin)
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
         if problems:
@@ -62,6 +64,22 @@ class ResolveStage:
             schedule=_schedule(ctx, instances),
             secret_findings=findings,
         )
+
+
+def _notices(ctx: CompileContext, category: str, plugin: Plugin) -> list[Diagnostic]:
+    """A plugin's warnings about its (valid) config, located in manifest.yaml."""
+    locate = _config_locator(ctx, category)
+    return [
+        Diagnostic(
+            W_PLUGIN,
+            n.message,
+            locate(n.config_path),
+            ".".join(["plugins", category, "config", *(str(p) for p in n.config_path)]),
+            n.hint,
+            severity="warning",
+        )
+        for n in plugin.notices()
+    ]
 
 
 def _log_refused_overrides(ctx: CompileContext, problems: list[Diagnostic]) -> None:

@@ -6,6 +6,7 @@ from floe.compile.context import CompileContext
 from floe.errors import Diagnostic, InputError, Location
 from floe.plugins.base import PluginType
 from floe.spec.common import TIER_ORDER
+from floe.spec.dbt_packages import package_problems
 from floe.spec.manifest import PLUGIN_CATEGORIES
 
 E_DEPENDS = "E201"
@@ -16,6 +17,8 @@ E_NOT_A_TRANSFORM = "E205"
 E_UNKNOWN_REF = "E211"
 E_DUPLICATE = "E212"
 E_RETENTION_TABLE = "E213"
+E_REF_CYCLE = "E214"
+E_EXTERNAL = "E135"
 W_REFS = "W210"
 
 
@@ -29,6 +32,7 @@ class ValidateStage:
         problems: list[Diagnostic] = []
         problems += _graph(ctx)
         problems += _project(ctx)
+        problems += _dbt_features(ctx)
         problems += _retention(ctx)
         problems += _plugin_types(ctx)
         if problems:
@@ -156,7 +160,8 @@ def _project(ctx: CompileContext) -> list[Diagnostic]:
                 f"add '- name: {name}' with its tier to transforms, or delete the model",
             )
         )
-    known = set(project.models) | set(project.seeds)
+    known = set(project.models) | set(project.seeds) | set(project.snapshots)
+    known |= project.package_nodes
     for t in spec.transforms:
         model = project.models.get(t.name)
         if model is None:
@@ -185,6 +190,43 @@ def _project(ctx: CompileContext) -> list[Diagnostic]:
                     hint=f"set dependsOn: [{', '.join(sorted(model_refs))}]",
                 )
             )
+    return out
+
+
+def _dbt_features(ctx: CompileContext) -> list[Diagnostic]:
+    """What dbt would do but floe cannot: packages to download, external materializations;
+    and a cycle among the SQL refs."""
+    project = ctx.need_project()
+    out = package_problems(project.root)
+    for name, model in sorted(project.models.items()):
+        if model.materialization == "external":
+            line = next((i for i, text in enumerate(model.sql.splitlines(), 1)
+                         if "external" in text), 1)  # fmt: skip
+            out.append(
+                Diagnostic(
+                    E_EXTERNAL,
+                    f"model '{name}' uses dbt-duckdb's 'external' materialization, which writes "
+                    "files outside the warehouse; floe publishes every model to Iceberg",
+                    Location(str(project.root / model.path), line, 1),
+                    "",
+                    "use materialized='table' (or 'incremental'); read outside files through "
+                    "a source instead",
+                )
+            )
+    graph = {
+        n: [r for r in m.refs if r in project.models] for n, m in sorted(project.models.items())
+    }
+    cycle = _find_cycle(graph)
+    if cycle:
+        out.append(
+            Diagnostic(
+                E_REF_CYCLE,
+                "the models' ref() calls form a cycle: " + " → ".join(cycle),
+                project.model_location(cycle[0]),
+                "",
+                "a model cannot read itself, directly or through other models",
+            )
+        )
     return out
 
 

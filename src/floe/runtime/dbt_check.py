@@ -1,0 +1,109 @@
+"""dbt's own view of a product before anything runs: ``dbt compile`` without data, ``dbt deps``
+for local packages.
+
+Compile is pure and cannot see everything dbt checks (undefined macros and vars, Jinja
+errors, sources, duplicate resources of packages, the profile). ``check_dbt_parse`` lets dbt
+parse and compile the project against an empty in-memory DuckDB in a temporary target
+directory and turns its errors into floe diagnostics (exit 2). ``floe validate`` calls
+:func:`check_product` after the pure stages; the run path calls :func:`check_dbt_parse`
+(and :func:`ensure_deps` before it).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from floe.compile.context import CompileContext, StageTiming
+from floe.errors import InputError
+from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
+from floe.runtime.dbt_errors import parse_errors
+from floe.runtime.dbt_exec import DbtProjectRef, invoke_dbt
+from floe.spec.dbt_packages import install_dir, package_problems, read_packages
+from floe.spec.yamlload import load_yaml
+
+#: dbt arguments of the check: no output, no partial-parse state, nothing written beside
+#: the project.
+_CHECK_ARGS = ["compile", "--quiet", "--no-partial-parse", "--no-write-json"]
+
+
+def check_dbt_parse(
+    product_dir: Path,
+    profiles_dir: Path,
+    target: str,
+    env: Mapping[str, str] | None = None,
+    args: tuple[str, ...] = (),
+) -> None:
+    """Parse and compile the dbt project as dbt does (``args``: e.g. floe.yaml's ``--vars``);
+    raise InputError on what dbt rejects."""
+    ensure_deps(product_dir, profiles_dir, target, env)
+    ref = DbtProjectRef(Path(product_dir), Path(profiles_dir), target)
+    with tempfile.TemporaryDirectory(prefix="floe-dbt-check-") as tmp:
+        scratch = {SCRATCH_ENV: ":memory:", **(env or {})}
+        result = invoke_dbt(ref, [*_CHECK_ARGS, *args], Path(tmp) / "target", scratch)
+    error = parse_errors(result, Path(product_dir))
+    if error is not None:
+        raise error
+
+
+def check_product(ctx: CompileContext) -> None:
+    """After LOAD..ENFORCE: build the profile COMPILE would write (in memory), write it to a
+    temporary directory and run :func:`check_dbt_parse`; timed as the step ``dbt check``."""
+    from floe.compile.stages.build import CompileStage
+
+    start = time.perf_counter()
+    CompileStage().run(ctx)  # pure: fills ctx.profiles and ctx.artifacts, writes nothing
+    assert ctx.profiles is not None
+    with tempfile.TemporaryDirectory(prefix="floe-profiles-") as tmp:
+        (Path(tmp) / "profiles.yml").write_text(yaml.safe_dump(ctx.profiles, sort_keys=True))
+        try:
+            check_dbt_parse(ctx.options.product_dir, Path(tmp), ctx.options.env)
+        finally:
+            ctx.timings.append(StageTiming("dbt check", time.perf_counter() - start))
+
+
+def ensure_deps(
+    product_dir: Path, profiles_dir: Path, target: str, env: Mapping[str, str] | None = None
+) -> bool:
+    """Run ``dbt deps`` when packages.yml lists only ``local:`` packages and one of them is not
+    installed (or installed from another path); True when it ran. A package that needs a
+    download and is not installed is an InputError (E134): there is no network here."""
+    root = Path(product_dir)
+    problems = package_problems(root)
+    if problems:
+        raise InputError(problems)
+    packages = read_packages(root)
+    local = [p for p in packages if p.kind == "local"]
+    if not local or all(_local_current(root, p.spec) for p in local):
+        return False
+    ref = DbtProjectRef(root, Path(profiles_dir), target)
+    with tempfile.TemporaryDirectory(prefix="floe-dbt-deps-") as tmp:
+        result = invoke_dbt(ref, ["deps", "--quiet"], Path(tmp) / "target", dict(env or {}))
+    error = parse_errors(result, root)
+    if error is not None:
+        raise error
+    return True
+
+
+def _local_current(root: Path, spec: str) -> bool:
+    """The local package is installed under its project name and links to its source."""
+    source = (root / spec).resolve()
+    project = source / "dbt_project.yml"
+    if not project.is_file():
+        return False  # let dbt deps say what is wrong
+    name = str(load_yaml(project, what="dbt project file").data.get("name", "")).strip()
+    installed = install_dir(root) / name
+    if not name or not installed.exists():
+        return False
+    return installed.resolve() == source or (
+        not installed.is_symlink() and _newest(installed) >= _newest(source)
+    )
+
+
+def _newest(folder: Path) -> float:
+    """The newest modification time of the files below ``folder`` (0 when empty)."""
+    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)

@@ -1,0 +1,3 @@
+{% macro currency_label() -%}
+    '{{ var("currency") }}'
+{%- endmacro %}

@@ -1,0 +1,3 @@
+{% macro net_amount(amount, fee) -%}
+    ({{ amount }} - coalesce({{ fee }}, 0))
+{%- endmacro %}
