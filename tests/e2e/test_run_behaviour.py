@@ -188,5 +188,5 @@ def test_cli_run_failure_exits_4_naming_the_test_and_bad_select_exits_2(tmp_path
     assert "mart_revenue: test_failed" in failed.out
     bad = run_floe("run", product, "--select", "mart_revenu")
     assert bad.code == 2
-    assert "error[E520]: --select names no seed or model: mart_revenu" in bad.err
+    assert "error[E520]: --select names no seed, model or snapshot: mart_revenu" in bad.err
     assert "mart_revenue" in bad.err

@@ -82,7 +82,8 @@ def evaluate(
             blind.append(table)
             continue
         compared.append(table)
-        changes += compare_table(table, live[table], new)
+        found = compare_table(table, live[table], new)
+        changes += _synced(found) if _syncs_columns(project, table) else found
     return SchemaGate(
         checked=True,
         live_schema_sha256=live_schema_hash(live),
@@ -91,6 +92,32 @@ def evaluate(
         changes=changes,
         override_reason=reason,
     )
+
+
+def _syncs_columns(project: DbtProject, table: str) -> bool:
+    """An incremental model with ``on_schema_change: sync_all_columns``: dbt itself drops the
+    columns the SQL no longer has, and so does the run's publish."""
+    model = project.models.get(table)
+    return bool(
+        model and model.materialization == "incremental"
+        and model.on_schema_change == "sync_all_columns"
+    )  # fmt: skip
+
+
+def _synced(changes: list[SchemaChange]) -> list[SchemaChange]:
+    """Drops are intended (not breaking); a "rename" is a drop and an add, as dbt applies it."""
+    out: list[SchemaChange] = []
+    for c in changes:
+        if c.change == "dropped":
+            out.append(c.model_copy(update={"breaking": False}))
+        elif c.change == "renamed":
+            out.append(SchemaChange(table=c.table, column=c.column, change="dropped",
+                                    breaking=False))  # fmt: skip
+            out.append(SchemaChange(table=c.table, column=str(c.new), change="added",
+                                    breaking=False))  # fmt: skip
+        else:
+            out.append(c)
+    return out
 
 
 def accepted_changes(gate: SchemaGate, table: str) -> dict[str, str | None]:

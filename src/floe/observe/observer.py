@@ -69,6 +69,7 @@ class RunObserver:
         self._invocation: Span | None = None
         self.overhead = 0.0  # seconds the run thread spent on observability
         self.inputs = {t.unique_id: [*t.depends_on, *t.seeds] for t in artifacts.transforms}
+        self.sources = {s.name: s.namespace for s in artifacts.sources}
         self.live = LiveModels(tracing.tracer, self.attrs, self.tiers, self._model_started)
         self.started_live: set[str] = set()
         self.started_ns = time.time_ns()
@@ -150,7 +151,7 @@ class RunObserver:
                 RUN_LOG.info("dbt node finished", node=node.unique_id, status=node.status,
                              seconds=_seconds(node))  # fmt: skip
             if node.resource_type == "model":
-                ctx = ModelContext(inputs_of(manifest, node.unique_id),
+                ctx = ModelContext(inputs_of(manifest, node.unique_id, self.sources),
                                    self.columns.get(node.unique_id, []),
                                    checks.get(node.unique_id, []), known)  # fmt: skip
                 started = node.unique_id in self.started_live

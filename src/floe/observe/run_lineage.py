@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,9 @@ class RunLineage:
         self.pipeline = JobRef(namespace, f"{iceberg_ns}_job", "DAGSTER", "JOB")
 
     def table(self, name: str) -> DatasetRef:
-        """The dataset of the product's table ``name``."""
+        """The product's table ``name`` (or, qualified ``namespace.table``, another's)."""
+        if "." in name:
+            return self.catalog.dataset(name)
         return self.catalog.dataset(f"{self.iceberg_ns}.{name}")
 
     def pipeline_event(
@@ -149,8 +152,23 @@ def assertions_for(nodes: list[DbtNode]) -> dict[str, list[tuple[str, bool, str 
     return out
 
 
-def inputs_of(manifest: dict[str, Any], unique_id: str) -> list[str]:
-    """Names of the seeds and models a node reads."""
+def inputs_of(
+    manifest: dict[str, Any], unique_id: str, sources: Mapping[str, str] | None = None
+) -> list[str]:
+    """The datasets a node reads: its seeds, models and snapshots by table name (dbt's alias),
+    and its sources as ``namespace.table`` — the namespace of the product ``sources`` maps the
+    dbt source to, else the source's schema."""
     nodes = manifest.get("nodes", {})
     deps = nodes.get(unique_id, {}).get("depends_on", {}).get("nodes", [])
-    return [str(d).rsplit(".", 1)[-1] for d in deps if str(d).split(".", 1)[0] in ("model", "seed")]
+    out: list[str] = []
+    for dep in deps:
+        kind = str(dep).split(".", 1)[0]
+        if kind in ("model", "seed", "snapshot"):
+            node = nodes.get(dep, {})
+            out.append(str(node.get("alias") or str(dep).rsplit(".", 1)[-1]))
+        elif kind == "source":
+            src = manifest.get("sources", {}).get(dep, {})
+            name = str(src.get("source_name", ""))
+            namespace = (sources or {}).get(name) or str(src.get("schema") or name)
+            out.append(f"{namespace}.{src.get('identifier') or src.get('name')}")
+    return out

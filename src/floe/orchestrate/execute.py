@@ -195,6 +195,7 @@ def _selection(
     if not select and not exclude:
         return None
     assets = [a for a in loaded.defs.assets or [] if hasattr(a, "keys")]
+    _check_names(select or [], {k.path[-1] for a in assets for k in a.keys})
     selection = build_dbt_asset_selection(
         assets,
         dbt_select=" ".join(select or ["fqn:*"]),
@@ -211,6 +212,27 @@ def _selection(
             hint="dbt's selector syntax: a name, tag:<tag>, path:<dir>, +<model>, <model>+",
         )
     return keys
+
+
+def _check_names(select: list[str], names: set[str]) -> None:
+    """A plain name that is no seed, model or snapshot is a typo, not an empty selection."""
+    import difflib
+    import re
+
+    plain = [w for item in select for w in item.replace(",", " ").split()
+             if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", w)]  # fmt: skip
+    unknown = [w for w in plain if w not in names]
+    if not unknown:
+        return
+    close = [m for w in unknown for m in difflib.get_close_matches(w, sorted(names), n=1)]
+    raise FloeError.single(
+        E_SELECT,
+        f"--select names no seed, model or snapshot: {', '.join(unknown)}",
+        Location("floe.yaml"),
+        hint=f"did you mean {', '.join(repr(c) for c in close)}?"
+        if close
+        else f"choose from: {', '.join(sorted(names))}",
+    )
 
 
 def _summarise(result: Any, artifacts: Any, seconds: float) -> RunSummary:

@@ -67,6 +67,7 @@ class DbtModel:
     columns: tuple[DbtColumn, ...] = ()
     tests: tuple[DbtTest, ...] = ()
     contract_enforced: bool = False
+    on_schema_change: str = "ignore"
     properties_location: Location | None = None
     language: str = "sql"
 
@@ -302,6 +303,9 @@ def _model(root: Path, base: str, path: Path, text: str, folder_config: dict[str
     config = _py_config if python else _sql_config
     mat = config(code, "materialized") or _folder_setting(folder_config, parts, "materialized")
     key = config(code, "unique_key") or _folder_setting(folder_config, parts, "unique_key")
+    change = config(code, "on_schema_change") or _folder_setting(
+        folder_config, parts, "on_schema_change"
+    )
     pattern = _PY_REF if python else _REF
     refs = tuple(sorted({m.group(2) or m.group(1) for m in pattern.finditer(code)}))
     return DbtModel(
@@ -312,6 +316,7 @@ def _model(root: Path, base: str, path: Path, text: str, folder_config: dict[str
         materialization=str(mat or ("table" if python else "view")),
         unique_key=_as_tuple(key),
         language="python" if python else "sql",
+        on_schema_change=str(change or "ignore"),
     )
 
 

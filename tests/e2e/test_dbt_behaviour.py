@@ -1,0 +1,162 @@
+"""What dbt decides, floe honours: relation collisions, failures that are never retried, a
+source read from another product's Iceberg table, dbt's selector syntax."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from floe.orchestrate.execute import run
+from floe.runtime.home import PlatformHome
+from floe.runtime.platform import catalog_for_manifest
+from tests.conftest import TINY_MODELS, run_floe, write_tiny
+
+SEED_ROWS = [(1, 10), (2, 20)]  # write_tiny's raw_orders.csv
+
+
+def _tiny(root: Path) -> Path:
+    return write_tiny(root / "tiny")
+
+
+@pytest.mark.requirement("FR-093")
+def test_two_nodes_on_one_iceberg_table_are_an_input_error(tmp_path: Path) -> None:
+    """A model whose alias is another node's table name would overwrite it in the product's
+    namespace: ``floe run`` stops before dbt runs (exit 2), naming both nodes and files."""
+    root = _tiny(tmp_path)
+    (root / "models" / "int_orders.sql").write_text(
+        "{{ config(alias='stg_orders', schema='other') }}\n" + TINY_MODELS["int_orders.sql"]
+    )
+    result = run_floe("run", root)
+    assert result.code == 2, result.err
+    assert "error[E230]" in result.err
+    assert "'stg_orders' (models/stg_orders.sql)" in result.err
+    assert "'int_orders' (models/int_orders.sql)" in result.err
+    assert "Iceberg table 'stg_orders'" in result.err
+    assert not (root / ".floe" / "warehouse" / "tiny").exists()
+
+
+@pytest.mark.requirement("FR-024")
+def test_a_sql_error_is_not_retried_and_the_summary_counts_what_was_published(
+    tmp_path: Path,
+) -> None:
+    """The gold model fails in DuckDB: the run fails once (the retry policy of floe.yaml is
+    not used for a deterministic failure), everything upstream whose tests passed is published
+    and the summary lists exactly those tables."""
+    root = _tiny(tmp_path)
+    (root / "models" / "mart_revenue.sql").write_text(
+        "select sum(amount) / 'x' as revenue from {{ ref('int_orders') }}\n"
+    )
+    summary = run(root)
+    assert not summary.success
+    assert "mart_revenue" in summary.failure
+    assert sorted(a.name for a in summary.assets) == ["int_orders", "raw_orders", "stg_orders"]
+    catalog = catalog_for_manifest(root / "manifest.yaml")
+    assert sorted(t for _, t in catalog.list_tables("tiny")) == [
+        "int_orders", "raw_orders", "stg_orders",
+    ]  # fmt: skip
+    home = PlatformHome.for_manifest(root / "manifest.yaml")
+    with dg.DagsterInstance.from_config(str(home.dagster)) as instance:
+        records = instance.get_records_for_run(summary.run_id).records
+        kinds = [r.event_log_entry.dagster_event_type for r in records
+                 if r.event_log_entry.dagster_event_type is not None]  # fmt: skip
+    assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in kinds
+    assert kinds.count(dg.DagsterEventType.STEP_FAILURE) == 1
+
+
+CONSUMER_SPEC = """\
+apiVersion: floe.dev/v1
+kind: FloeSpec
+metadata: {name: consumer, version: 0.1.0, owner: data@example.com}
+platform: {manifest: ../tiny/manifest.yaml}
+sources:
+  - {name: orders_product, product: tiny}
+transforms:
+  - {name: big_orders, tier: gold}
+"""
+
+
+@pytest.mark.requirement("FR-093")
+def test_a_source_reads_another_products_table_and_lineage_names_it(tmp_path: Path) -> None:
+    """Product ``consumer`` declares that its dbt source ``orders_product`` is published by
+    ``tiny``: its model reads tiny's Iceberg table, its asset depends on tiny's asset, and the
+    OpenLineage input is tiny's dataset."""
+    tiny = _tiny(tmp_path)
+    assert run(tiny).success
+    consumer = tmp_path / "consumer"
+    (consumer / "models").mkdir(parents=True)
+    (consumer / "dbt_project.yml").write_text(
+        "name: consumer\nprofile: consumer\nconfig-version: 2\n"
+        "models:\n  consumer:\n    +materialized: table\n"
+    )
+    (consumer / "models" / "sources.yml").write_text(
+        "version: 2\nsources:\n  - name: orders_product\n    tables: [{name: int_orders}]\n"
+    )
+    (consumer / "models" / "big_orders.sql").write_text(
+        "select id, amount from {{ source('orders_product', 'int_orders') }} where amount > 20\n"
+    )
+    (consumer / "floe.yaml").write_text(CONSUMER_SPEC)
+    summary = run(consumer)
+    assert summary.success, summary.failure
+    catalog = catalog_for_manifest(tiny / "manifest.yaml")
+    rows = catalog.load_table("consumer.big_orders").scan().to_arrow().to_pylist()
+    expected = [{"id": i, "amount": a * 2} for i, a in SEED_ROWS if a * 2 > 20]
+    assert rows == expected
+
+    from floe.orchestrate.definitions import build_definitions
+
+    home = PlatformHome.for_manifest(tiny / "manifest.yaml")
+    defs = build_definitions(consumer, consumer / "target" / "floe", home)
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["consumer", "big_orders"])).parent_keys
+    assert parents == {dg.AssetKey(["tiny", "int_orders"])}
+
+    events = [json.loads(line) for line in
+              (home.root / "lineage" / "events.jsonl").read_text().splitlines()]  # fmt: skip
+    starts = [e for e in events if e["job"]["name"] == "consumer.big_orders"
+              and e["eventType"] == "COMPLETE"]  # fmt: skip
+    assert starts, "no COMPLETE event for the consumer model"
+    assert [i["name"] for i in starts[-1]["inputs"]] == ["tiny.int_orders"]
+
+
+@pytest.mark.requirement("FR-020")
+def test_select_and_exclude_take_dbts_selector_syntax(tmp_path: Path) -> None:
+    """``--select +int_orders --exclude raw_orders``: dbt's graph operators and exclusion pick
+    the nodes; only those are built and published, reading the rest from Iceberg."""
+    root = _tiny(tmp_path)
+    first = run(root)
+    assert first.success
+    again = run(root, select=["+int_orders"], exclude=["raw_orders"])
+    assert again.success, again.failure
+    assert sorted(a.name for a in again.assets) == ["int_orders", "stg_orders"]
+    catalog = catalog_for_manifest(root / "manifest.yaml")
+    ids = {
+        t: catalog.load_table(f"tiny.{t}").current_snapshot().summary["floe.run_id"]
+        for t in ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+    }
+    assert ids == {"raw_orders": first.run_id, "mart_revenue": first.run_id,
+                   "stg_orders": again.run_id, "int_orders": again.run_id}  # fmt: skip
+
+
+@pytest.mark.requirement("FR-020")
+def test_floe_run_prints_dbts_node_lines_then_what_it_published(tmp_path: Path) -> None:
+    """Piped, ``floe run`` prints dbt build's own line per node start and end (``n of N``,
+    the node, its status) and one line per published table, before the result table."""
+    root = _tiny(tmp_path)
+    result = run_floe("run", root)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    total = 1 + len(TINY_MODELS) + 5  # one seed, the models, five data tests
+    starts = [line for line in lines if f" of {total} START " in line]
+    ends = [line for line in lines if f" of {total} " in line and " START " not in line]
+    assert len(starts) == len(ends) == total
+    assert any("OK loaded seed file main.raw_orders" in line for line in ends)
+    assert any("OK created sql table model main.mart_revenue" in line for line in ends)
+    assert sum("PASS " in line for line in ends) == 5
+    published = [line.split(":")[0] for line in lines if line.startswith("published ")]
+    assert sorted(published) == sorted(
+        f"published tiny.{n}" for n in ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+    )
+    assert lines.index(ends[-1]) < min(i for i, x in enumerate(lines) if x.startswith("published"))
