@@ -4,8 +4,9 @@ Per corpus project: a cold `floe run` process on a fresh platform against the pl
 reference — a cold `dbt build` process on a DuckDB file plus a naive publish (every seed,
 model and snapshot written to Iceberg with one PyIceberg overwrite each) — in the same
 benchmark run, twice: the first round includes floe's dbt check and parse (cached per source
-hash afterwards), the second is the steady state of a scheduled product. Then the same with the incremental project's seed at FLOE_BENCH_CORPUS_ROWS
-rows (default 1,000,000). Goals: floe ≤ 1.5× the reference at default size, ≤ 1.3× at 1 M rows.
+hash afterwards), the second is the steady state of a scheduled product. Then the same with
+the incremental project's seed at FLOE_BENCH_CORPUS_ROWS rows (default 1,000,000).
+Goals: floe ≤ 1.5× the reference at default size, ≤ 1.3× at 1 M rows.
 """
 
 from __future__ import annotations

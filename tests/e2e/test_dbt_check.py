@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from floe.cli.main import main
-from floe.compile.dbt_packages import install_dir
 from floe.runtime.dbt_check import ensure_deps
+from floe.spec.dbt_packages import install_dir
 from tests.conftest import TINY_MANIFEST
 
 PROJECT = "name: shop\nprofile: shop\nversion: '1.0'\n"

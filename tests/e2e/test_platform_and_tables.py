@@ -20,7 +20,11 @@ def test_platform_up_creates_home_and_checks_every_plugin(tmp_path: Path) -> Non
     res = run_floe("platform", "up", "--manifest", tmp_path / "manifest.yaml")
     assert res.code == 0, res.out + res.err
     home = tmp_path / ".floe"
-    assert sorted(p.name for p in home.iterdir()) == ["catalog.db", "dagster", "runs", "warehouse"]
+    assert sorted(p.name for p in home.iterdir()) == [
+        "catalog.db", "dagster", "manifest.path", "runs", "warehouse"
+    ]  # fmt: skip
+    remembered = (home / "manifest.path").read_text().strip()
+    assert remembered == str((tmp_path / "manifest.yaml").resolve())
     for check in (
         "home",
         "catalog",

@@ -14,8 +14,8 @@ from structlog.testing import capture_logs
 
 from floe.compile.api import compile_product
 from floe.errors import PolicyError
-from floe.govern.live_schema import read_for_product
 from floe.orchestrate.execute import run
+from floe.runtime.live_schema import read_for_product
 from floe.runtime.platform import catalog_for_manifest
 from tests.conftest import TINY_MODELS, run_floe, write_tiny
 
@@ -39,7 +39,7 @@ def _sql(product: Path, name: str, sql: str) -> None:
 def test_live_schema_is_read_from_the_catalog(product: Path) -> None:
     """The adapter returns every table of the namespace with its Iceberg column types; the
     direct read of the embedded catalog and the PyIceberg read agree."""
-    from floe.govern.live_schema import read_namespace
+    from floe.runtime.live_schema import read_namespace
     from floe.spec.common import PluginRef
 
     live = read_for_product(product, None, "dev")

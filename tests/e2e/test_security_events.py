@@ -9,9 +9,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from floe.errors import FloeError
-from floe.govern.live_schema import read_namespace
 from floe.runtime.catalog import catalog_plugin, open_catalog
 from floe.runtime.home import PlatformHome
+from floe.runtime.live_schema import read_namespace
 from floe.runtime.secrets import secret_resolver
 from floe.spec.common import PluginRef
 from tests.e2e.fake_polaris import fake_polaris

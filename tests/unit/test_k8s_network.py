@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from floe.k8s.endpoints import parse_endpoint
@@ -46,3 +48,43 @@ def test_peer_per_kind_of_host() -> None:
     assert peers("otel.obs.svc.cluster.local", "corp.internal")[0]["ipBlock"]["cidr"] == (
         "0.0.0.0/0"
     )
+
+
+TRACING_CASES = [
+    # (how the collector is configured, manifest or plugin YAML under plugins:/observability:)
+    ("observability", "{exporter: otlp, endpoint: 'http://collector.obs.svc'}"),
+    ("observability", "{exporter: otlp, endpoint: 'http://collector.obs.svc', protocol: grpc}"),
+    ("observability", "{exporter: otlp, endpoint: 'collector.obs.svc:4317'}"),
+    ("observability", "{exporter: otlp, endpoint: 'https://otlp.vendor.example.com'}"),
+    ("plugin", "{endpoint: 'http://collector.obs.svc', protocol: grpc}"),
+    ("plugin", "{endpoint: 'collector.obs.svc'}"),
+]
+
+
+@pytest.mark.requirement("FLOE-003")
+@pytest.mark.parametrize(("where", "config"), TRACING_CASES)
+def test_tracing_egress_opens_the_port_the_exporter_dials(
+    tmp_path: Path, where: str, config: str
+) -> None:
+    """However the collector is written (scheme or not, port or not, manifest or plugin), the
+    NetworkPolicy's tracing rule names the host and port of the URL the span exporter is given,
+    and no other rule points at the collector."""
+    from urllib.parse import urlsplit
+
+    from floe.compile.api import compile_product
+    from floe.k8s.endpoints import destinations
+    from floe.observe.settings import trace_target
+    from tests.conftest import TINY_MANIFEST, write_tiny
+
+    if where == "plugin":
+        manifest = TINY_MANIFEST.replace(
+            "  storage:\n",
+            f"  telemetry_backend:\n    type: otlp\n    config: {config}\n  storage:\n",
+        )
+    else:
+        manifest = TINY_MANIFEST + f"observability:\n  tracing: {config}\n"
+    ctx = compile_product(write_tiny(tmp_path / "tiny", manifest=manifest))
+    assert ctx.artifacts is not None
+    dialled = urlsplit(trace_target(ctx.artifacts, env={}).otlp_url)
+    found = [(d.purpose, d.host, d.port) for d in destinations(ctx.artifacts)]
+    assert found == [("tracing", dialled.hostname, dialled.port)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,34 @@ def test_swapping_a_plugin_is_configuration_only(tiny: Path, tmp_path: Path) -> 
     second = run_floe("compile", tiny, env=env)
     assert second.code == 0, second.err
     assert json.loads(path.read_text())["plugins"]["catalog"]["type"] == "acme"
+
+
+@pytest.mark.requirement("FLOE-003")
+def test_a_plugin_names_its_config_model_once_as_the_type_parameter() -> None:
+    """`class X(CatalogPlugin[XConfig])` makes XConfig the model configs are validated
+    against, and `X.from_config(raw).config` is that model (typed, no isinstance assert)."""
+    from pydantic import BaseModel, ConfigDict, ValidationError
+
+    from floe.plugins.abcs import CatalogPlugin
+    from floe.plugins.builtin.catalog_polaris import PolarisCatalogPlugin, PolarisConfig
+    from floe.plugins.builtin.catalog_rest import RestCatalogConfig, RestCatalogPlugin
+
+    class XConfig(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        region: str = "eu"
+
+    class XCatalog(CatalogPlugin[XConfig]):
+        name = "x"
+
+        def catalog_properties(self, home: Path, resolve: Any) -> dict[str, str]:
+            return {"region": self.config.region}
+
+    assert XCatalog.config_model is XConfig
+    plugin = XCatalog.from_config({"region": "us"})
+    assert isinstance(plugin.config, XConfig)
+    assert plugin.catalog_properties(Path("."), None) == {"region": "us"}
+    with pytest.raises(ValidationError):
+        XCatalog.from_config({"zone": "us"})
+    assert RestCatalogPlugin.config_model is RestCatalogConfig
+    assert PolarisCatalogPlugin.config_model is PolarisConfig
+    assert RestCatalogPlugin.from_config({"uri": "http://cat/api"}).config.uri == "http://cat/api"

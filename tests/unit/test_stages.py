@@ -24,32 +24,37 @@ def _fail(product: Path, **kw: object) -> FloeError:
 
 @pytest.mark.requirement("FR-011")
 def test_six_stages_run_in_order_each_in_a_span(tiny: Path) -> None:
-    """compile.load … compile.generate are SDK spans under one 'compile' root, in order."""
-    from opentelemetry import trace
+    """The stages' recorded times become compile.load … compile.generate SDK spans under one
+    'compile' root, in order, when handed to a run's tracer provider."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracer = provider.get_tracer("test")
-    original = trace.get_tracer
-    trace.get_tracer = lambda *a, **k: tracer  # type: ignore[assignment]
+    from floe.observe.compile_trace import capture_compile_spans, hand_over
+    from floe.observe.tracing import RunTracing
+
+    stop = capture_compile_spans()  # process-wide: stopped below, other tests unaffected
     try:
         ctx = compile_product(tiny)
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        processor = SimpleSpanProcessor(exporter)
+        provider.add_span_processor(processor)
+        count = hand_over(RunTracing(provider, provider.get_tracer("test"), None, processor))
     finally:
-        trace.get_tracer = original  # type: ignore[assignment]
+        stop()
     spans = exporter.get_finished_spans()
     names = [s.name for s in spans]
     stages = ["load", "validate", "resolve", "enforce", "compile", "generate"]
     assert names == [f"compile.{s}" for s in stages] + ["compile"]
+    assert count == len(stages) + 1
     root = spans[-1]
     assert all(
         s.parent is not None and s.parent.span_id == root.context.span_id for s in spans[:-1]
     )
     assert [t.name for t in ctx.timings] == stages
     assert all(t.seconds > 0 for t in ctx.timings)
+    assert [s.start_time for s in spans[:-1]] == [t.start_ns for t in ctx.timings]
 
 
 @pytest.mark.requirement("FR-011")

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from floe.cli.output import console, print_diagnostics
-from floe.compile.api import compile_product
+from floe.compile.api import LiveSchema, compile_product
 from floe.compile.context import CompileContext
 from floe.errors import InputError, PolicyError, display_path
-from floe.govern.live_schema import LiveRead, read_for_product
-from floe.govern.report import FORMATS, write_report
 from floe.observe.compile_trace import capture_compile_spans, export_compile_spans
 from floe.runtime.home import PlatformHome
 from floe.spec.artifacts import EnforcementResultSummary
@@ -32,14 +30,11 @@ def run_compile(
     """Compile (or only validate) one product and print the summary."""
     gate = gate or GateOptions()
     check_options(report, gate)
-    live = LiveRead(None) if gate.offline else read_for_product(product_dir, manifest, env)
-    if live.warning is not None:
-        print_diagnostics([live.warning])
     capture_compile_spans()
     try:
         ctx = compile_product(
             product_dir, manifest=manifest, env=env, out_dir=out, write=write,
-            live_schema=live.tables, allow_breaking_reason=gate.reason,
+            read_live=None if gate.offline else _read_live, allow_breaking_reason=gate.reason,
         )  # fmt: skip
     except PolicyError as exc:
         if report is not None and isinstance(exc.summary, EnforcementResultSummary):
@@ -62,6 +57,16 @@ def run_compile(
         _report(ctx.enforcement, product_dir, report)
 
 
+def _read_live(ctx: CompileContext) -> LiveSchema | None:
+    """The live schema of the loaded product (its warning printed when the gate cannot run)."""
+    from floe.runtime.live_schema import read_for_loaded
+
+    live = read_for_loaded(ctx)
+    if live.warning is not None:
+        print_diagnostics([live.warning])
+    return live.tables
+
+
 @dataclass(frozen=True)
 class GateOptions:
     """The breaking-change gate's switches."""
@@ -73,12 +78,15 @@ class GateOptions:
 
 def check_options(report: tuple[str, Path] | None, gate: GateOptions) -> None:
     """A known report format; --allow-breaking and --reason only together."""
-    if report is not None and report[0] not in FORMATS:
-        raise InputError.single(
-            E_REPORT,
-            f"unknown report format '{report[0]}'",
-            hint=f"use one of: {', '.join(FORMATS)} (e.g. --report sarif enforcement.sarif)",
-        )
+    if report is not None:
+        from floe.govern.report import FORMATS
+
+        if report[0] not in FORMATS:
+            raise InputError.single(
+                E_REPORT,
+                f"unknown report format '{report[0]}'",
+                hint=f"use one of: {', '.join(FORMATS)} (e.g. --report sarif enforcement.sarif)",
+            )
     if gate.allow_breaking != bool(gate.reason and gate.reason.strip()):
         raise InputError.single(
             E_REASON,
@@ -88,6 +96,8 @@ def check_options(report: tuple[str, Path] | None, gate: GateOptions) -> None:
 
 
 def _report(summary: EnforcementResultSummary, product_dir: Path, report: tuple[str, Path]) -> None:
+    from floe.govern.report import write_report
+
     fmt, path = report
     write_report(summary, product_dir.resolve().name, fmt, path)
     console(stderr=True).print(f"wrote {fmt} report {display_path(path)}")

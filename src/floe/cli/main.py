@@ -80,7 +80,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
     ] = False,
 ) -> None:
-    _STATE["debug"] = debug
+    _STATE["debug"] = _STATE["debug"] or debug
 
 
 AllowBreakingOpt = Annotated[
@@ -486,10 +486,19 @@ def metrics_serve(
     serve(manifest, port, host)
 
 
+def without_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """``argv`` without ``--debug`` wherever it was typed (before a ``--`` separator), and
+    whether it was: the global option works after the command too (``floe run x --debug``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept = [arg for arg in argv[:end] if arg != "--debug"] + argv[end:]
+    return kept, len(kept) != len(argv)
+
+
 def main() -> None:
     """Console-script entry point: user errors print cleanly, never as a traceback."""
+    args, _STATE["debug"] = without_debug(sys.argv[1:])
     try:
-        app()
+        app(args=args)
     except FloeError as exc:
         from floe.cli.output import print_diagnostics
 

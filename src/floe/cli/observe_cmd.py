@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.cli.output import console
-from floe.cli.platform_cmd import find_manifest
-from floe.runtime.home import PlatformHome
+from floe.runtime.home import PlatformHome, find_manifest
 
 
 def _home(manifest: Path | None) -> PlatformHome:

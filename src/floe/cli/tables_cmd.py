@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from floe.cli.output import console
-from floe.cli.platform_cmd import find_manifest
+from floe.runtime.home import find_manifest
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -38,8 +39,7 @@ def write_workspace(root: Path, out: Path | None, env: str, only: list[Path] | N
         definitions = ctx.written[-1]
         entries.append({
             "python_file": {
-                "relative_path": definitions.resolve().relative_to(target.parent.resolve())
-                .as_posix(),
+                "relative_path": relative_to_file(definitions, target),
                 "location_name": ctx.need_spec().metadata.name,
             }
         })  # fmt: skip
@@ -47,3 +47,13 @@ def write_workspace(root: Path, out: Path | None, env: str, only: list[Path] | N
     target.write_text(text + yaml.safe_dump({"load_from": entries}, sort_keys=False))
     console().print(f"wrote {display_path(target)} with {len(entries)} code locations")
     return target
+
+
+def relative_to_file(path: Path, file: Path) -> str:
+    """``path`` as Dagster reads a workspace's ``relative_path``: from ``file``'s directory
+    (``../`` when ``path`` lies elsewhere; absolute when no relative path exists)."""
+    target, base = path.resolve(), file.parent.resolve()
+    try:
+        return Path(os.path.relpath(target, base)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path
+        return target.as_posix()

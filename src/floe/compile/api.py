@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from floe.compile.context import CompileContext, CompileOptions
 from floe.compile.stage import run_stages
 from floe.plugins.registry import PluginRegistry, default_registry
+
+#: The product's existing Iceberg tables: ``{table: [(column, type)]}``.
+LiveSchema = Mapping[str, Sequence[tuple[str, str]]]
+#: Reads the live schema of a loaded product (None: the gate cannot run); supplied by the
+#: caller — compile itself never touches the catalog.
+LiveSchemaReader = Callable[[CompileContext], LiveSchema | None]
 
 
 def compile_product(
@@ -18,13 +25,15 @@ def compile_product(
     out_dir: Path | None = None,
     registry: PluginRegistry | None = None,
     write: bool = True,
-    live_schema: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    live_schema: LiveSchema | None = None,
+    read_live: LiveSchemaReader | None = None,
     allow_breaking_reason: str | None = None,
 ) -> CompileContext:
     """Run the six stages (or the first four with ``write=False``) and return the context.
 
-    ``live_schema`` (the product's existing Iceberg tables, ``{table: [(column, type)]}``) turns
-    on the breaking-change gate; ``allow_breaking_reason`` accepts breaking changes.
+    ``live_schema`` turns on the breaking-change gate; ``read_live`` instead reads it once
+    LOAD has read the files (so they are read once); ``allow_breaking_reason`` accepts
+    breaking changes.
     """
     from floe.compile.stages import ALL_STAGES, CHECK_STAGES
 
@@ -34,4 +43,9 @@ def compile_product(
         ),
         registry or default_registry(),
     )
-    return run_stages(ctx, ALL_STAGES if write else CHECK_STAGES)
+    stages = ALL_STAGES if write else CHECK_STAGES
+    if read_live is None:
+        return run_stages(ctx, stages)
+    run_stages(ctx, stages[:1])  # LOAD
+    ctx.options = dataclasses.replace(ctx.options, live_schema=read_live(ctx))
+    return run_stages(ctx, stages[1:])

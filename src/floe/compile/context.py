@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe.compile.dbt_project import DbtProject
 from floe.errors import Diagnostic
 from floe.govern.schema_derive import DeriveCache
 from floe.plugins.base import Plugin
 from floe.plugins.registry import PluginRegistry
 from floe.spec.artifacts import CompiledArtifacts, EnforcementResultSummary
+from floe.spec.dbt_project import DbtProject
 from floe.spec.floe_spec import FloeSpec
 from floe.spec.manifest import Governance, Manifest
 from floe.spec.yamlload import YamlDocument
@@ -52,10 +52,13 @@ class Resolved:
 
 @dataclass
 class StageTiming:
-    """How long a stage took (reported, never written to artifacts)."""
+    """How long a stage took (reported and traced, never written to artifacts)."""
 
     name: str
     seconds: float
+    start_ns: int = 0  # wall clock (time.time_ns) at the stage's start and end
+    end_ns: int = 0
+    error: str = ""  # the exception type that ended the stage, if one did
 
 
 @dataclass

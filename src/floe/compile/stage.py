@@ -1,14 +1,21 @@
-"""The stage protocol and the pipeline that runs stages in order, each timed and traced."""
+"""The stage protocol and the pipeline that runs stages in order, each timed.
+
+Compile imports no tracing library: each stage's wall-clock start and end land in
+``ctx.timings``, and whoever wants spans (observability, one layer up) subscribes with
+:func:`on_stages_run` and turns them into ``compile``/``compile.<stage>`` spans.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from opentelemetry import trace
-
 from floe.compile.context import CompileContext, StageTiming
+
+#: Called after every :func:`run_stages` (also when a stage failed), with the context.
+StagesListener = Callable[[CompileContext], None]
+_LISTENERS: list[StagesListener] = []
 
 
 class Stage(Protocol):
@@ -20,22 +27,35 @@ class Stage(Protocol):
         """Do the stage's work, reading and writing ``ctx``; raise FloeError on user errors."""
 
 
+def on_stages_run(listener: StagesListener) -> Callable[[], None]:
+    """Subscribe ``listener`` (once) to every run of stages in this process; returns the
+    function that unsubscribes it."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in _LISTENERS:
+            _LISTENERS.remove(listener)
+
+    return unsubscribe
+
+
 def run_stages(ctx: CompileContext, stages: Sequence[Stage]) -> CompileContext:
-    """Run ``stages`` in order; each gets a ``compile.<name>`` span and a timing."""
-    tracer = trace.get_tracer("floe.compile")
-    with tracer.start_as_current_span("compile") as root:
-        root.set_attribute("floe.product_dir", ctx.options.product_dir.name)
-        root.set_attribute("floe.environment", ctx.options.env)
+    """Run ``stages`` in order, each timed into ``ctx.timings``; then tell the listeners."""
+    try:
         for stage in stages:
-            with tracer.start_as_current_span(f"compile.{stage.name}") as span:
-                start = time.perf_counter()
-                try:
-                    stage.run(ctx)
-                except Exception as exc:
-                    span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
-                    raise
-                finally:
-                    elapsed = time.perf_counter() - start
-                    ctx.timings.append(StageTiming(stage.name, elapsed))
-                    span.set_attribute("floe.stage.seconds", elapsed)
+            start_ns, start = time.time_ns(), time.perf_counter()
+            error = ""
+            try:
+                stage.run(ctx)
+            except Exception as exc:
+                error = type(exc).__name__
+                raise
+            finally:
+                elapsed = time.perf_counter() - start
+                end_ns = start_ns + round(elapsed * 1e9)
+                ctx.timings.append(StageTiming(stage.name, elapsed, start_ns, end_ns, error))
+    finally:
+        for listener in _LISTENERS:
+            listener(ctx)
     return ctx

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from floe.compile.dbt_project import DbtModel, DbtTest
 from floe.errors import Location
 from floe.govern.finding import Finding, PolicyInput
+from floe.spec.dbt_project import DbtModel, DbtTest
 
 _COMMENTS = re.compile(r"\{#.*?#\}|/\*.*?\*/|--[^\n]*", re.DOTALL)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from floe.compile.dbt_project import DbtModel, DbtProject
 from floe.errors import Diagnostic, Location
+from floe.spec.dbt_project import DbtModel, DbtProject
 from floe.spec.floe_spec import FloeSpec
 from floe.spec.manifest import Governance, Manifest
 from floe.spec.yamlload import YamlDocument

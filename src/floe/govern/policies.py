@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from floe.compile.dbt_project import DbtModel
 from floe.govern.checks import approved_plugins, key_tests, select_star
 from floe.govern.finding import Finding, PolicyInput
+from floe.spec.dbt_project import DbtModel
 
 MEDALLION: dict[str, str] = {
     "bronze": r"^stg_",

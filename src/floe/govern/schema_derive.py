@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from floe.compile.dbt_project import DbtModel, DbtProject
 from floe.govern.schema_types import canonical
+from floe.spec.dbt_project import DbtModel, DbtProject
 
 #: ``[(column, canonical type or None)]`` per table; None when the columns cannot be derived.
 Columns = list[tuple[str, str | None]]

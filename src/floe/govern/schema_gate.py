@@ -11,12 +11,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 
-from floe.compile.dbt_project import DbtProject
 from floe.errors import Location
 from floe.govern.finding import Finding
 from floe.govern.schema_derive import Columns, DeriveCache, derive_columns
 from floe.govern.schema_types import canonical, is_narrowing, is_widening
 from floe.spec.artifacts import SchemaChange, SchemaGate
+from floe.spec.dbt_project import DbtProject
 
 LiveSchema = Mapping[str, Sequence[tuple[str, str]]]
 

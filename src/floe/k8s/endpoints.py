@@ -2,7 +2,9 @@
 
 Every URL in a plugin config (``uri``, ``endpoint``, ``token_url``, …) with a network scheme,
 the OTLP collector, the lineage backend and the metrics push gateway become a
-:class:`Destination`; loopback addresses need no policy and are left out.
+:class:`Destination`; loopback addresses need no policy and are left out. The collector is
+the one the run's exporter dials (:func:`floe.observe.settings.trace_target`, manifest then
+telemetry_backend plugin), on the port it dials (:mod:`floe.spec.otlp`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from floe.observe.settings import trace_target
 from floe.spec.artifacts import CompiledArtifacts
 
 #: Default ports of the schemes floe's plugins speak; other schemes (s3://, file://,
@@ -27,7 +30,6 @@ DEFAULT_PORTS: dict[str, int] = {
     "mysql": 3306,
     "thrift": 9083,
 }
-OTLP_PORTS = {"grpc": 4317, "http/protobuf": 4318}
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 #: Plugin categories by the purpose their traffic serves (the NetworkPolicy name suffix).
@@ -76,6 +78,8 @@ def parse_endpoint(value: str, default_port: int | None = None) -> tuple[str, in
 
 def _plugin_destinations(artifacts: CompiledArtifacts) -> Iterator[Destination]:
     for category in sorted(artifacts.plugins):
+        if category == "telemetry_backend":
+            continue  # its collector is the tracing destination
         plugin = artifacts.plugins[category]
         purpose = PURPOSES.get(category, category)
         for path, value in _strings(plugin.config, f"plugins.{category}.config"):
@@ -93,11 +97,14 @@ def _plugin_destinations(artifacts: CompiledArtifacts) -> Iterator[Destination]:
 
 def _observability_destinations(artifacts: CompiledArtifacts) -> Iterator[Destination]:
     obs = artifacts.observability
-    tracing = obs.tracing
-    if tracing.enabled and tracing.exporter == "otlp" and tracing.endpoint:
-        endpoint = parse_endpoint(tracing.endpoint, OTLP_PORTS[tracing.protocol or "grpc"])
-        if endpoint:
-            yield Destination("tracing", *endpoint, "observability.tracing.endpoint")
+    traces = trace_target(artifacts, env={})  # the pod's own OTEL_* variables are not ours
+    if traces.exporter == "otlp" and traces.otlp.host not in LOOPBACK:
+        source = (
+            "plugins.telemetry_backend.config.endpoint"
+            if "telemetry_backend" in artifacts.plugins
+            else "observability.tracing.endpoint"
+        )
+        yield Destination("tracing", traces.otlp.host, traces.otlp.port, source)
     lineage = obs.lineage
     if lineage.enabled and lineage.transport in ("http", "marquez") and lineage.endpoint:
         endpoint = parse_endpoint(lineage.endpoint)

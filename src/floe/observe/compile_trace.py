@@ -1,93 +1,127 @@
 """Compile-stage spans (``compile``, ``compile.<stage>``) exported like the run's spans.
 
-The compiler traces through the global OpenTelemetry API and knows nothing of backends; the
-CLI installs a buffering provider before compiling, and once the artifacts say where
-telemetry goes (and which service the product is), the buffered spans are exported there.
+The compiler imports no tracing library: it times its stages (wall-clock start and end) and
+tells its listeners. :func:`capture_compile_spans` subscribes; once the artifacts say where
+telemetry goes (and which service the product is), the recorded stages become spans there —
+and when telemetry is off, OpenTelemetry is never even imported.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from floe.compile.stage import on_stages_run
 
 if TYPE_CHECKING:
+    from floe.compile.context import CompileContext, StageTiming
     from floe.observe.tracing import RunTracing
     from floe.spec.artifacts import CompiledArtifacts
 
 LOG = logging.getLogger("floe.observe")
-MAX_BUFFERED = 10_000
+MAX_BUFFERED = 100  # compiles kept until a run or an export takes them
 
 
-class _Buffer(SpanProcessor):
-    """Keeps ended spans until they are drained."""
+@dataclass
+class _Compile:
+    """The stages of one compile (one context, possibly run in several steps)."""
 
-    def __init__(self) -> None:
-        self._spans: list[ReadableSpan] = []
-        self._lock = threading.Lock()
-
-    def on_end(self, span: ReadableSpan) -> None:
-        """Keep ``span`` (the oldest are dropped beyond MAX_BUFFERED)."""
-        with self._lock:
-            self._spans = [*self._spans[-(MAX_BUFFERED - 1) :], span]
-
-    def drain(self) -> list[ReadableSpan]:
-        """The buffered spans, emptying the buffer."""
-        with self._lock:
-            spans, self._spans = self._spans, []
-        return spans
+    ctx: weakref.ref[CompileContext]
+    product_dir: str
+    environment: str
+    timings: list[StageTiming]
 
 
-_STATE: dict[str, _Buffer] = {}
+_LOCK = threading.Lock()
+_STATE: dict[str, list[_Compile]] = {}
 
 
-def capture_compile_spans() -> None:
-    """Install (once per process) the global provider buffering compile spans."""
-    if "buffer" in _STATE:
-        return
-    buffer = _Buffer()
-    provider = TracerProvider(shutdown_on_exit=False)
-    provider.add_span_processor(buffer)
-    trace.set_tracer_provider(provider)
-    _STATE["buffer"] = buffer
+def _record(ctx: CompileContext) -> None:
+    with _LOCK:
+        buffer = _STATE["buffer"]
+        for seen in buffer:
+            if seen.ctx() is ctx:
+                seen.timings = list(ctx.timings)
+                return
+        name, env = ctx.options.product_dir.name, ctx.options.env
+        buffer.append(_Compile(weakref.ref(ctx), name, env, list(ctx.timings)))
+        del buffer[:-MAX_BUFFERED]
 
 
-def _with_resource(span: ReadableSpan, resource: Resource) -> ReadableSpan:
-    return ReadableSpan(
-        name=span.name, context=span.context, parent=span.parent, resource=resource,
-        attributes=span.attributes, events=span.events, links=span.links, kind=span.kind,
-        status=span.status, start_time=span.start_time, end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )  # fmt: skip
+def capture_compile_spans() -> Callable[[], None]:
+    """Record (once per process) the stages of every compile, to be exported later; returns
+    the function that stops recording and forgets what was recorded (long-lived processes)."""
+    with _LOCK:
+        _STATE.setdefault("buffer", [])
+    unsubscribe = on_stages_run(_record)
+
+    def stop() -> None:
+        unsubscribe()
+        with _LOCK:
+            _STATE.pop("buffer", None)
+
+    return stop
+
+
+def _drain() -> list[_Compile]:
+    with _LOCK:
+        buffer = _STATE.get("buffer", [])
+        compiles, buffer[:] = list(buffer), []
+    return compiles
 
 
 def hand_over(tracing: RunTracing) -> int:
-    """Give the buffered compile spans to ``tracing``'s exporter (as its service); how many."""
-    buffer = _STATE.get("buffer")
-    spans = buffer.drain() if buffer else []
-    if tracing.processor is not None:
-        for span in spans:
-            tracing.processor.on_end(_with_resource(span, tracing.provider.resource))
-    return len(spans)
+    """Turn the recorded compiles into spans of ``tracing``'s provider (its exporter and
+    service); how many spans."""
+    compiles = _drain()
+    if tracing.processor is None or not compiles:
+        return 0
+    from opentelemetry import context, trace
+
+    tracer = tracing.provider.get_tracer("floe.compile")
+    count = 0
+    for done in (c for c in compiles if c.timings):
+        attributes = {"floe.product_dir": done.product_dir, "floe.environment": done.environment}
+        root = tracer.start_span("compile", context.Context(), attributes=attributes,
+                                 start_time=done.timings[0].start_ns)  # fmt: skip
+        parent = trace.set_span_in_context(root)
+        for timing in done.timings:
+            span = tracer.start_span(f"compile.{timing.name}", parent, start_time=timing.start_ns)
+            span.set_attribute("floe.stage.seconds", timing.seconds)
+            if timing.error:
+                span.set_status(trace.StatusCode.ERROR, timing.error)
+            span.end(end_time=timing.end_ns)
+        if done.timings[-1].error:
+            root.set_status(trace.StatusCode.ERROR, done.timings[-1].error)
+        root.end(end_time=done.timings[-1].end_ns)
+        count += 1 + len(done.timings)
+    return count
 
 
 def export_compile_spans(artifacts: CompiledArtifacts, home_root: Path) -> int:
-    """Send the buffered compile spans to the product's telemetry backend; how many."""
-    if not _STATE.get("buffer"):
+    """Send the recorded compile spans to the product's telemetry backend; how many.
+
+    Nothing is imported or sent when the backend is ``none``.
+    """
+    if "buffer" not in _STATE:
         return 0
     from floe.observe.settings import trace_target
-    from floe.observe.tracing import start_tracing
 
     try:
         target = trace_target(artifacts)
     except Exception as exc:  # an unusable backend must not fail the compile
         LOG.warning("compile spans not exported: %s", exc)
         return 0
+    if target.exporter == "none":
+        _drain()
+        return 0
+    from floe.observe.tracing import start_tracing
+
     tracing = start_tracing(target, home_root, {"floe.product": artifacts.metadata.product})
     count = hand_over(tracing)
     tracing.close()

@@ -1,7 +1,7 @@
 """Observe one product run: the ``floe.run`` trace, lineage events, the run record.
 
 ``observe_run`` wraps a run; the runner reports to the returned :class:`RunObserver` (see
-:mod:`floe.observe.hooks`). Spans of dbt nodes carry the start and end dbt reports.
+:mod:`floe.runtime.hooks`). Spans of dbt nodes carry the start and end dbt reports.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from floe.plugins.abcs import LineageBackendPlugin, TelemetryBackendPlugin
 from floe.plugins.base import PluginType
 from floe.plugins.registry import default_registry
 from floe.spec.artifacts import CompiledArtifacts
+from floe.spec.otlp import OtlpEndpoint, default_protocol, otlp_endpoint
 
 DEFAULT_TIMEOUT = 1.0
 DEFAULT_DRAIN = 0.5
@@ -36,12 +37,14 @@ class TraceTarget:
     sample_ratio: float = 1.0
 
     @property
+    def otlp(self) -> OtlpEndpoint:
+        """Where the OTLP exporter sends (the same address a NetworkPolicy opens)."""
+        return otlp_endpoint(self.endpoint, self.protocol)
+
+    @property
     def otlp_url(self) -> str:
-        """The URL the OTLP exporter sends to (``/v1/traces`` appended for HTTP)."""
-        if self.protocol == "grpc":
-            return self.endpoint or "localhost:4317"
-        base = (self.endpoint or "http://localhost:4318").rstrip("/")
-        return base if base.endswith("/v1/traces") else f"{base}/v1/traces"
+        """The URL the OTLP exporter is given (``/v1/traces`` appended for HTTP)."""
+        return self.otlp.url
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = N
         exporter=cfg.exporter if cfg.enabled else "none",
         service_name=service,
         endpoint=cfg.endpoint,
-        protocol=cfg.protocol or _default_protocol(cfg.endpoint),
+        protocol=cfg.protocol or default_protocol(cfg.endpoint),
         sample_ratio=cfg.sample_ratio,
     )
     plugin = _plugin_settings(artifacts, PluginType.TELEMETRY_BACKEND)
@@ -95,11 +98,6 @@ def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = N
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
         )
     return _trace_env(target, env)
-
-
-def _default_protocol(endpoint: str | None) -> str:
-    """OTLP's conventional ports: 4317 speaks gRPC, everything else HTTP/protobuf."""
-    return "grpc" if endpoint and urlsplit(endpoint).port == 4317 else "http/protobuf"
 
 
 def _split_url(url: str | None) -> tuple[str | None, str | None]:

@@ -82,9 +82,10 @@ def _otlp_exporter(target: TraceTarget) -> SpanExporter:
             OTLPSpanExporter as GrpcExporter,
         )
 
-        url = target.otlp_url
-        insecure = not url.startswith("https://")
-        return GrpcExporter(endpoint=url, insecure=insecure, timeout=target.timeout_seconds)
+        insecure = target.otlp.scheme != "https"
+        return GrpcExporter(
+            endpoint=target.otlp_url, insecure=insecure, timeout=target.timeout_seconds
+        )
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter(endpoint=target.otlp_url, timeout=target.timeout_seconds)

@@ -119,7 +119,7 @@ def _load(
 
     live = None
     if gate:
-        from floe.govern.live_schema import read_for_product
+        from floe.runtime.live_schema import read_for_product
 
         live = read_for_product(product_dir, manifest, env).tables
     ctx = compile_product(product_dir, manifest=manifest, env=env, live_schema=live,

@@ -13,11 +13,11 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from floe.plugins.base import Plugin, PluginType, SecretResolver
+from floe.plugins.base import ConfigT, Plugin, PluginType, SecretResolver
 from floe.spec.common import SecretRef
 
 
-class ComputePlugin(Plugin, ABC):
+class ComputePlugin(Plugin[ConfigT], ABC):
     """Runs dbt SQL: produces the dbt profile output for its adapter."""
 
     plugin_type: ClassVar[PluginType] = PluginType.COMPUTE
@@ -27,7 +27,7 @@ class ComputePlugin(Plugin, ABC):
         """The ``outputs.<target>`` entry of profiles.yml (no secret values, no machine paths)."""
 
 
-class OrchestratorPlugin(Plugin, ABC):
+class OrchestratorPlugin(Plugin[ConfigT], ABC):
     """Schedules and runs data products."""
 
     plugin_type: ClassVar[PluginType] = PluginType.ORCHESTRATOR
@@ -37,7 +37,7 @@ class OrchestratorPlugin(Plugin, ABC):
         """The cron used when floe.yaml sets no schedule."""
 
 
-class CatalogPlugin(Plugin, ABC):
+class CatalogPlugin(Plugin[ConfigT], ABC):
     """An Apache Iceberg catalog."""
 
     plugin_type: ClassVar[PluginType] = PluginType.CATALOG
@@ -52,7 +52,7 @@ class CatalogPlugin(Plugin, ABC):
         return "nothing to bootstrap"
 
 
-class StoragePlugin(Plugin, ABC):
+class StoragePlugin(Plugin[ConfigT], ABC):
     """Object storage holding the Iceberg warehouse."""
 
     plugin_type: ClassVar[PluginType] = PluginType.STORAGE
@@ -75,7 +75,7 @@ class StoragePlugin(Plugin, ABC):
         return None
 
 
-class TelemetryBackendPlugin(Plugin, ABC):
+class TelemetryBackendPlugin(Plugin[ConfigT], ABC):
     """Where OpenTelemetry traces go."""
 
     plugin_type: ClassVar[PluginType] = PluginType.TELEMETRY_BACKEND
@@ -85,7 +85,7 @@ class TelemetryBackendPlugin(Plugin, ABC):
         """Settings of the span exporter."""
 
 
-class LineageBackendPlugin(Plugin, ABC):
+class LineageBackendPlugin(Plugin[ConfigT], ABC):
     """Where OpenLineage events go."""
 
     plugin_type: ClassVar[PluginType] = PluginType.LINEAGE_BACKEND
@@ -95,7 +95,7 @@ class LineageBackendPlugin(Plugin, ABC):
         """Settings of the OpenLineage transport."""
 
 
-class DbtPlugin(Plugin, ABC):
+class DbtPlugin(Plugin[ConfigT], ABC):
     """How dbt is invoked."""
 
     plugin_type: ClassVar[PluginType] = PluginType.DBT
@@ -105,7 +105,7 @@ class DbtPlugin(Plugin, ABC):
         """The dbt command prefix."""
 
 
-class SemanticLayerPlugin(Plugin, ABC):
+class SemanticLayerPlugin(Plugin[ConfigT], ABC):
     """Serves metrics over the gold tables."""
 
     plugin_type: ClassVar[PluginType] = PluginType.SEMANTIC_LAYER
@@ -115,7 +115,7 @@ class SemanticLayerPlugin(Plugin, ABC):
         """Where the semantic layer answers."""
 
 
-class IngestionPlugin(Plugin, ABC):
+class IngestionPlugin(Plugin[ConfigT], ABC):
     """Loads external sources into raw Iceberg tables."""
 
     plugin_type: ClassVar[PluginType] = PluginType.INGESTION
@@ -125,7 +125,7 @@ class IngestionPlugin(Plugin, ABC):
         """Names of the sources it loads."""
 
 
-class QualityPlugin(Plugin, ABC):
+class QualityPlugin(Plugin[ConfigT], ABC):
     """Data-quality checks beyond dbt tests."""
 
     plugin_type: ClassVar[PluginType] = PluginType.QUALITY
@@ -135,7 +135,7 @@ class QualityPlugin(Plugin, ABC):
         """Names of the checks it provides."""
 
 
-class SecretsPlugin(Plugin, ABC):
+class SecretsPlugin(Plugin[ConfigT], ABC):
     """Resolves secret references at run time."""
 
     plugin_type: ClassVar[PluginType] = PluginType.SECRETS
@@ -146,7 +146,7 @@ class SecretsPlugin(Plugin, ABC):
         when it does not exist."""
 
 
-class IdentityPlugin(Plugin, ABC):
+class IdentityPlugin(Plugin[ConfigT], ABC):
     """Who a user or workload is."""
 
     plugin_type: ClassVar[PluginType] = PluginType.IDENTITY
@@ -156,7 +156,7 @@ class IdentityPlugin(Plugin, ABC):
         """The current principal."""
 
 
-class RBACPlugin(Plugin, ABC):
+class RBACPlugin(Plugin[ConfigT], ABC):
     """Who may do what."""
 
     plugin_type: ClassVar[PluginType] = PluginType.RBAC
@@ -166,7 +166,7 @@ class RBACPlugin(Plugin, ABC):
         """Role definitions for a product's workloads."""
 
 
-class NetworkSecurityPlugin(Plugin, ABC):
+class NetworkSecurityPlugin(Plugin[ConfigT], ABC):
     """Network isolation of a product's workloads."""
 
     plugin_type: ClassVar[PluginType] = PluginType.NETWORK_SECURITY
@@ -176,7 +176,7 @@ class NetworkSecurityPlugin(Plugin, ABC):
         """Network policies for a product's workloads."""
 
 
-class AlertChannelPlugin(Plugin, ABC):
+class AlertChannelPlugin(Plugin[ConfigT], ABC):
     """Tells people when a run fails."""
 
     plugin_type: ClassVar[PluginType] = PluginType.ALERT_CHANNEL

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from floe.spec.common import SecretRef
@@ -80,11 +81,18 @@ class EmptyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Plugin:
+#: A plugin's config model; ``Plugin`` alone means any config.
+ConfigT = TypeVar("ConfigT", bound=BaseModel, default=BaseModel, covariant=True)
+
+
+class Plugin(Generic[ConfigT]):
     """Base of every plugin.
 
     A plugin declares what it is as class attributes (name, version, floe_api_version, its
-    category and its pydantic config model) and is built from a validated config.
+    category) and its config model as the type parameter of its ABC —
+    ``class SqlCatalogPlugin(CatalogPlugin[SqlCatalogConfig])`` — so ``self.config`` is typed;
+    it is built from a config validated against that model. A plugin may still set
+    ``config_model`` itself (plugins written before the type parameter do).
     """
 
     plugin_type: ClassVar[PluginType]
@@ -94,13 +102,29 @@ class Plugin:
     description: ClassVar[str] = ""
     config_model: ClassVar[type[BaseModel]] = EmptyConfig
 
-    def __init__(self, config: BaseModel | None = None) -> None:
-        self.config = config if config is not None else self.config_model()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """``config_model`` from the type parameter (``CatalogPlugin[SqlCatalogConfig]``)."""
+        super().__init_subclass__(**kwargs)
+        if "config_model" in cls.__dict__:
+            return
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            for arg in get_args(base):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    cls.config_model = arg
+                    return
+
+    def __init__(self, config: ConfigT | None = None) -> None:
+        self._config = config if config is not None else cast(ConfigT, self.config_model())
+
+    @property
+    def config(self) -> ConfigT:
+        """The validated config."""
+        return self._config
 
     @classmethod
-    def from_config(cls, raw: dict[str, Any]) -> Plugin:
+    def from_config(cls, raw: dict[str, Any]) -> Self:
         """Validate ``raw`` against :attr:`config_model` and build the plugin."""
-        return cls(cls.config_model.model_validate(raw))
+        return cls(cast(ConfigT, cls.config_model.model_validate(raw)))
 
     def notices(self) -> list[PluginNotice]:
         """Warnings about the config, shown by compile (none by default)."""

@@ -172,13 +172,21 @@ def _config_problem(
     locate: Callable[[tuple[str | int, ...]], Location] | None,
 ) -> Diagnostic:
     """One pydantic error of a plugin config as a located diagnostic; an unknown field lists
-    the fields there are and suggests the closest one."""
+    the fields there are and suggests the closest one; a plaintext credential says so in
+    floe's words."""
     from floe.spec.base import unknown_field
 
     loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
     message = str(err["msg"]).removeprefix("Value error, ")
     hint = f"see 'floe plugins list' for the config of '{name}'"
-    if err["type"] == "extra_forbidden":
+    field = ".".join(str(p) for p in loc)
+    if err["type"] == "model_type" and err.get("ctx", {}).get("class_name") == "SecretRef":
+        message = f"'{field}' must be a secret reference, not a plaintext value"
+        hint = (
+            f"write '{field}: {{secret: NAME}}' and provide NAME at run time (an environment "
+            "variable with the 'env' secrets plugin)"
+        )
+    elif err["type"] == "extra_forbidden":
         message, close = unknown_field(cls.config_model, loc)
         hint = f"did you mean '{close}'?" if close else hint
     return Diagnostic(

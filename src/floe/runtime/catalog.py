@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from floe import events
 from floe.errors import FloeError, Location
-from floe.govern import events
 from floe.plugins.abcs import CatalogPlugin, StoragePlugin
 from floe.plugins.base import PluginType, SecretResolver
 from floe.plugins.registry import default_registry

@@ -19,11 +19,11 @@ from pathlib import Path
 import yaml
 
 from floe.compile.context import CompileContext, StageTiming
-from floe.compile.dbt_packages import install_dir, package_problems, read_packages
 from floe.errors import InputError
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.dbt_errors import parse_errors
 from floe.runtime.dbt_exec import DbtProjectRef, invoke_dbt
+from floe.spec.dbt_packages import install_dir, package_problems, read_packages
 from floe.spec.yamlload import load_yaml
 
 #: dbt arguments of the check: no output, no partial-parse state, nothing written beside

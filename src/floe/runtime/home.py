@@ -3,15 +3,22 @@
 ``FLOE_HOME`` (default: ``.floe/`` beside the manifest) holds the Iceberg catalog
 (``catalog.db``), the warehouse (``warehouse/``), the Dagster instance (``dagster/``) and the
 run records (``runs/``). Iceberg is the only data state; everything else is bookkeeping.
+The home remembers the manifest it was created from (``manifest.path``), so a command run
+elsewhere with only ``FLOE_HOME`` set finds its platform.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from floe.errors import FloeError, Location
+
 HOME_ENV = "FLOE_HOME"
+MANIFEST_ENV = "FLOE_MANIFEST"
+MANIFEST_RECORD = "manifest.path"
+E_NO_MANIFEST = "E120"
 DAGSTER_YAML = """\
 # Dagster instance of the floe embedded platform
 telemetry:
@@ -27,13 +34,35 @@ class PlatformHome:
     """Paths inside the platform home."""
 
     root: Path
+    #: The manifest this home serves (recorded by :meth:`ensure` when the home has none yet).
+    manifest: Path | None = field(default=None, compare=False)
 
     @classmethod
     def for_manifest(cls, manifest_path: Path) -> PlatformHome:
         """``$FLOE_HOME`` when set, else ``.floe`` beside the manifest."""
         env = os.environ.get(HOME_ENV)
         root = Path(env) if env else manifest_path.resolve().parent / ".floe"
-        return cls(root.resolve())
+        return cls(root.resolve(), manifest_path.resolve())
+
+    @classmethod
+    def from_env(cls) -> PlatformHome | None:
+        """The home ``$FLOE_HOME`` names, if it is set."""
+        env = os.environ.get(HOME_ENV)
+        return cls(Path(env).resolve()) if env else None
+
+    def remembered_manifest(self) -> Path | None:
+        """The manifest this home was created from, while that file still exists."""
+        try:
+            text = (self.root / MANIFEST_RECORD).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return Path(text) if text and Path(text).is_file() else None
+
+    def remember_manifest(self, *, replace: bool) -> None:
+        """Record :attr:`manifest` in the home (``replace``: even when one is recorded)."""
+        record = self.root / MANIFEST_RECORD
+        if self.manifest is not None and (replace or not record.exists()):
+            record.write_text(f"{self.manifest}\n", encoding="utf-8")
 
     @property
     def dagster(self) -> Path:
@@ -62,3 +91,26 @@ class PlatformHome:
         config = self.dagster / "dagster.yaml"
         if not config.exists():
             config.write_text(DAGSTER_YAML.format(runs=max(1, os.cpu_count() or 1)))
+        self.remember_manifest(replace=False)
+
+
+def find_manifest(given: Path | None) -> Path:
+    """--manifest, else $FLOE_MANIFEST, else the nearest manifest.yaml at or above the cwd,
+    else the manifest the platform home in $FLOE_HOME was created from."""
+    if given is not None:
+        return given
+    if os.environ.get(MANIFEST_ENV):
+        return Path(os.environ[MANIFEST_ENV])
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "manifest.yaml").is_file():
+            return folder / "manifest.yaml"
+    home = PlatformHome.from_env()
+    remembered = home.remembered_manifest() if home else None
+    if remembered is not None:
+        return remembered
+    raise FloeError.single(
+        E_NO_MANIFEST, "no platform manifest found in this directory or above", Location(str(here)),
+        hint="pass --manifest PATH (e.g. --manifest demo/manifest.yaml), or set FLOE_HOME to a "
+        "platform home made by 'floe platform up'",
+    )  # fmt: skip

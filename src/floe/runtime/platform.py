@@ -51,7 +51,10 @@ def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> lis
     """Health of the platform: home, catalog, warehouse and each plugin's own check."""
     manifest = load_manifest(manifest_path, env)
     home = PlatformHome.for_manifest(manifest_path)
-    return check_platform(manifest_plugins(manifest), home, create=create)
+    checks = check_platform(manifest_plugins(manifest), home, create=create)
+    if create:  # `floe platform up`: from now on this home serves this manifest
+        home.remember_manifest(replace=True)
+    return checks
 
 
 def check_platform(plugins: dict[str, Any], home: PlatformHome, *, create: bool) -> list[Check]:

@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from floe.errors import FloeError
-from floe.runtime.timetravel import is_run_tag, parse_timestamp, resolve_as_of
+from floe.runtime.timetravel import ROLLBACK_PREFIX, is_run_tag, parse_timestamp, resolve_as_of
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
 E_PRODUCT_TARGET = "E572"
-ROLLBACK_PREFIX = "floe.rollback."
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,6 @@ def _apply(catalog: Catalog, identifier: str, to_id: int, to: str, why: str, who
         ManageSnapshots(tx).set_current_snapshot(snapshot_id=to_id)
         tx.set_properties({key: json.dumps(record, sort_keys=True)})
     return Rollback(identifier, record["from"], to_id, key, record)  # type: ignore[arg-type]
-
-
-def rollbacks(properties: dict[str, str]) -> list[dict[str, object]]:
-    """The rollback records of a table's properties, oldest first."""
-    return [json.loads(v) for k, v in sorted(properties.items()) if k.startswith(ROLLBACK_PREFIX)]
 
 
 def _user() -> str:

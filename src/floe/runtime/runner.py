@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
-from floe.observe.hooks import NullObserver, Observer
 from floe.runtime import progress, scratch
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
+from floe.runtime.hooks import NullObserver, Observer
 from floe.runtime.publish import PublishResult, replace, sync
 from floe.runtime.timetravel import resolve_as_of, tag_run
 from floe.spec.artifacts import CompiledArtifacts

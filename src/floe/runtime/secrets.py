@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from floe import events
 from floe.errors import FloeError, Location
-from floe.govern import events
 from floe.plugins.abcs import SecretsPlugin
 from floe.plugins.base import PluginType, SecretResolver
 from floe.plugins.registry import default_registry

@@ -67,8 +67,7 @@ def load(catalog: Catalog, identifier: str) -> Table:
 def describe(catalog: Catalog, identifier: str, as_of: str | None = None) -> dict[str, Any]:
     """Schema (as of the snapshot ``as_of`` names, else current), snapshots with their tags,
     and the rollback records."""
-    from floe.runtime.rollback import rollbacks
-    from floe.runtime.timetravel import resolve_as_of
+    from floe.runtime.timetravel import resolve_as_of, rollbacks
 
     table = load(catalog, identifier)
     snapshot_id = resolve_as_of(table, as_of) if as_of is not None else None

@@ -94,3 +94,14 @@ def resolve_as_of(
         hint="use a snapshot id or run-<run id> tag listed by `floe tables show`, or an ISO "
         "timestamp such as 2026-01-31T12:00:00Z",
     )
+
+
+#: table properties recording rollbacks (``floe.rollback.<UTC time>`` = JSON record)
+ROLLBACK_PREFIX = "floe.rollback."
+
+
+def rollbacks(properties: dict[str, str]) -> list[dict[str, object]]:
+    """The rollback records of a table's properties, oldest first."""
+    import json
+
+    return [json.loads(v) for k, v in sorted(properties.items()) if k.startswith(ROLLBACK_PREFIX)]

@@ -7,7 +7,6 @@ from typing import Any
 from floe import __version__
 from floe.compile.canonical import source_hash
 from floe.compile.context import CompileContext
-from floe.compile.dbt_project import DbtModel, DbtTest
 from floe.plugins.abcs import ComputePlugin, StoragePlugin
 from floe.plugins.builtin.compute_duckdb import env_var
 from floe.spec.artifacts import (
@@ -23,6 +22,7 @@ from floe.spec.artifacts import (
     SourceArtifact,
     TransformArtifact,
 )
+from floe.spec.dbt_project import DbtModel, DbtTest
 
 
 def namespace_of(product: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from floe import events
 from floe.compile.context import CompileContext
 from floe.errors import Diagnostic, Location, PolicyError
-from floe.govern import events
 from floe.govern.finding import Finding, PolicyInput
 from floe.govern.policies import POLICIES
 from floe.govern.schema_derive import DeriveCache

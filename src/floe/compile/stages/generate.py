@@ -9,6 +9,7 @@ import yaml
 
 from floe.compile.canonical import canonical_json, write_atomic
 from floe.compile.context import CompileContext
+from floe.compile.definitions_file import definitions_source
 from floe.compile.stages.enforce import DERIVE_CACHE_FILE
 from floe.errors import InputError, Location, display_path
 
@@ -61,8 +62,6 @@ def _check_writable(out: Path) -> None:
 
 def _definitions(ctx: CompileContext) -> str:
     """The Dagster code location file (imports nothing heavy at compile time)."""
-    from floe.orchestrate.location import definitions_source
-
     assert ctx.manifest_doc is not None
     out = ctx.options.output_dir.resolve()
     product = ctx.need_spec().metadata.name

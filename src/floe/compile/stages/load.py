@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from floe.compile.context import CompileContext
-from floe.compile.dbt_project import read_project
 from floe.errors import Diagnostic, FloeError, InputError, Location
 from floe.spec.base import validate_document
+from floe.spec.dbt_project import read_project
 from floe.spec.floe_spec import FloeSpec
 from floe.spec.manifest import Manifest
 from floe.spec.yamlload import PathKey, YamlDocument, load_yaml

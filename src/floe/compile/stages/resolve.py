@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from floe import events
 from floe.compile.context import CompileContext, Resolved
 from floe.errors import Diagnostic, FloeError, InputError, Location
-from floe.govern import events
 from floe.govern.secrets import find_plaintext, reference_name, scrub
 from floe.plugins.base import Plugin, PluginType
 from floe.spec.common import LEVEL_ORDER, Tier

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from floe.compile.context import CompileContext
-from floe.compile.dbt_packages import package_problems
 from floe.errors import Diagnostic, InputError, Location
 from floe.plugins.base import PluginType
 from floe.spec.common import TIER_ORDER
+from floe.spec.dbt_packages import package_problems
 from floe.spec.manifest import PLUGIN_CATEGORIES
 
 E_DEPENDS = "E201"

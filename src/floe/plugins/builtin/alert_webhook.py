@@ -24,17 +24,15 @@ class WebhookConfig(BaseModel):
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
 
-class WebhookAlertPlugin(AlertChannelPlugin):
+class WebhookAlertPlugin(AlertChannelPlugin[WebhookConfig]):
     """POST the alert as JSON; delivery problems are logged once, never raised."""
 
     name: ClassVar[str] = "webhook"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Alerts as JSON POSTs to a webhook URL"
-    config_model: ClassVar[type[BaseModel]] = WebhookConfig
 
     def send(self, alert: dict[str, Any]) -> None:
         """Deliver one alert within the timeout; a failure is logged, not raised."""
-        assert isinstance(self.config, WebhookConfig)
         url = self.config.url
         if not url.startswith(("http://", "https://")):
             LOG.warning("alert not sent: webhook url must be http(s): %s", url)

@@ -12,10 +12,11 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from floe import events
 from floe.errors import FloeError, Location
-from floe.govern import events
+from floe.plugins.abcs import CatalogPlugin
 from floe.plugins.base import HealthState, HealthStatus, SecretResolver
-from floe.plugins.builtin.catalog_rest import HttpError, RestCatalogPlugin, http_json
+from floe.plugins.builtin.catalog_rest import HttpError, http_json
 from floe.spec.common import SecretRef
 
 E_AUTH = "E530"
@@ -55,36 +56,29 @@ class PolarisConfig(BaseModel):
     )
 
 
-class PolarisCatalogPlugin(RestCatalogPlugin):
+class PolarisCatalogPlugin(CatalogPlugin[PolarisConfig]):
     """Polaris through PyIceberg's RestCatalog, plus catalog bootstrap."""
 
     name: ClassVar[str] = "polaris"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Apache Polaris REST catalog (OAuth2, catalog bootstrap)"
-    config_model: ClassVar[type[BaseModel]] = PolarisConfig
-
-    @property
-    def polaris(self) -> PolarisConfig:
-        """The validated config."""
-        assert isinstance(self.config, PolarisConfig)
-        return self.config
 
     @property
     def token_url(self) -> str:
         """The OAuth2 token endpoint."""
-        return self.polaris.oauth2.token_url or self.polaris.uri.rstrip("/") + "/v1/oauth/tokens"
+        return self.config.oauth2.token_url or self.config.uri.rstrip("/") + "/v1/oauth/tokens"
 
     @property
     def management_uri(self) -> str:
         """The management API base."""
-        cfg = self.polaris
+        cfg = self.config
         if cfg.management_uri:
             return cfg.management_uri.rstrip("/")
         return cfg.uri.rstrip("/").replace("/api/catalog", "/api/management/v1")
 
     def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
         """RestCatalog properties with client credentials (secret resolved at run time)."""
-        cfg = self.polaris
+        cfg = self.config
         return {
             "name": cfg.name,
             "type": "rest",
@@ -98,7 +92,7 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
 
     def token(self, resolve: SecretResolver) -> str:
         """Exchange the client credentials for an access token."""
-        oauth = self.polaris.oauth2
+        oauth = self.config.oauth2
         form = {
             "grant_type": "client_credentials",
             "client_id": oauth.client_id,
@@ -131,7 +125,7 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
     def bootstrap(self, resolve: SecretResolver) -> str:
         """Create the catalog when missing (409 = already there), then verify it with GET."""
         token = self.token(resolve)
-        cfg = self.polaris
+        cfg = self.config
         url = f"{self.management_uri}/catalogs"
         created = "exists"
         try:
@@ -153,7 +147,7 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
         return f"catalog '{cfg.warehouse}' {created} and verified"
 
     def _catalog_body(self) -> dict[str, object]:
-        cfg = self.polaris
+        cfg = self.config
         base = cfg.default_base_location or ""
         storage: dict[str, object] = {
             "storageType": cfg.storage_type,
@@ -172,7 +166,7 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
     def _bootstrap_error(self, step: str, exc: HttpError) -> FloeError:
         return FloeError.single(
             E_BOOTSTRAP,
-            f"could not {step} Polaris catalog '{self.polaris.warehouse}': {exc}",
+            f"could not {step} Polaris catalog '{self.config.warehouse}': {exc}",
             Location("manifest.yaml"),
             field_path="plugins.catalog.config",
             hint="the principal needs CATALOG_MANAGE_CONTENT / service_admin to create catalogs",
@@ -183,4 +177,4 @@ class PolarisCatalogPlugin(RestCatalogPlugin):
         status = super().health_check()
         if status.state is HealthState.UNHEALTHY:
             return status
-        return HealthStatus(HealthState.HEALTHY, f"{self.polaris.uri} answers")
+        return HealthStatus(HealthState.HEALTHY, f"{self.config.uri} answers")

@@ -32,23 +32,16 @@ class RestCatalogConfig(BaseModel):
     )
 
 
-class RestCatalogPlugin(CatalogPlugin):
+class RestCatalogPlugin(CatalogPlugin[RestCatalogConfig]):
     """PyIceberg RestCatalog against any Iceberg REST server."""
 
     name: ClassVar[str] = "rest"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Any Iceberg REST catalog"
-    config_model: ClassVar[type[BaseModel]] = RestCatalogConfig
-
-    @property
-    def rest(self) -> RestCatalogConfig:
-        """The validated config."""
-        assert isinstance(self.config, RestCatalogConfig)
-        return self.config
 
     def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
         """``type: rest`` properties."""
-        cfg = self.rest
+        cfg = self.config
         props = {"name": cfg.name, "type": "rest", "uri": cfg.uri, **cfg.properties}
         if cfg.warehouse:
             props["warehouse"] = cfg.warehouse
@@ -58,7 +51,7 @@ class RestCatalogPlugin(CatalogPlugin):
 
     def health_check(self) -> HealthStatus:
         """The server answers ``GET <uri>/v1/config`` (401 still proves it is there)."""
-        url = self.rest.uri.rstrip("/") + "/v1/config"
+        url = self.config.uri.rstrip("/") + "/v1/config"
         try:
             http_json("GET", url)
         except HttpError as exc:

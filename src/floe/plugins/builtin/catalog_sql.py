@@ -40,30 +40,23 @@ def with_password(uri: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
-class SqlCatalogPlugin(CatalogPlugin):
+class SqlCatalogPlugin(CatalogPlugin[SqlCatalogConfig]):
     """PyIceberg SqlCatalog."""
 
     name: ClassVar[str] = "sql"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Iceberg SQL catalog (SQLite by default, PostgreSQL URI accepted)"
-    config_model: ClassVar[type[BaseModel]] = SqlCatalogConfig
-
-    @property
-    def settings(self) -> SqlCatalogConfig:
-        """The validated config."""
-        assert isinstance(self.config, SqlCatalogConfig)
-        return self.config
 
     def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
         """PyIceberg properties: the URI, creating the catalog tables on first use."""
-        cfg = self.settings
+        cfg = self.config
         uri = cfg.uri or f"sqlite:///{(home / 'catalog.db').as_posix()}"
         if isinstance(uri, SecretRef):
             uri = resolve(uri).get_secret_value()
         if cfg.password is not None:
             uri = with_password(uri, resolve(cfg.password).get_secret_value())
         return {
-            "name": self.settings.name,
+            "name": self.config.name,
             "type": "sql",
             "uri": uri,
             "init_catalog_tables": "true",
@@ -71,7 +64,7 @@ class SqlCatalogPlugin(CatalogPlugin):
 
     def health_check(self) -> HealthStatus:
         """A SQLite file's directory must be writable; other databases are checked on connect."""
-        uri = self.settings.uri
+        uri = self.config.uri
         if isinstance(uri, SecretRef):
             return HealthStatus(HealthState.HEALTHY, "URI from a secret; checked on connect")
         if uri is None:

@@ -36,23 +36,16 @@ class DuckDBConfig(BaseModel):
     )
 
 
-class DuckDBComputePlugin(ComputePlugin):
+class DuckDBComputePlugin(ComputePlugin[DuckDBConfig]):
     """DuckDB through dbt-duckdb."""
 
     name: ClassVar[str] = "duckdb"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "DuckDB in-process compute via dbt-duckdb (stateless)"
-    config_model: ClassVar[type[BaseModel]] = DuckDBConfig
-
-    @property
-    def settings(self) -> DuckDBConfig:
-        """The validated config."""
-        assert isinstance(self.config, DuckDBConfig)
-        return self.config
 
     def dbt_profile_output(self, *, product: str) -> dict[str, Any]:
         """A dbt-duckdb output: autoinstall off, extensions loaded by path through our plugin."""
-        cfg = self.settings
+        cfg = self.config
         settings: dict[str, Any] = {
             key: env_var(value) if isinstance(value, SecretRef) else value
             for key, value in sorted(cfg.settings.items())

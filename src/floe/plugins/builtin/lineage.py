@@ -85,23 +85,20 @@ class HttpLineageConfig(BaseModel):
         return url.rstrip("/")
 
 
-class HttpLineagePlugin(LineageBackendPlugin):
+class HttpLineagePlugin(LineageBackendPlugin[HttpLineageConfig]):
     """OpenLineage over HTTP (any server speaking the API)."""
 
     name: ClassVar[str] = "http"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "OpenLineage events POSTed to /api/v1/lineage"
-    config_model: ClassVar[type[BaseModel]] = HttpLineageConfig
 
     def transport_settings(self) -> dict[str, Any]:
         """``transport: http`` with url, endpoint, api_key (a reference), timeout and the
         drain bound."""
-        assert isinstance(self.config, HttpLineageConfig)
         return {"transport": "http", **self.config.model_dump()}
 
     def notices(self) -> list[PluginNotice]:
         """A warning when ``allow_insecure_http`` lets events leave the machine in clear."""
-        assert isinstance(self.config, HttpLineageConfig)
         host = insecure_host(self.config.url)
         if host is None:
             return []

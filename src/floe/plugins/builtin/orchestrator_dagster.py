@@ -24,15 +24,13 @@ class DagsterConfig(BaseModel):
         return check_cron(value)
 
 
-class DagsterOrchestratorPlugin(OrchestratorPlugin):
+class DagsterOrchestratorPlugin(OrchestratorPlugin[DagsterConfig]):
     """Dagster (dagster-dbt assets, schedules, sensors)."""
 
     name: ClassVar[str] = "dagster"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Dagster code location per product (dagster-dbt assets)"
-    config_model: ClassVar[type[BaseModel]] = DagsterConfig
 
     def default_schedule(self) -> str:
         """The manifest's default cron."""
-        assert isinstance(self.config, DagsterConfig)
         return self.config.default_schedule

@@ -18,17 +18,15 @@ class EnvSecretsConfig(BaseModel):
     prefix: str = Field(default="", description="Prepended to every secret name.")
 
 
-class EnvSecretsPlugin(SecretsPlugin):
+class EnvSecretsPlugin(SecretsPlugin[EnvSecretsConfig]):
     """``{secret: NAME}`` reads the environment variable ``<prefix>NAME``."""
 
     name: ClassVar[str] = "env"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Secrets from environment variables"
-    config_model: ClassVar[type[BaseModel]] = EnvSecretsConfig
 
     def resolve(self, name: str) -> SecretStr:
         """The variable's value; KeyError naming the variable when unset."""
-        assert isinstance(self.config, EnvSecretsConfig)
         var = f"{self.config.prefix}{name}"
         if var not in os.environ:
             raise KeyError(var)

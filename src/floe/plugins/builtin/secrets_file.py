@@ -22,18 +22,16 @@ class FileSecretsConfig(BaseModel):
     )
 
 
-class FileSecretsPlugin(SecretsPlugin):
+class FileSecretsPlugin(SecretsPlugin[FileSecretsConfig]):
     """``{secret: NAME}`` reads the file ``<path>/NAME`` (one trailing newline dropped)."""
 
     name: ClassVar[str] = "file"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Secrets from a mounted directory (Kubernetes Secret volume)"
-    config_model: ClassVar[type[BaseModel]] = FileSecretsConfig
 
     @property
     def folder(self) -> Path:
         """The secrets directory."""
-        assert isinstance(self.config, FileSecretsConfig)
         return Path(self.config.path)
 
     def resolve(self, name: str) -> SecretStr:

@@ -27,33 +27,26 @@ class K8sSecretsConfig(BaseModel):
     )
 
 
-class K8sSecretsPlugin(SecretsPlugin):
+class K8sSecretsPlugin(SecretsPlugin[K8sSecretsConfig]):
     """``{secret: NAME}`` is key NAME of a Kubernetes Secret; generated workloads mount it and
     use the ``file`` plugin at run time. Resolving here is an error that says so."""
 
     name: ClassVar[str] = "k8s"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Kubernetes Secret references (names only, for manifests)"
-    config_model: ClassVar[type[BaseModel]] = K8sSecretsConfig
-
-    @property
-    def settings(self) -> K8sSecretsConfig:
-        """The validated config."""
-        assert isinstance(self.config, K8sSecretsConfig)
-        return self.config
 
     def secret_key_ref(self, name: str) -> dict[str, dict[str, str]]:
         """The container env ``valueFrom`` for secret ``name`` (no value)."""
-        return {"secretKeyRef": {"name": self.settings.secret_name, "key": name}}
+        return {"secretKeyRef": {"name": self.config.secret_name, "key": name}}
 
     def resolve(self, name: str) -> SecretStr:
         """Never resolves: floe does not read the Kubernetes API for secret values."""
         raise FloeError.single(
             E_K8S_RESOLVE,
             f"the 'k8s' secrets plugin only names secrets (key '{name}' of Secret "
-            f"'{self.settings.secret_name}') for generated manifests; it cannot resolve them",
+            f"'{self.config.secret_name}') for generated manifests; it cannot resolve them",
             Location("manifest.yaml"),
             field_path="plugins.secrets.type",
             hint="at run time use 'file' with the Secret mounted (e.g. an environment overlay: "
-            f"secrets: {{type: file, config: {{path: {self.settings.mount_path}}}}}) or 'env'",
+            f"secrets: {{type: file, config: {{path: {self.config.mount_path}}}}}) or 'env'",
         )

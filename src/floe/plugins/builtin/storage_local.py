@@ -20,16 +20,14 @@ class LocalStorageConfig(BaseModel):
     )
 
 
-class LocalStoragePlugin(StoragePlugin):
+class LocalStoragePlugin(StoragePlugin[LocalStorageConfig]):
     """A directory on this machine."""
 
     name: ClassVar[str] = "local"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Iceberg warehouse on local disk (embedded platform)"
-    config_model: ClassVar[type[BaseModel]] = LocalStorageConfig
 
     def warehouse_location(self, home: Path) -> str:
         """``file://`` URI of the warehouse directory."""
-        assert isinstance(self.config, LocalStorageConfig)
         path = Path(self.config.path) if self.config.path else home / "warehouse"
         return path.resolve().as_uri()

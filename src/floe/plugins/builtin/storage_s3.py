@@ -28,28 +28,21 @@ class S3StorageConfig(BaseModel):
     secret_access_key: SecretRef | None = None
 
 
-class S3StoragePlugin(StoragePlugin):
+class S3StoragePlugin(StoragePlugin[S3StorageConfig]):
     """Iceberg data and metadata in an S3 bucket, through PyIceberg's PyArrow S3 FileIO."""
 
     name: ClassVar[str] = "s3"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "S3-compatible object storage (AWS S3, MinIO)"
-    config_model: ClassVar[type[BaseModel]] = S3StorageConfig
-
-    @property
-    def settings(self) -> S3StorageConfig:
-        """The validated config."""
-        assert isinstance(self.config, S3StorageConfig)
-        return self.config
 
     def warehouse_location(self, home: Path) -> str:
         """``s3://<bucket>/<prefix>``."""
-        prefix = self.settings.prefix.strip("/")
-        return f"s3://{self.settings.bucket}/{prefix}" if prefix else f"s3://{self.settings.bucket}"
+        prefix = self.config.prefix.strip("/")
+        return f"s3://{self.config.bucket}/{prefix}" if prefix else f"s3://{self.config.bucket}"
 
     def fileio_properties(self, resolve: SecretResolver) -> dict[str, str]:
         """PyIceberg ``s3.*`` properties with the credentials resolved (run time only)."""
-        cfg = self.settings
+        cfg = self.config
         props: dict[str, str] = {
             "s3.region": cfg.region,
             "s3.force-virtual-addressing": "false" if cfg.path_style_access else "true",
@@ -64,7 +57,7 @@ class S3StoragePlugin(StoragePlugin):
 
     def duckdb_secret(self, value: Callable[[SecretRef], str]) -> dict[str, str] | None:
         """A DuckDB ``s3`` secret: region, endpoint (``host:port``), URL style, SSL, keys."""
-        cfg = self.settings
+        cfg = self.config
         secret = {
             "type": "s3",
             "region": cfg.region,

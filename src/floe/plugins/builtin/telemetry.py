@@ -26,17 +26,15 @@ class OtlpConfig(BaseModel):
     timeout_seconds: float = Field(default=1.0, gt=0, le=30)
 
 
-class OtlpTelemetryPlugin(TelemetryBackendPlugin):
+class OtlpTelemetryPlugin(TelemetryBackendPlugin[OtlpConfig]):
     """OTLP over HTTP/protobuf or gRPC."""
 
     name: ClassVar[str] = "otlp"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Spans over OTLP (HTTP/protobuf or gRPC) to a collector"
-    config_model: ClassVar[type[BaseModel]] = OtlpConfig
 
     def exporter_settings(self) -> dict[str, Any]:
         """``exporter: otlp`` with endpoint, protocol and timeout."""
-        assert isinstance(self.config, OtlpConfig)
         return {"exporter": "otlp", **self.config.model_dump()}
 
 

@@ -211,7 +211,7 @@ def _read_snapshots(root: Path, dirs: list[str]) -> dict[str, str]:
 def _package_nodes(root: Path) -> frozenset[str]:
     """Model, seed and snapshot names of the packages under dbt_packages/ and of ``local:``
     packages (refs to them are not unknown)."""
-    from floe.compile.dbt_packages import install_dir, read_packages
+    from floe.spec.dbt_packages import install_dir, read_packages
 
     roots = [(root / p.spec) for p in read_packages(root) if p.kind == "local"]
     installed = install_dir(root)

@@ -1,9 +1,10 @@
 """Read a product's live Iceberg schemas for the breaking-change gate (used by the CLI).
 
-Compile stays pure: this adapter runs *before* it and hands ``compile_product`` a plain
-``{table: [(column, type)]}``. The embedded SQLite catalog with a local warehouse is read
-directly (the catalog row, then the table's metadata JSON — fast, no pyiceberg import); any
-other catalog goes through PyIceberg.
+Compile stays pure: this adapter hands ``compile_product`` a plain
+``{table: [(column, type)]}`` — read before it, or through ``read_live=`` once LOAD has read
+the files (:func:`read_for_loaded`, so they are read once). The embedded SQLite catalog with
+a local warehouse is read directly (the catalog row, then the table's metadata JSON — fast,
+no pyiceberg import); any other catalog goes through PyIceberg.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from floe import events
 from floe.errors import Diagnostic, FloeError, Location
-from floe.govern import events
+from floe.plugins.registry import E_CONFIG as E_PLUGIN_CONFIG
+
+if TYPE_CHECKING:
+    from floe.compile.context import CompileContext
 
 W_GATE = "W150"
 LiveTables = dict[str, list[tuple[str, str]]]
@@ -35,15 +40,21 @@ class LiveRead:
 def read_for_product(product_dir: Path, manifest: Path | None, env: str) -> LiveRead:
     """The live schema of the product's namespace on the platform its manifest describes."""
     from floe.compile.context import CompileContext, CompileOptions
-    from floe.compile.stages.build import namespace_of
     from floe.compile.stages.load import LoadStage
     from floe.plugins.registry import default_registry
-    from floe.runtime.home import PlatformHome
-    from floe.runtime.platform import manifest_plugins
 
     ctx = CompileContext(CompileOptions(Path(product_dir), manifest, env), default_registry())
     LoadStage().run(ctx)
-    assert ctx.manifest_doc is not None
+    return read_for_loaded(ctx)
+
+
+def read_for_loaded(ctx: CompileContext) -> LiveRead:
+    """:func:`read_for_product` for a product whose files LOAD has already read."""
+    from floe.compile.stages.build import namespace_of
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.platform import manifest_plugins
+
+    assert ctx.manifest_doc is not None, "LOAD must run first"
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)
     namespace = namespace_of(ctx.need_spec().metadata.name)
     return read_namespace(manifest_plugins(ctx.need_manifest()), home.root, namespace)
@@ -124,7 +135,10 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
     except NoSuchNamespaceError:
         return LiveRead({})
     except FloeError as exc:  # open_catalog's errors (auth failures already logged)
-        return LiveRead(None, _warning(exc.diagnostics[0].message))
+        first = exc.diagnostics[0]
+        if first.code == E_PLUGIN_CONFIG:
+            return LiveRead(None, _warning(f"catalog config invalid: {first.message}", first.hint))
+        return LiveRead(None, _warning(first.message))
     except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
         events.security_event(events.CATALOG_AUTH_FAILED, namespace=namespace,
                               error=type(exc).__name__)  # fmt: skip
@@ -135,12 +149,13 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
         return LiveRead(None, _warning(f"the catalog could not be read ({type(exc).__name__})"))
 
 
-def _warning(why: str) -> Diagnostic:
+def _warning(why: str, fix: str = "") -> Diagnostic:
     return Diagnostic(
         W_GATE,
         f"breaking-change gate skipped: {why}",
         Location("manifest.yaml"),
         "plugins.catalog",
-        "check the catalog (floe platform status), or pass --offline to skip the gate knowingly",
+        fix
+        or "check the catalog (floe platform status), or pass --offline to skip the gate knowingly",
         severity="warning",
     )
