@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def run_compile(
     try:
         ctx = compile_product(
             product_dir, manifest=manifest, env=env, out_dir=out, write=write,
-            read_live=None if gate.offline else _read_live, allow_breaking_reason=gate.reason,
+            read_live=None if gate.offline else _read_live(), allow_breaking_reason=gate.reason,
         )  # fmt: skip
     except PolicyError as exc:
         if report is not None and isinstance(exc.summary, EnforcementResultSummary):
@@ -57,14 +58,11 @@ def run_compile(
         _report(ctx.enforcement, product_dir, report)
 
 
-def _read_live(ctx: CompileContext) -> LiveSchema | None:
+def _read_live() -> Callable[[CompileContext], LiveSchema | None]:
     """The live schema of the loaded product (its warning printed when the gate cannot run)."""
-    from floe.runtime.live_schema import read_for_loaded
+    from floe.runtime.live_schema import live_reader
 
-    live = read_for_loaded(ctx)
-    if live.warning is not None:
-        print_diagnostics([live.warning])
-    return live.tables
+    return live_reader(lambda warning: print_diagnostics([warning]))
 
 
 @dataclass(frozen=True)

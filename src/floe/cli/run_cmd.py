@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from floe.cli.output import console
+from floe.cli.output import console, print_diagnostics
+from floe.errors import Diagnostic
 from floe.orchestrate.execute import RetentionSummary, RunSummary, retention, run
 from floe.orchestrate.logs import quiet_logs
 
@@ -39,7 +40,7 @@ def run_products(
             summary = run(product, manifest=manifest, env=env, select=select,
                           full_refresh=full_refresh, from_failure=from_failure,
                           allow_breaking_reason=allow_breaking_reason,
-                          exclude=exclude)  # fmt: skip
+                          exclude=exclude, warn=_warn)  # fmt: skip
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:
@@ -65,6 +66,11 @@ def _printer(out: Console) -> Callable[[str], None]:
         screen.print(Text(line, style=style))
 
     return show
+
+
+def _warn(warning: Diagnostic) -> None:
+    """The gate's warning on stderr (not in the run log), as `floe compile` prints it."""
+    print_diagnostics([warning])
 
 
 def print_overview(summaries: list[RunSummary]) -> None:

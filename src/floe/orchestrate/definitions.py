@@ -80,9 +80,15 @@ def load_artifacts(compiled_dir: Path) -> CompiledArtifacts:
     )
 
 
-def build_definitions(product_dir: Path, compiled_dir: Path, home: PlatformHome) -> dg.Definitions:
-    """Definitions for one product (assets, the product job, the dbt resource)."""
-    artifacts = load_artifacts(compiled_dir)
+def build_definitions(
+    product_dir: Path,
+    compiled_dir: Path,
+    home: PlatformHome,
+    artifacts: CompiledArtifacts | None = None,
+) -> dg.Definitions:
+    """Definitions for one product (assets, the product job, the dbt resource); ``artifacts``
+    in memory when the caller just compiled them, else read from ``compiled_dir``."""
+    artifacts = artifacts or load_artifacts(compiled_dir)
     scratch_db = home.scratch(artifacts.metadata.namespace)
     manifest_path = ensure_manifest(
         product_dir, compiled_dir, artifacts, scratch_db, duckdb_access(artifacts.plugins).env

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from floe.compile.api import compile_product
-from floe.errors import FloeError, Location
+from floe.errors import Diagnostic, FloeError, Location
 from floe.runtime.home import PlatformHome
 
 E_SELECT = "E520"
@@ -49,6 +50,7 @@ def run(
     from_failure: bool = False,
     allow_breaking_reason: str | None = None,
     exclude: list[str] | None = None,
+    warn: Callable[[Diagnostic], None] | None = None,
 ) -> RunSummary:
     """Compile (with the breaking-change gate against the live tables) and run one product;
     the summary says what was published.
@@ -60,8 +62,9 @@ def run(
 
     start = time.perf_counter()
     loaded = _load(
-        product_dir, manifest, env, gate=True, allow_breaking_reason=allow_breaking_reason
-    )
+        product_dir, manifest, env, gate=True, allow_breaking_reason=allow_breaking_reason,
+        warn=warn,
+    )  # fmt: skip
     artifacts = loaded.artifacts
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
@@ -113,22 +116,24 @@ def _load(
     *,
     gate: bool = False,
     allow_breaking_reason: str | None = None,
+    warn: Callable[[Diagnostic], None] | None = None,
 ) -> Loaded:
-    """Compile (with ``gate``: the breaking-change gate against the live tables) and load."""
+    """Compile (with ``gate``: the breaking-change gate against the live tables, read once
+    LOAD has read the files; why it cannot run goes to ``warn`` exactly as for ``floe
+    compile``) and load the definitions from the artifacts in memory."""
     from floe.orchestrate.definitions import build_definitions
+    from floe.runtime.live_schema import live_reader
 
-    live = None
-    if gate:
-        from floe.runtime.live_schema import read_for_product
-
-        live = read_for_product(product_dir, manifest, env).tables
-    ctx = compile_product(product_dir, manifest=manifest, env=env, live_schema=live,
+    reader = live_reader(warn or (lambda _: None)) if gate else None
+    ctx = compile_product(product_dir, manifest=manifest, env=env, read_live=reader,
                           allow_breaking_reason=allow_breaking_reason)  # fmt: skip
     assert ctx.artifacts is not None
     assert ctx.manifest_doc is not None
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)
     home.ensure()
-    defs = build_definitions(product_dir.resolve(), ctx.options.output_dir.resolve(), home)
+    defs = build_definitions(
+        product_dir.resolve(), ctx.options.output_dir.resolve(), home, ctx.artifacts
+    )
     return Loaded(ctx.artifacts, home, defs)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,22 @@ def read_for_loaded(ctx: CompileContext) -> LiveRead:
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)
     namespace = namespace_of(ctx.need_spec().metadata.name)
     return read_namespace(manifest_plugins(ctx.need_manifest()), home.root, namespace)
+
+
+def live_reader(
+    warn: Callable[[Diagnostic], None],
+) -> Callable[[CompileContext], LiveTables | None]:
+    """The ``read_live`` of ``compile_product`` for every command that gates (compile, validate,
+    run): the live schema once LOAD has read the files; why the gate cannot run goes to
+    ``warn`` — the same words for every command."""
+
+    def read(ctx: CompileContext) -> LiveTables | None:
+        live = read_for_loaded(ctx)
+        if live.warning is not None:
+            warn(live.warning)
+        return live.tables
+
+    return read
 
 
 def read_namespace(plugins: Mapping[str, Any], home: Path, namespace: str) -> LiveRead:
