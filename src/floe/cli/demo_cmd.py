@@ -210,10 +210,9 @@ class Baseline:
 
 
 def _instance(home: Any) -> Any:
-    import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
+    from floe.orchestrate.adapters.dagster_instance import open_instance
 
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.dagster)))
+    return open_instance(home.dagster)
 
 
 def _baseline(home: Any, products: list[Path]) -> Baseline:

@@ -25,11 +25,10 @@ def workers_for(count: int) -> int:
 def init_instance(home: PlatformHome) -> None:
     """Create the Dagster instance's SQLite storages once, before processes share them
     (their first creation is not safe against a concurrent one)."""
-    import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
+    from floe.orchestrate.adapters.dagster_instance import open_instance
 
     home.ensure()
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.dagster))) as instance:
+    with open_instance(home.dagster) as instance:
         instance.get_runs(limit=1)
         instance.all_instigator_state()
         instance.get_latest_materialization_events([])

@@ -103,10 +103,9 @@ class Loaded:
 
     def instance(self) -> Any:
         """The persistent Dagster instance of the platform home."""
-        import dagster as dg
-        from dagster._core.instance.ref import InstanceRef
+        from floe.orchestrate.adapters.dagster_instance import open_instance
 
-        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home.dagster)))
+        return open_instance(self.home.dagster)
 
 
 def _load(
@@ -151,9 +150,9 @@ def _failed_keys(instance: Any, job_name: str) -> tuple[list[Any], str]:
             hint="run without --from-failure",
         )
     parent = runs[0]
-    plan = instance.get_execution_plan_snapshot(parent.execution_plan_snapshot_id)
-    keys, _checks = instance.run_domain.get_keys_to_reexecute(parent.run_id, plan)
-    return sorted(keys, key=lambda k: k.to_user_string()), parent.run_id
+    from floe.orchestrate.adapters.dagster_instance import keys_to_reexecute
+
+    return keys_to_reexecute(instance, parent), parent.run_id
 
 
 @dataclass

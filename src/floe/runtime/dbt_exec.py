@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from floe.runtime.adapters.dbt_duckdb_env import release_environment
+
 _LOCK = threading.RLock()
 
 #: dbtRunner callbacks (each gets every dbt event) for invocations in the current context.
@@ -78,18 +80,5 @@ def invoke_dbt(
         try:
             result = dbtRunner(callbacks=list(DBT_CALLBACKS.get())).invoke(argv)
         finally:
-            _release_duckdb()
+            release_environment()
     return result
-
-
-def _release_duckdb() -> None:
-    """Close dbt-duckdb's process-wide DuckDB environment so the scratch file is really gone
-    (in-process, dbt-duckdb would otherwise keep the database open for the next invocation)."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
-        return
-    env = getattr(DuckDBConnectionManager, "_ENV", None)
-    if env is not None:
-        env.close()
-    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import unquote, urlparse
 from floe import events
 from floe.errors import Diagnostic, FloeError, Location
 from floe.plugins.registry import E_CONFIG as E_PLUGIN_CONFIG
+from floe.runtime.adapters.sql_catalog import table_locations
 
 if TYPE_CHECKING:
     from floe.compile.context import CompileContext
@@ -91,27 +91,16 @@ def read_namespace(plugins: Mapping[str, Any], home: Path, namespace: str) -> Li
 
 def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
     """The SQLite catalog's rows and local metadata files; None when PyIceberg must read."""
-    if not db.is_file():
-        return {}
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        rows = con.execute(
-            "select table_name, metadata_location from iceberg_tables "
-            "where catalog_name = ? and table_namespace = ? order by table_name",
-            (catalog, namespace),
-        ).fetchall()
-    except sqlite3.OperationalError as exc:
-        # no catalog tables yet: nothing published; anything else (locked…): ask PyIceberg
-        return {} if "no such table" in str(exc) else None
-    finally:
-        con.close()
+    rows = table_locations(db, catalog, namespace)
+    if rows is None:
+        return None
     out: LiveTables = {}
     for name, location in rows:
-        parsed = urlparse(str(location or ""))
+        parsed = urlparse(location)
         if parsed.scheme not in ("", "file"):
             return None
         try:
-            out[str(name)] = _schema_from_metadata(Path(unquote(parsed.path)))
+            out[name] = _schema_from_metadata(Path(unquote(parsed.path)))
         except (OSError, ValueError, KeyError, StopIteration):
             return None  # a metadata file this reader cannot follow: PyIceberg reads
     return out

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from floe.runtime.adapters.pyiceberg_writer import write_rows
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
@@ -125,7 +127,6 @@ def replace(
 ) -> PublishResult:
     """Replace the table's content with ``df`` in one snapshot (``accepted``: column
     renames/drops the breaking-change gate's override accepted, old name → new name or None)."""
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     table = _load_or_create(catalog, identifier, df.schema, accepted)
     data = _align(df, table)
@@ -137,13 +138,7 @@ def replace(
         for old in old_files:
             producer.delete_data_file(old)  # type: ignore[arg-type]
         if data.num_rows:
-            for new in _dataframe_to_data_files(
-                table_metadata=tx.table_metadata,
-                df=data,
-                io=table.io,
-                write_uuid=producer.commit_uuid,
-            ):
-                producer.append_data_file(new)
+            write_rows(tx, producer, table.io, data)
     table = catalog.load_table(identifier)
     snap = table.current_snapshot()
     return PublishResult(
@@ -171,7 +166,6 @@ def sync(
     """
     import duckdb
     import pyarrow as pa
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     table = _load_or_create(catalog, identifier, df.schema, accepted)
     if drop_missing:
@@ -220,11 +214,7 @@ def sync(
                 data = pa.concat_tables([kept, data])
                 for old in affected:
                     producer.delete_data_file(old)  # type: ignore[arg-type]
-            for new_file in _dataframe_to_data_files(
-                table_metadata=tx.table_metadata, df=data, io=table.io,
-                write_uuid=producer.commit_uuid,
-            ):  # fmt: skip
-                producer.append_data_file(new_file)
+            write_rows(tx, producer, table.io, data)
     table = catalog.load_table(identifier)
     snap = table.current_snapshot()
     return PublishResult(

@@ -1,0 +1,274 @@
+"""Each adapter over a third-party internal, exercised for real against the installed version
+(issue 11 point 4, docs/architecture.md "Adapters").
+
+Nothing here is mocked: a real DuckDB file held by dbt-duckdb, a real PyIceberg SQL catalog,
+a real Dagster instance with a failed run. When an upgrade changes what an adapter relies on,
+the failure names the library, its installed version and the adapter to fix.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _upgrade(dist: str, adapter: str, what: str) -> str:
+    """The failure message: which library changed what, and which adapter to fix."""
+    return f"{dist} {version(dist)} changed {what}: fix src/floe/{adapter} (see its docstring)"
+
+
+# --- dbt-duckdb: the process-wide environment ----------------------------------------------
+
+DBT_DUCKDB = "runtime/adapters/dbt_duckdb_env.py"
+
+
+@pytest.fixture
+def dbt_duckdb_env() -> Iterator[Any]:
+    """dbt-duckdb's connection manager; its shared environment restored afterwards."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    from floe.runtime.adapters.dbt_duckdb_env import ENV_ATTRIBUTE
+
+    assert hasattr(DuckDBConnectionManager, ENV_ATTRIBUTE), _upgrade(
+        "dbt-duckdb", DBT_DUCKDB, f"DuckDBConnectionManager.{ENV_ATTRIBUTE} (attribute gone)"
+    )
+    before = getattr(DuckDBConnectionManager, ENV_ATTRIBUTE)
+    yield DuckDBConnectionManager
+    setattr(DuckDBConnectionManager, ENV_ATTRIBUTE, before)
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_dbt_duckdb_environment_holds_the_file_until_the_adapter_releases_it(
+    dbt_duckdb_env: Any, tmp_path: Path
+) -> None:
+    """dbt-duckdb keeps the database of an opened connection in its class-level ``_ENV``
+    (another configuration cannot open the file); ``release_environment`` frees it and the
+    rows dbt wrote are there."""
+    import duckdb
+    from dbt.adapters.contracts.connection import Connection, ConnectionState
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+    from floe.runtime.adapters.dbt_duckdb_env import ENV_ATTRIBUTE, release_environment
+
+    path = tmp_path / "scratch.duckdb"
+    creds = DuckDBCredentials(path=str(path), database="scratch", schema="main")
+    conn = Connection(type="duckdb", name="adapter", credentials=creds, state=ConnectionState.INIT)
+    dbt_duckdb_env.open(conn)
+    conn.handle.cursor().execute("create table t as select 41 + 1 as v")
+
+    env = getattr(dbt_duckdb_env, ENV_ATTRIBUTE)
+    held = _upgrade("dbt-duckdb", DBT_DUCKDB, f"what DuckDBConnectionManager.{ENV_ATTRIBUTE} holds")
+    assert env is not None, held
+    assert env.creds.path == str(path), held
+    assert callable(getattr(env, "close", None)), held
+    with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+        duckdb.connect(str(path), read_only=True)  # dbt still holds the file: what we release
+
+    release_environment()
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select v from t").fetchall() == [(42,)], _upgrade(
+            "dbt-duckdb", DBT_DUCKDB, "closing the environment (file still held)"
+        )
+
+
+# --- PyIceberg: the private writer, the SQL catalog's rows ----------------------------------
+
+PYICEBERG_WRITER = "runtime/adapters/pyiceberg_writer.py"
+SQL_CATALOG = "runtime/adapters/sql_catalog.py"
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Any:
+    """A PyIceberg SQL catalog on SQLite, as the platform home's embedded catalog."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    (tmp_path / "warehouse").mkdir()
+    cat = SqlCatalog(
+        "floe", uri=f"sqlite:///{tmp_path / 'catalog.db'}", warehouse=f"file://{tmp_path}/warehouse"
+    )
+    cat.create_namespace("shop")
+    return cat
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_pyiceberg_private_writer_takes_our_arguments_and_writes_the_rows(catalog: Any) -> None:
+    """``_dataframe_to_data_files`` still takes the keywords the adapter passes, the snapshot
+    producer still has a ``commit_uuid``, and ``write_rows`` in one overwrite snapshot that
+    also deletes the old file leaves exactly the new rows."""
+    import pyarrow as pa
+    from pyiceberg.io import pyarrow as pyiceberg_pyarrow
+
+    from floe.runtime.adapters.pyiceberg_writer import WRITER, WRITER_ARGUMENTS, write_rows
+
+    module, _, name = WRITER.rpartition(".")
+    assert module == pyiceberg_pyarrow.__name__
+    writer = getattr(pyiceberg_pyarrow, name, None)
+    assert writer is not None, _upgrade("pyiceberg", PYICEBERG_WRITER, f"{WRITER} (gone)")
+    params = inspect.signature(writer).parameters
+    missing = [a for a in WRITER_ARGUMENTS if a not in params]
+    assert not missing, _upgrade("pyiceberg", PYICEBERG_WRITER, f"{WRITER}: no {missing}")
+
+    first = pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"]})
+    table = catalog.create_table("shop.orders", schema=first.schema)
+    table.append(first)
+    table = catalog.load_table("shop.orders")
+    old = [task.file for task in table.scan().plan_files()]
+    second = pa.table({"id": pa.array([3, 4, 5], pa.int64()), "name": ["c", "d", "e"]})
+    with (
+        table.transaction() as tx,
+        tx.update_snapshot(snapshot_properties={"floe.run_id": "r1"}).overwrite() as producer,
+    ):
+        assert hasattr(producer, "commit_uuid"), _upgrade(
+            "pyiceberg", PYICEBERG_WRITER, "the snapshot producer's commit_uuid"
+        )
+        for data_file in old:
+            producer.delete_data_file(data_file)
+        written = write_rows(tx, producer, table.io, second.cast(table.schema().as_arrow()))
+
+    table = catalog.load_table("shop.orders")
+    rows = table.scan().to_arrow().sort_by("id")
+    assert rows.column("id").to_pylist() == [3, 4, 5], _upgrade(
+        "pyiceberg", PYICEBERG_WRITER, f"{WRITER}'s output"
+    )
+    assert written == len(list(table.scan().plan_files())) == 1
+    snap = table.current_snapshot()
+    assert snap is not None
+    assert snap.summary is not None
+    assert snap.summary["floe.run_id"] == "r1"
+    assert snap.summary.operation.value == "overwrite"
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_sql_catalog_rows_give_each_tables_metadata_location(catalog: Any, tmp_path: Path) -> None:
+    """PyIceberg's SQL catalog still keeps ``iceberg_tables`` with the columns the adapter reads,
+    and ``table_locations`` returns each table of the namespace with the metadata location
+    PyIceberg itself reports; a catalog file without tables yet, or none at all, reads []."""
+    import pyarrow as pa
+    from pyiceberg.catalog.sql import IcebergTables
+
+    from floe.runtime.adapters.sql_catalog import COLUMNS, TABLE, table_locations
+
+    shape = _upgrade("pyiceberg", SQL_CATALOG, "the SQL catalog's table layout")
+    assert IcebergTables.__tablename__ == TABLE, shape
+    assert set(COLUMNS) <= set(IcebergTables.__table__.columns.keys()), shape
+
+    db = tmp_path / "catalog.db"
+    assert table_locations(db, "floe", "shop") == []  # namespace, no table: nothing published
+    schema = pa.schema([("id", pa.int64())])
+    names = ["orders", "customers"]
+    for name in names:
+        catalog.create_table(f"shop.{name}", schema=schema)
+    catalog.create_namespace("other")
+    catalog.create_table("other.orders", schema=schema)
+
+    expected = [(n, catalog.load_table(f"shop.{n}").metadata_location) for n in sorted(names)]
+    assert table_locations(db, "floe", "shop") == expected, shape
+    assert table_locations(db, "another_catalog", "shop") == []
+    assert table_locations(tmp_path / "absent.db", "floe", "shop") == []
+
+
+# --- Dagster: the persistent instance, re-execution from failure ----------------------------
+
+DAGSTER_INSTANCE = "orchestrate/adapters/dagster_instance.py"
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_dagster_instance_from_a_directory_and_the_keys_a_failed_run_did_not_build(
+    tmp_path: Path,
+) -> None:
+    """``open_instance`` keeps runs in the directory (a second instance opened there reads
+    them), and ``keys_to_reexecute`` of a run where ``b`` failed after ``a`` succeeded is
+    ``b`` and what depends on it, not ``a`` — Dagster's FROM_ASSET_FAILURE rule."""
+    import dagster as dg
+
+    from floe.orchestrate.adapters.dagster_instance import keys_to_reexecute, open_instance
+
+    params = inspect.signature(dg.DagsterInstance.from_config).parameters
+    assert "config_dir" in params, _upgrade("dagster", DAGSTER_INSTANCE, "from_config")
+
+    @dg.asset
+    def a() -> int:
+        return 1
+
+    @dg.asset
+    def b(a: int) -> int:
+        raise RuntimeError("b fails")
+
+    @dg.asset
+    def c(b: int) -> int:
+        return b
+
+    with open_instance(tmp_path) as instance:
+        result = dg.materialize([a, b, c], instance=instance, raise_on_error=False)
+    assert not result.success
+
+    with open_instance(tmp_path) as instance:
+        runs = instance.get_runs(dg.RunsFilter(run_ids=[result.run_id]))
+        assert [r.status for r in runs] == [dg.DagsterRunStatus.FAILURE], _upgrade(
+            "dagster", DAGSTER_INSTANCE, "where DagsterInstance.from_config keeps runs"
+        )
+        assert hasattr(instance, "run_domain"), _upgrade(
+            "dagster", DAGSTER_INSTANCE, "DagsterInstance.run_domain (gone)"
+        )
+        keys = keys_to_reexecute(instance, runs[0])
+    assert keys == [dg.AssetKey("b"), dg.AssetKey("c")], _upgrade(
+        "dagster", DAGSTER_INSTANCE, "run_domain.get_keys_to_reexecute"
+    )
+
+
+# --- nothing else touches these internals ---------------------------------------------------
+
+THIRD_PARTY = ("dagster", "dagster_dbt", "pyiceberg", "dbt", "duckdb", "sqlalchemy")
+ADAPTER_DIRS = ("src/floe/runtime/adapters/", "src/floe/orchestrate/adapters/")
+
+
+def _private_uses(path: Path, root: Path) -> list[str]:
+    """``file:line what`` for each private third-party name the module reaches."""
+    import ast
+
+    found = []
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        what = ""
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in THIRD_PARTY:
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            if private or any(p.startswith("_") for p in (node.module or "").split(".")):
+                what = f"from {node.module} import {', '.join(a.name for a in node.names)}"
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.split(".")[0] in THIRD_PARTY]
+            what = ", ".join(n for n in names if any(p.startswith("_") for p in n.split(".")))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in ("_ENV", "iceberg_tables") or "from iceberg_tables" in node.value:
+                what = repr(node.value)
+        elif isinstance(node, ast.Attribute) and node.attr in ("run_domain", "commit_uuid"):
+            what = f".{node.attr}"
+        if what:
+            found.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)} {what}")
+    return found
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_only_the_adapters_reach_third_party_internals() -> None:
+    """No module of src/floe outside the two ``adapters`` packages imports a private name of
+    Dagster, dbt, DuckDB, PyIceberg or SQLAlchemy, reads dbt-duckdb's ``_ENV``, queries the SQL
+    catalog's ``iceberg_tables`` or calls Dagster's ``run_domain`` / a producer's
+    ``commit_uuid``; the adapters themselves do (the scan finds what it looks for)."""
+    from tests.conftest import ROOT
+
+    outside: list[str] = []
+    inside: list[str] = []
+    for path in sorted((ROOT / "src" / "floe").rglob("*.py")):
+        uses = _private_uses(path, ROOT)
+        rel = path.relative_to(ROOT).as_posix()
+        (inside if rel.startswith(ADAPTER_DIRS) else outside).extend(uses)
+    assert outside == [], "call the adapter instead (docs/architecture.md, Adapters):\n" + (
+        "\n".join(outside)
+    )
+    kinds = {use.split(" ", 1)[1].split(" ")[0] for use in inside}
+    assert {"'_ENV'", "from", ".run_domain", ".commit_uuid"} <= kinds, inside
