@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
 
+    from floe.runtime.scratch import Diff
+
 
 #: Column changes accepted by ``--allow-breaking``: old name → new name (rename) or None (drop).
 Accepted = Mapping[str, str | None]
@@ -154,9 +156,11 @@ def sync(
     accepted: Accepted | None = None,
     *,
     drop_missing: bool = False,
+    diff: Diff | None = None,
 ) -> PublishResult:
     """Make the table equal to ``df`` (the full state dbt built for an incremental model or a
-    snapshot) writing only the difference, in one snapshot.
+    snapshot) writing only the difference, in one snapshot. ``diff``: the difference already
+    computed where the data is (the scratch DuckDB; ``df`` then only gives the schema).
 
     ``added`` = new rows except the current ones, ``removed`` = current rows except the new ones
     (as multisets). Nothing removed → one APPEND of ``added``; otherwise the data files holding a
@@ -164,7 +168,6 @@ def sync(
     ``drop_missing`` (dbt ``on_schema_change: sync_all_columns``) deletes table columns that
     ``df`` no longer has.
     """
-    import duckdb
     import pyarrow as pa
 
     table = _load_or_create(catalog, identifier, df.schema, accepted)
@@ -177,20 +180,10 @@ def sync(
             identifier, "append", result.rows_written, result.rows_total, result.snapshot_id,
             rows_inserted=result.rows_written,
         )  # fmt: skip
-    new = _align(df, table)
-    current = _align(table.scan().to_arrow(), table)
-    con = duckdb.connect()
-    try:
-        con.register("new_rows", new)
-        con.register("old_rows", current)
-        added = con.execute(
-            "select * from new_rows except all select * from old_rows"
-        ).to_arrow_table()
-        removed = con.execute(
-            "select * from old_rows except all select * from new_rows"
-        ).to_arrow_table()
-    finally:
-        con.close()
+    if diff is not None:
+        added, removed, new_rows = diff.added, diff.removed, diff.rows
+    else:
+        added, removed, new_rows = _difference(_align(df, table), table)
     props = {
         **properties,
         "floe.rows_added": str(added.num_rows),
@@ -201,7 +194,7 @@ def sync(
     if added.num_rows == 0 and removed.num_rows == 0:
         snap = table.current_snapshot()
         return PublishResult(
-            identifier, "unchanged", 0, current.num_rows, snap.snapshot_id if snap else None
+            identifier, "unchanged", 0, new_rows, snap.snapshot_id if snap else None
         )
     affected = _files_with_rows(table, old_files, removed)
     with table.transaction() as tx:
@@ -221,11 +214,31 @@ def sync(
         identifier,
         "merge" if affected else "append",
         added.num_rows,
-        new.num_rows,
+        new_rows,
         snap.snapshot_id if snap else None,
         rows_inserted=max(0, added.num_rows - removed.num_rows),
         rows_updated=min(added.num_rows, removed.num_rows),
     )
+
+
+def _difference(new: pa.Table, table: Table) -> tuple[pa.Table, pa.Table, int]:
+    """Rows added and removed (multisets) from the table's current content to ``new``."""
+    import duckdb
+
+    current = _align(table.scan().to_arrow(), table)
+    con = duckdb.connect()
+    try:
+        con.register("new_rows", new)
+        con.register("old_rows", current)
+        added = con.execute(
+            "select * from new_rows except all select * from old_rows"
+        ).to_arrow_table()
+        removed = con.execute(
+            "select * from old_rows except all select * from new_rows"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return added, removed, new.num_rows
 
 
 def _drop_missing(table: Table, schema: pa.Schema) -> Table:

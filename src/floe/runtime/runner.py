@@ -352,8 +352,12 @@ def _publish(
     progress.report(f"publishing {node.resource_type} {node.name} → {identifier}")
     try:
         with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
-            data = scratch.read_relation(con, node.relation.schema, node.relation.identifier)
-            _write(spec, catalog, identifier, data, outcome, node)
+            rel = node.relation
+            diff = None
+            if node.keeps_state and not spec.full_refresh:  # the change, computed in DuckDB
+                diff = scratch.diff_previous(con, rel.schema, rel.identifier)
+            data = diff.added if diff else scratch.read_relation(con, rel.schema, rel.identifier)
+            _write(spec, catalog, identifier, data, outcome, node, diff)
     except Exception as exc:  # one table's failure must not hide what else was published
         outcome.status = "error"
         outcome.message = f"publishing {identifier} failed: {exc}"
@@ -399,15 +403,20 @@ def _write(
     data: Any,
     outcome: NodeOutcome,
     node: DbtNode,
+    diff: scratch.Diff | None = None,
 ) -> None:
     """Make the Iceberg table equal to what dbt built: a replace for tables, views and seeds;
     for incremental models and snapshots only the difference is written (append when rows were
-    only added, a copy-on-write of the files holding changed or deleted rows otherwise)."""
+    only added, a copy-on-write of the files holding changed or deleted rows otherwise);
+    ``diff``: that difference, already computed in the scratch DuckDB (``data`` is then only
+    its added rows)."""
     accepted = dict(accepted_changes(spec.artifacts.enforcement_result.schema_gate, node.name))
     props = _snapshot_props(spec, outcome)
     if node.keeps_state and not spec.full_refresh:
         drop = node.config.get("on_schema_change") == "sync_all_columns"
-        outcome.publish = sync(catalog, identifier, data, props, accepted, drop_missing=drop)
+        outcome.publish = sync(
+            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff
+        )
     else:
         outcome.publish = replace(catalog, identifier, data, props, accepted)
     if outcome.publish.snapshot_id is not None:  # also an unchanged table: "as of this run"

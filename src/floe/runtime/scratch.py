@@ -78,6 +78,43 @@ class ScratchInput:
         return f"create {kind} {relation} as select * from iceberg_scan('{meta}'{at})"  # noqa: S608  # nosec B608
 
 
+#: schema of the views over the published state of the tables dbt may change (``copy``)
+PREVIOUS = "floe_previous"
+
+
+def previous(schema: str, identifier: str) -> str:
+    """The view over the published state of the copied relation ``schema.identifier``."""
+    return f"{quote_ident(PREVIOUS)}.{quote_ident(schema + '.' + identifier)}"
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What dbt changed in a copied relation: rows added and removed (multisets)."""
+
+    added: pa.Table
+    removed: pa.Table
+    rows: int
+
+
+def diff_previous(con: duckdb.DuckDBPyConnection, schema: str, identifier: str) -> Diff | None:
+    """The change of a copied relation against its published state, computed in DuckDB; None
+    when the columns changed (then the publish compares the whole table itself)."""
+    relation = f"{quote_ident(schema)}.{quote_ident(identifier)}"
+    before = previous(schema, identifier)
+    columns = "select column_name, column_type from (describe {})"  # identifiers are quoted
+    try:
+        now = con.execute(columns.format(relation)).fetchall()
+        then = con.execute(columns.format(before)).fetchall()
+    except Exception:  # no published state (a first run) or no such relation
+        return None
+    if now != then:
+        return None
+    added = con.execute(f"from {relation} except all from {before}").to_arrow_table()  # nosec B608
+    removed = con.execute(f"from {before} except all from {relation}").to_arrow_table()  # nosec B608
+    count = con.execute(f"select count(*) from {relation}").fetchone()  # noqa: S608  # nosec B608
+    return Diff(added, removed, int(count[0]) if count else 0)
+
+
 def prepare(path: Path, inputs: Sequence[ScratchInput], setup: Sequence[str] = ()) -> None:
     """Create an empty scratch file holding ``inputs`` under the relation names dbt uses."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +125,13 @@ def prepare(path: Path, inputs: Sequence[ScratchInput], setup: Sequence[str] = (
             con.execute(f"create schema if not exists {quote_ident(schema)}")
         for item in sorted(inputs, key=lambda i: (i.schema, i.identifier)):
             con.execute(item.sql())
+            if item.copy:  # the published state, to diff against after dbt changed the copy
+                meta = _local(item.location).replace("'", "''")
+                con.execute(f"create schema if not exists {quote_ident(PREVIOUS)}")
+                con.execute(
+                    f"create view {previous(item.schema, item.identifier)} as "  # noqa: S608  # nosec B608
+                    f"select * from iceberg_scan('{meta}')"
+                )
     finally:
         con.close()
 
