@@ -82,13 +82,9 @@ transforms:
 """
 
 
-@pytest.mark.requirement("FR-093")
-def test_a_source_reads_another_products_table_and_lineage_names_it(tmp_path: Path) -> None:
-    """Product ``consumer`` declares that its dbt source ``orders_product`` is published by
-    ``tiny``: its model reads tiny's Iceberg table, its asset depends on tiny's asset, and the
-    OpenLineage input is tiny's dataset."""
-    tiny = _tiny(tmp_path)
-    assert run(tiny).success
+def _consumer(tmp_path: Path, sql: str) -> Path:
+    """Product ``consumer``: one model ``big_orders`` (``sql``) over the dbt source
+    ``orders_product``, which floe.yaml maps to product ``tiny``."""
     consumer = tmp_path / "consumer"
     (consumer / "models").mkdir(parents=True)
     (consumer / "dbt_project.yml").write_text(
@@ -98,10 +94,22 @@ def test_a_source_reads_another_products_table_and_lineage_names_it(tmp_path: Pa
     (consumer / "models" / "sources.yml").write_text(
         "version: 2\nsources:\n  - name: orders_product\n    tables: [{name: int_orders}]\n"
     )
-    (consumer / "models" / "big_orders.sql").write_text(
-        "select id, amount from {{ source('orders_product', 'int_orders') }} where amount > 20\n"
-    )
+    (consumer / "models" / "big_orders.sql").write_text(sql)
     (consumer / "floe.yaml").write_text(CONSUMER_SPEC)
+    return consumer
+
+
+@pytest.mark.requirement("FR-093")
+def test_a_source_reads_another_products_table_and_lineage_names_it(tmp_path: Path) -> None:
+    """Product ``consumer`` declares that its dbt source ``orders_product`` is published by
+    ``tiny``: its model reads tiny's Iceberg table, its asset depends on tiny's asset, and the
+    OpenLineage input is tiny's dataset."""
+    tiny = _tiny(tmp_path)
+    assert run(tiny).success
+    consumer = _consumer(
+        tmp_path,
+        "select id, amount from {{ source('orders_product', 'int_orders') }} where amount > 20\n",
+    )
     summary = run(consumer)
     assert summary.success, summary.failure
     catalog = catalog_for_manifest(tiny / "manifest.yaml")
@@ -188,3 +196,36 @@ def test_on_schema_change_fail_fails_the_model_as_dbt_does(tmp_path: Path) -> No
     assert [f.name for f in table.schema().fields] == ["id", "amount"]
     assert table.current_snapshot().summary["floe.run_id"] == first.run_id
     assert "int_orders" not in {a.name for a in second.assets}
+
+
+@pytest.mark.requirement("FR-093")
+def test_a_model_in_another_database_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """``config(database=…)`` would put a table outside the product's one scratch database and
+    namespace: ``floe validate`` and ``floe run`` say so (E231, the model's file), exit 2, and
+    nothing is published."""
+    root = _tiny(tmp_path)
+    (root / "models" / "int_orders.sql").write_text(
+        "{{ config(database='archive') }}\n" + TINY_MODELS["int_orders.sql"]
+    )
+    for command in ("validate", "run"):
+        result = run_floe(command, root)
+        assert result.code == 2, result.err
+        assert "models/int_orders.sql: error[E231]" in result.err
+        assert "database 'archive'" in result.err
+    assert not (root / ".floe" / "warehouse" / "tiny").exists()
+
+
+@pytest.mark.requirement("FR-093")
+def test_a_source_without_its_iceberg_table_stops_the_run_before_dbt(tmp_path: Path) -> None:
+    """The consumer's source maps to product ``tiny``, which has not run yet: the run stops
+    before dbt with E545 naming the source and the Iceberg table it needs; nothing is
+    published and the failure is not retried."""
+    tiny = _tiny(tmp_path)
+    consumer = _consumer(tmp_path, "select id from {{ source('orders_product', 'int_orders') }}\n")
+    summary = run(consumer)
+    assert not summary.success
+    assert "error[E545]" in summary.failure
+    assert "source('orders_product', 'int_orders') → tiny.int_orders" in summary.failure
+    assert summary.assets == []
+    catalog = catalog_for_manifest(tiny / "manifest.yaml")
+    assert ("consumer",) not in catalog.list_namespaces()

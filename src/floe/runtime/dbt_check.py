@@ -59,7 +59,7 @@ def _check_relations(manifest_file: Path, product_dir: Path) -> None:
 
     if manifest_file.is_file():
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        check_graph(load_graph(manifest), str(product_dir), None)
+        check_graph(load_graph(manifest), str(product_dir), "memory")  # the :memory: database
 
 
 def check_product(ctx: CompileContext) -> None:

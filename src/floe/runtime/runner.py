@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 DbtInvoke = Callable[[list[str], Path, Path], None]
 
 PASSING = {"success", "pass", "warn"}
-E_SOURCE_MISSING = "E540"
+E_SOURCE_MISSING = "E545"
 
 
 class TransientError(Exception):
