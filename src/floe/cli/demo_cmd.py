@@ -15,10 +15,10 @@ from typing import Any
 
 from floe.cli.output import console
 from floe.errors import FloeError, Location
+from floe.orchestrate.demo import Baseline
 from floe.orchestrate.execute import RunSummary
 
 E_NO_PRODUCT = "E561"
-E_FIRST_RUNS = "E562"
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,11 @@ def _live(
 
     from floe.observe.metrics import registry_for
     from floe.orchestrate import serve
+    from floe.orchestrate.demo import baseline_of
     from floe.runtime.home import PlatformHome
 
     home = PlatformHome.for_manifest(manifest)
-    baseline = _baseline(home, products)
+    baseline = baseline_of(home, products)
     _stop_on_term()
     metrics, _thread = start_http_server(
         opts.metrics_port, addr=opts.host, registry=registry_for(home.runs)
@@ -199,63 +200,21 @@ def _stop_on_term() -> None:
     signal.signal(signal.SIGINT, interrupt)
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """Before Dagster starts: each product's artifacts, whether it was ever built, and the id
-    of its newest run (a first run is one newer than that)."""
-
-    artifacts: dict[Path, Any]
-    built: set[Path]
-    before: dict[Path, str | None]
-
-
-def _instance(home: Any) -> Any:
-    from floe.orchestrate.adapters.dagster_instance import open_instance
-
-    return open_instance(home.dagster)
-
-
-def _baseline(home: Any, products: list[Path]) -> Baseline:
-    from floe.orchestrate.definitions import load_artifacts
-    from floe.orchestrate.demo import has_materialization, latest_run
-
-    arts = {p: load_artifacts(p / "target" / "floe") for p in products}
-    with _instance(home) as instance:
-        built = {p for p in products if has_materialization(instance, arts[p])}
-        before = {p: getattr(latest_run(instance, arts[p]), "run_id", None) for p in products}
-    return Baseline(arts, built, before)
-
-
 def _first_runs(home: Any, products: list[Path], base: Baseline) -> list[RunSummary]:
-    """Wait (with live progress) for each product's first run, started by its health sensor;
-    products built before are summarised from their latest run."""
+    """Live progress while each product's first run (started by its health sensor) ends."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from floe.orchestrate.demo import FINISHED, latest_run, run_summary
+    from floe.orchestrate.demo import wait_first_runs
 
-    arts, built, before = base.artifacts, base.built, base.before
-    done: dict[Path, RunSummary] = {}
-    deadline = time.monotonic() + 600
-    with _instance(home) as instance:
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-        with Progress(*columns, console=console()) as progress:
-            tasks = {p: progress.add_task(f"{p.name}: waiting for the health sensor", total=1)
-                     for p in products}  # fmt: skip
-            while len(done) < len(products):
-                if time.monotonic() > deadline:
-                    raise FloeError.single(
-                        E_FIRST_RUNS, "first runs did not finish within 10 minutes",
-                        Location(str(home.root)), hint="open the Dagster UI: runs and sensors",
-                    )  # fmt: skip
-                for p in products:
-                    run = None if p in done else latest_run(instance, arts[p])
-                    if run is None or (p not in built and run.run_id == before[p]):
-                        continue
-                    status = run.status.value
-                    if status in FINISHED:
-                        done[p] = run_summary(instance, arts[p], run)
-                        progress.update(tasks[p], completed=1, description=_done_text(done[p]))
-                    else:
-                        progress.update(tasks[p], description=f"{p.name}: run {status.lower()}")
-                time.sleep(0.5)
-    return [done[p] for p in products]
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console()) as progress:
+        tasks = {p: progress.add_task(f"{p.name}: waiting for the health sensor", total=1)
+                 for p in products}  # fmt: skip
+
+        def show(product: Path, status: str, summary: RunSummary | None) -> None:
+            if summary is not None:
+                progress.update(tasks[product], completed=1, description=_done_text(summary))
+            else:
+                progress.update(tasks[product], description=f"{product.name}: run {status}")
+
+        return wait_first_runs(home, products, base, show)

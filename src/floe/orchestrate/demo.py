@@ -7,14 +7,17 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from floe.errors import FloeError, Location
 from floe.orchestrate.execute import RunSummary, run, summary_from_events
 from floe.orchestrate.logs import quiet_logs
 from floe.runtime.home import PlatformHome
 
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+E_FIRST_RUNS = "E562"
 
 
 def workers_for(count: int) -> int:
@@ -94,3 +97,66 @@ def run_summary(instance: Any, artifacts: Any, run: Any) -> RunSummary:
     return summary_from_events(
         events, artifacts, run.run_id, run.status.value == "SUCCESS", seconds
     )
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Before Dagster starts: each product's artifacts, whether it was ever built, and the id
+    of its newest run (a first run is one newer than that)."""
+
+    artifacts: dict[Path, Any]
+    built: set[Path]
+    before: dict[Path, str | None]
+
+
+def baseline_of(home: PlatformHome, products: list[Path]) -> Baseline:
+    """The products' state on the instance before Dagster serves them."""
+    from floe.orchestrate.adapters.dagster_instance import open_instance
+    from floe.orchestrate.definitions import load_artifacts
+
+    arts = {p: load_artifacts(p / "target" / "floe") for p in products}
+    with open_instance(home.dagster) as instance:
+        built = {p for p in products if has_materialization(instance, arts[p])}
+        before = {p: getattr(latest_run(instance, arts[p]), "run_id", None) for p in products}
+    return Baseline(arts, built, before)
+
+
+#: ``(product, run status, summary when the run ended)``: what the waiting shows
+FirstRunProgress = Callable[[Path, str, RunSummary | None], None]
+
+
+def wait_first_runs(
+    home: PlatformHome,
+    products: list[Path],
+    base: Baseline,
+    progress: FirstRunProgress,
+    deadline_s: float = 600.0,
+) -> list[RunSummary]:
+    """Poll the instance until each product's first run (newer than ``base``) has ended;
+    products built before are summarised from their latest run. E562 past the deadline."""
+    import time
+
+    from floe.orchestrate.adapters.dagster_instance import open_instance
+
+    arts, built, before = base.artifacts, base.built, base.before
+    done: dict[Path, RunSummary] = {}
+    deadline = time.monotonic() + deadline_s
+    with open_instance(home.dagster) as instance:
+        while len(done) < len(products):
+            if time.monotonic() > deadline:
+                raise FloeError.single(
+                    E_FIRST_RUNS, f"first runs did not finish within {deadline_s:.0f} s",
+                    Location(str(home.root)), hint="open the Dagster UI: runs and sensors",
+                )  # fmt: skip
+            for p in products:
+                found = None if p in done else latest_run(instance, arts[p])
+                if found is None or (p not in built and found.run_id == before[p]):
+                    continue
+                status = found.status.value
+                if status in FINISHED:
+                    done[p] = run_summary(instance, arts[p], found)
+                    progress(p, status.lower(), done[p])
+                else:
+                    progress(p, status.lower(), None)
+            time.sleep(0.5)  # the poll interval of a live server, not a wait for a test
+    return [done[p] for p in products]
