@@ -201,9 +201,11 @@ def run_cmd(
     allow_breaking: AllowBreakingOpt = False,
     reason: ReasonOpt = None,
 ) -> None:
-    """Compile and run data products: dbt on DuckDB, audited, published to Iceberg.
+    """Compile and run data products: one dbt build on DuckDB, audited, published to Iceberg.
 
-    The compile checks the SQL against the live tables (breaking-change gate).
+    The compile checks the SQL against the live tables (breaking-change gate) and dbt's own
+    parser and compiler check the project first. Shows dbt's node lines, then each published
+    table.
 
     Exit status: 0 ok, 2 invalid input, 3 policy violation or breaking change, 4 the run failed.
     """
