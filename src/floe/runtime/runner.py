@@ -146,6 +146,8 @@ def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
     if not building:
         return report
     inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building})
+    meta = spec.artifacts.metadata
+    claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
     db = spec.scratch
     scratch.prepare(db, inputs, spec.scratch_setup)
     names = sorted(n.name for n in building)
@@ -161,6 +163,34 @@ def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
     finally:
         scratch.discard(db)
     return report
+
+
+PRODUCT, OWNER = "floe.product", "floe.owner"
+E_NOT_OWNER = "E546"
+
+
+def claim_namespace(catalog: Catalog, namespace: str, product: str, owner: str) -> None:
+    """A product writes only into its own namespace. Product names map one-to-one onto
+    namespaces; the namespace records the product and its owner (floe.yaml
+    ``metadata.owner``) when first created or claimed, and a run of a product of the same name
+    with another owner — another team's product — is refused before anything runs."""
+    props = {PRODUCT: product, OWNER: owner}
+    catalog.create_namespace_if_not_exists(namespace, properties=props)
+    current = catalog.load_namespace_properties(namespace)
+    missing = {k: v for k, v in props.items() if k not in current}
+    if missing:  # a namespace from before owners were recorded: claim it
+        catalog.update_namespace_properties(namespace, updates=missing)
+    theirs = (current.get(PRODUCT, product), current.get(OWNER, owner))
+    if theirs != (product, owner):
+        raise FloeError.single(
+            E_NOT_OWNER,
+            f"the Iceberg namespace '{namespace}' belongs to product '{theirs[0]}' of "
+            f"{theirs[1]}; this product ('{product}' of {owner}) may not write into it",
+            Location("floe.yaml"),
+            field_path="metadata.name",
+            hint="choose another product name; if the product changed hands, set the "
+            f"namespace property {OWNER} in the catalog to the new owner",
+        )
 
 
 def _identifier(spec: RunSpec, node: DbtNode) -> str:
