@@ -64,14 +64,6 @@ class DbtNode:
         """Incremental models and snapshots build on their published rows."""
         return self.resource_type == "snapshot" or self.materialization == "incremental"
 
-    @property
-    def unique_key(self) -> list[str]:
-        """``unique_key`` of an incremental model or snapshot, as a list."""
-        key = self.config.get("unique_key")
-        if key is None:
-            return []
-        return [str(k) for k in key] if isinstance(key, list) else [str(key)]
-
 
 @dataclass(frozen=True)
 class DbtSource:
@@ -91,7 +83,6 @@ class DbtGraph:
 
     nodes: Mapping[str, DbtNode]
     sources: Mapping[str, DbtSource]
-    tests: Mapping[str, Mapping[str, Any]]
 
     def published(self) -> list[DbtNode]:
         """Seeds, models and snapshots floe publishes, in unique-id order."""
@@ -116,10 +107,6 @@ class DbtGraph:
             visit(uid)
         return order
 
-    def by_name(self) -> dict[str, DbtNode]:
-        """Nodes by dbt name."""
-        return {n.name: n for n in self.nodes.values()}
-
     def inputs_of(self, unique_ids: Iterable[str]) -> set[str]:
         """Every node and source the given nodes read, through ephemeral models too."""
         todo = list(unique_ids)
@@ -141,18 +128,13 @@ class DbtGraph:
 
 def load_graph(manifest: Mapping[str, Any]) -> DbtGraph:
     """The graph of a ``manifest.json`` (as dict)."""
-    nodes: dict[str, DbtNode] = {}
-    tests: dict[str, Mapping[str, Any]] = {}
-    for uid, raw in manifest.get("nodes", {}).items():
-        kind = raw.get("resource_type")
-        if kind in PUBLISHED_TYPES:
-            nodes[uid] = _node(uid, raw)
-        elif kind in ("test", "unit_test"):
-            tests[uid] = raw
-    for uid, raw in manifest.get("unit_tests", {}).items():
-        tests[uid] = raw
+    nodes = {
+        uid: _node(uid, raw)
+        for uid, raw in manifest.get("nodes", {}).items()
+        if raw.get("resource_type") in PUBLISHED_TYPES
+    }
     sources = {uid: _source(uid, raw) for uid, raw in manifest.get("sources", {}).items()}
-    return DbtGraph(nodes, sources, tests)
+    return DbtGraph(nodes, sources)
 
 
 def _node(uid: str, raw: Mapping[str, Any]) -> DbtNode:

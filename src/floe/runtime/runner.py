@@ -215,17 +215,17 @@ def _inputs(
     taken: set[tuple[str, str]] = set()
     for node in graph.published():
         assert node.relation is not None
-        taken.add((node.relation.schema.lower(), node.relation.identifier.lower()))
-        loc = _metadata_location(catalog, _identifier(spec, node))
-        if loc is None:
-            continue
         rel = node.relation
-        if node.unique_id not in building:
-            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc))
-        elif node.resource_type == "snapshot" or (
+        taken.add((rel.schema.lower(), rel.identifier.lower()))
+        rebuilt = node.unique_id in building
+        copy = rebuilt and (node.resource_type == "snapshot" or (
             node.materialization == "incremental" and not spec.full_refresh
-        ):
-            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, copy=True))
+        ))  # fmt: skip
+        if rebuilt and not copy:
+            continue  # dbt builds it from scratch: no catalog lookup
+        loc = _metadata_location(catalog, _identifier(spec, node))
+        if loc is not None:
+            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, copy=copy))
     needed = graph.inputs_of(building)
     missing: list[str] = []
     for source in graph.sources.values():
