@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.orchestrate.execute import RunSummary, run
+from floe.app.run import RunSummary, run
 from tests.conftest import DEMO, PRODUCTS
 
 

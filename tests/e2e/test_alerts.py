@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.orchestrate.execute import run
+from floe.app.run import run
 from tests.conftest import TINY_MANIFEST, write_tiny
 from tests.e2e.servers import free_port, webhook_receiver
 

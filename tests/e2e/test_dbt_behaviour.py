@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from floe.orchestrate.execute import run
+from floe.app.run import run
 from floe.runtime.home import PlatformHome
 from floe.runtime.platform import catalog_for_manifest
 from tests.conftest import TINY_MODELS, run_floe, write_tiny

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.orchestrate.execute import run
+from floe.app.run import run
 from floe.runtime.platform import catalog_for_manifest
 from tests.e2e import dbt_corpus as corpus
 

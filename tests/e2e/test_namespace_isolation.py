@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.orchestrate.execute import run
+from floe.app.run import run
 from floe.runtime.platform import catalog_for_manifest
 from tests.conftest import TINY_MANIFEST, TINY_MODELS, TINY_SPEC, write_tiny
 

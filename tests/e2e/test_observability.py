@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from floe.orchestrate.execute import RunSummary, run
+from floe.app.run import RunSummary, run
 from tests.conftest import ROOT, TINY_MANIFEST, TINY_MODELS, write_tiny
 from tests.e2e.obs_servers import Received, http_receiver
 

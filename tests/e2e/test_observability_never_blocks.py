@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.orchestrate.execute import RunSummary, run
+from floe.app.run import RunSummary, run
 from tests.conftest import write_tiny
 from tests.e2e.obs_servers import closed_endpoint, silent_endpoint
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from floe.orchestrate.execute import run
+from floe.app.run import run
 from tests.conftest import TINY_MANIFEST, TINY_SPEC, run_floe, write_tiny
 from tests.e2e.conftest import Platform
 

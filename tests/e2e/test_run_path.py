@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_MANIFEST, run_floe, write_tiny
+from tests.conftest import TINY_MANIFEST, TINY_MODELS, run_floe, write_tiny
 
 
 @pytest.mark.requirement("FLOE-002")
@@ -28,3 +28,55 @@ def test_run_warns_like_compile_when_the_gate_cannot_read_the_catalog(tmp_path: 
     assert len(gate) == 1
     assert [line for line in ran.err.splitlines() if "W150" in line] == gate
     assert "s3cr3t-plain" not in ran.err + ran.out
+
+
+@pytest.mark.requirement("FLOE-002")
+@pytest.mark.timeout(240)
+def test_a_run_resolves_each_plugin_once_and_opens_the_catalog_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole `floe run` (compile with the live-schema read through PyIceberg, the Dagster
+    job, dbt, publish, observers) opens the Iceberg catalog once and creates each chosen plugin
+    once beyond compile's own validation of it: one object holds them for the run."""
+    import pyiceberg.catalog
+
+    from floe.app.run import run
+    from floe.compile.api import compile_product
+    from floe.plugins.registry import PluginRegistry
+
+    root = tmp_path / "tiny"
+    uri = f"sqlite:///{root / '.floe' / 'catalog.db'}"
+    manifest = TINY_MANIFEST.replace(
+        "  catalog:\n    type: sql\n", f"  catalog:\n    type: sql\n    config:\n      uri: {uri}\n"
+    )
+    product = write_tiny(root, manifest=manifest)
+    monkeypatch.setenv("FLOE_HOME", str(root / ".floe"))
+    monkeypatch.delenv("FLOE_MANIFEST", raising=False)
+    assert run(product).success  # the tables exist: the next run's gate reads them
+
+    created: list[str] = []
+    opened: list[str] = []
+    create, load = PluginRegistry.create, pyiceberg.catalog.load_catalog
+
+    def counting_create(self: PluginRegistry, ptype: object, name: str, *a: object, **k: object):  # type: ignore[no-untyped-def]
+        created.append(str(getattr(ptype, "value", ptype)))
+        return create(self, ptype, name, *a, **k)  # type: ignore[arg-type]
+
+    def counting_load(name: str | None = None, **props: object):  # type: ignore[no-untyped-def]
+        opened.append(str(name))
+        return load(name, **props)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PluginRegistry, "create", counting_create)
+    monkeypatch.setattr(pyiceberg.catalog, "load_catalog", counting_load)
+    compile_product(product)
+    by_compile = {c: created.count(c) for c in set(created)}
+    created.clear()
+
+    summary = run(product)
+    assert summary.success, summary.failure
+    models = {name.removesuffix(".sql") for name in TINY_MODELS}
+    assert {a.name for a in summary.assets} == {"raw_orders", *models}
+    assert opened == ["floe"]  # the live-schema read's catalog is the run's
+    extra = {c: created.count(c) - by_compile.get(c, 0) for c in set(created)}
+    assert extra["catalog"] == 1
+    assert all(n <= 1 for n in extra.values()), extra

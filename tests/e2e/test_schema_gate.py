@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from floe.app.run import run
 from floe.compile.api import compile_product
 from floe.errors import PolicyError
-from floe.orchestrate.execute import run
 from floe.runtime.live_schema import read_for_product
 from floe.runtime.platform import catalog_for_manifest
 from tests.conftest import TINY_MODELS, run_floe, write_tiny
@@ -39,14 +39,16 @@ def _sql(product: Path, name: str, sql: str) -> None:
 def test_live_schema_is_read_from_the_catalog(product: Path) -> None:
     """The adapter returns every table of the namespace with its Iceberg column types; the
     direct read of the embedded catalog and the PyIceberg read agree."""
+    from floe.runtime.home import PlatformHome
     from floe.runtime.live_schema import read_namespace
+    from floe.runtime.resolved import ResolvedPlugins
     from floe.spec.common import PluginRef
 
     live = read_for_product(product, None, "dev")
     home = product / ".floe"
     uri = f"sqlite:///{home / 'catalog.db'}"
     plugins = {"catalog": PluginRef(type="sql", config={"uri": uri})}
-    through_pyiceberg = read_namespace(plugins, home, "tiny")
+    through_pyiceberg = read_namespace(ResolvedPlugins(plugins, PlatformHome(home)), "tiny")
     assert through_pyiceberg.warning is None
     assert through_pyiceberg.tables == live.tables
     assert live.warning is None

@@ -12,6 +12,7 @@ from floe.errors import FloeError
 from floe.runtime.catalog import catalog_plugin, open_catalog
 from floe.runtime.home import PlatformHome
 from floe.runtime.live_schema import read_namespace
+from floe.runtime.resolved import ResolvedPlugins
 from floe.runtime.secrets import secret_resolver
 from floe.spec.common import PluginRef
 from tests.e2e.fake_polaris import fake_polaris
@@ -55,7 +56,9 @@ def test_refused_catalog_credentials_are_an_error_and_an_event(
             ("security.catalog_auth_failed", 401, "floe-admin")
         ]
         with capture_logs() as logs:
-            live = read_namespace(plugins, tmp_path / ".floe", "shop")
+            live = read_namespace(
+                ResolvedPlugins(plugins, PlatformHome(tmp_path / ".floe")), "shop"
+            )
         assert live.tables is None
         assert live.warning is not None
         assert live.warning.code == "W150"

@@ -76,7 +76,7 @@ def test_product_runs_end_to_end_on_an_s3_warehouse(
     never the key or secret; a second run reads its own snapshots back the same way."""
     import boto3
 
-    from floe.orchestrate.execute import run
+    from floe.app.run import run
     from tests.conftest import TINY_MANIFEST, write_tiny
     from tests.e2e.conftest import Platform
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.orchestrate.execute import RunSummary, run
+from floe.app.run import RunSummary, run
 from tests.conftest import TINY_SPEC, run_floe, write_tiny
 from tests.e2e.conftest import Platform
 

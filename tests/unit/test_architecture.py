@@ -199,3 +199,24 @@ def test_architecture_doc_draws_the_layers_in_the_tested_order() -> None:
         tuple(p.removeprefix("floe.") for p in layer if p != "floe") for layer in reversed(LAYERS)
     ]
     assert drawn == expected
+
+
+#: What the CLI may import at run time: the use cases, its own modules, errors and events.
+CLI_MAY_IMPORT = ("floe", "floe.app", "floe.cli", "floe.errors", "floe.events")
+
+
+@pytest.mark.requirement("FLOE-002")
+def test_the_cli_goes_through_the_use_case_layer() -> None:
+    """Every CLI command reaches compile, runtime, orchestration and observability through
+    ``floe.app`` (the use cases the Dagster code location uses too): the CLI's running imports
+    name only ``floe.app``, its own modules, errors and events."""
+    imports = [imp for imp in _imports() if imp.source.startswith("floe.cli")]
+    assert len({imp.source for imp in imports}) >= 10  # the scan saw every command module
+    wrong = [
+        imp.where()
+        for imp in imports
+        if not imp.type_only and _layer_of(imp.target)[1] not in CLI_MAY_IMPORT
+    ]
+    assert not wrong, "the CLI bypasses floe.app:\n" + "\n".join(wrong)
+    location = ROOT / "src" / "floe" / "compile" / "definitions_file.py"
+    assert "from floe.app.location import load_location" in location.read_text()

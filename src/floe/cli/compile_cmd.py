@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from floe.app.compile import GateOptions, Report, check_options, compile_one
 from floe.cli.output import console, print_diagnostics
-from floe.compile.api import LiveSchema, compile_product
-from floe.compile.context import CompileContext
-from floe.errors import InputError, PolicyError, display_path
-from floe.observe.compile_trace import capture_compile_spans, export_compile_spans
-from floe.runtime.home import PlatformHome
-from floe.spec.artifacts import EnforcementResultSummary
+from floe.errors import PolicyError, display_path
 
-E_REPORT = "E140"
-E_REASON = "E141"
+if TYPE_CHECKING:
+    from floe.compile.context import CompileContext
+
+__all__ = ["GateOptions", "check_options", "run_compile"]
 
 
 def run_compile(
@@ -29,76 +26,23 @@ def run_compile(
     gate: GateOptions | None = None,
 ) -> None:
     """Compile (or only validate) one product and print the summary."""
-    gate = gate or GateOptions()
-    check_options(report, gate)
-    capture_compile_spans()
+    wanted = Report(*report) if report is not None else None
     try:
-        ctx = compile_product(
-            product_dir, manifest=manifest, env=env, out_dir=out, write=write,
-            read_live=None if gate.offline else _read_live(), allow_breaking_reason=gate.reason,
-        )  # fmt: skip
+        ctx = compile_one(product_dir, manifest, env, out=out, write=write, report=wanted,
+                          gate=gate, warn=lambda w: print_diagnostics([w]))  # fmt: skip
     except PolicyError as exc:
-        if report is not None and isinstance(exc.summary, EnforcementResultSummary):
-            _report(exc.summary, product_dir, report)
+        if wanted is not None and exc.summary is not None:
+            _wrote(wanted)
         raise
-    if not write:
-        from floe.runtime.dbt_check import check_product
-
-        if ctx.warnings:
-            print_diagnostics(ctx.warnings)  # shown even when dbt then rejects the project
-            ctx.warnings = []
-        check_product(ctx)  # dbt's own parse/compile of the project (exit 2 on its errors)
-    if write and ctx.artifacts is not None and ctx.manifest_doc is not None:
-        home = PlatformHome.for_manifest(ctx.manifest_doc.path)
-        export_compile_spans(ctx.artifacts, home.root)
     if ctx.warnings:
         print_diagnostics(ctx.warnings)
     _summary(ctx, write)
-    if report is not None and ctx.enforcement is not None:
-        _report(ctx.enforcement, product_dir, report)
+    if wanted is not None and ctx.enforcement is not None:
+        _wrote(wanted)
 
 
-def _read_live() -> Callable[[CompileContext], LiveSchema | None]:
-    """The live schema of the loaded product (its warning printed when the gate cannot run)."""
-    from floe.runtime.live_schema import live_reader
-
-    return live_reader(lambda warning: print_diagnostics([warning]))
-
-
-@dataclass(frozen=True)
-class GateOptions:
-    """The breaking-change gate's switches."""
-
-    allow_breaking: bool = False
-    reason: str | None = None
-    offline: bool = False
-
-
-def check_options(report: tuple[str, Path] | None, gate: GateOptions) -> None:
-    """A known report format; --allow-breaking and --reason only together."""
-    if report is not None:
-        from floe.govern.report import FORMATS
-
-        if report[0] not in FORMATS:
-            raise InputError.single(
-                E_REPORT,
-                f"unknown report format '{report[0]}'",
-                hint=f"use one of: {', '.join(FORMATS)} (e.g. --report sarif enforcement.sarif)",
-            )
-    if gate.allow_breaking != bool(gate.reason and gate.reason.strip()):
-        raise InputError.single(
-            E_REASON,
-            "--allow-breaking needs --reason (and --reason needs --allow-breaking)",
-            hint="e.g. --allow-breaking --reason 'drop legacy column, consumers migrated (JIRA-1)'",
-        )
-
-
-def _report(summary: EnforcementResultSummary, product_dir: Path, report: tuple[str, Path]) -> None:
-    from floe.govern.report import write_report
-
-    fmt, path = report
-    write_report(summary, product_dir.resolve().name, fmt, path)
-    console(stderr=True).print(f"wrote {fmt} report {display_path(path)}")
+def _wrote(report: Report) -> None:
+    console(stderr=True).print(f"wrote {report.format} report {display_path(report.path)}")
 
 
 def _summary(ctx: CompileContext, wrote: bool) -> None:

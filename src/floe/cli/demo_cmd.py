@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from floe.app.demo import Baseline
+from floe.app.run import RunSummary
 from floe.cli.output import console
-from floe.errors import FloeError, Location
-from floe.orchestrate.demo import Baseline
-from floe.orchestrate.execute import RunSummary
+from floe.errors import FloeError, Location, display_path
 
 E_NO_PRODUCT = "E561"
 
@@ -37,8 +37,8 @@ class DemoOptions:
 
 def demo(opts: DemoOptions) -> bool:
     """The whole demo; True when every product's run succeeded."""
+    from floe.app.workspace import write_workspace
     from floe.cli.platform_cmd import show_checks
-    from floe.cli.workspace_cmd import write_workspace
 
     started = time.perf_counter()
     manifest = opts.root / "manifest.yaml"
@@ -48,8 +48,11 @@ def demo(opts: DemoOptions) -> bool:
     if opts.scale:
         _generate(products, opts.scale)
     workspace = write_workspace(opts.root, None, opts.env, only=products)
+    console().print(
+        f"wrote {display_path(workspace.path)} with {workspace.locations} code locations"
+    )
     if opts.ui:
-        return _live(opts, products, workspace, manifest, started)
+        return _live(opts, products, workspace.path, manifest, started)
     summaries = _parallel(products, manifest, opts.env)
     print_table(summaries, time.perf_counter() - started)
     _next_steps(manifest, None, None)
@@ -57,7 +60,7 @@ def demo(opts: DemoOptions) -> bool:
 
 
 def _products(opts: DemoOptions) -> list[Path]:
-    from floe.cli.workspace_cmd import find_products
+    from floe.app.workspace import find_products
 
     found = find_products(opts.root)
     if opts.products:
@@ -87,7 +90,7 @@ def _generate(products: list[Path], scale: str) -> None:
 def _parallel(products: list[Path], manifest: Path, env: str) -> list[RunSummary]:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from floe.orchestrate.demo import run_parallel, workers_for
+    from floe.app.demo import run_parallel, workers_for
 
     console().print(f"running {len(products)} products, {workers_for(len(products))} at a time")
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -159,34 +162,23 @@ def _next_steps(manifest: Path, url: str | None, metrics: str | None) -> None:
 def _live(
     opts: DemoOptions, products: list[Path], workspace: Path, manifest: Path, started: float
 ) -> bool:
-    from prometheus_client import start_http_server
+    from floe.app.demo import start_live
 
-    from floe.observe.metrics import registry_for
-    from floe.orchestrate import serve
-    from floe.orchestrate.demo import baseline_of
-    from floe.runtime.home import PlatformHome
-
-    home = PlatformHome.for_manifest(manifest)
-    baseline = baseline_of(home, products)
     _stop_on_term()
-    metrics, _thread = start_http_server(
-        opts.metrics_port, addr=opts.host, registry=registry_for(home.runs)
-    )
-    server = serve.start(workspace, home, host=opts.host, port=opts.port)
+    live = start_live(manifest, workspace, products, opts.host, opts.port, opts.metrics_port)
     try:
-        console().print(f"starting Dagster on {server.url} (log: {server.log})")
-        serve.wait_loaded(server, len(products))
-        summaries = _first_runs(home, products, baseline)
+        console().print(f"starting Dagster on {live.url} (log: {live.server.log})")
+        live.wait_loaded(len(products))
+        summaries = _first_runs(live.home, products, live.baseline)
         print_table(summaries, time.perf_counter() - started)
-        _next_steps(manifest, server.url, f"http://{opts.host}:{opts.metrics_port}/metrics")
-        console().print(f"serving {server.url} — Ctrl-C stops the platform")
-        server.proc.wait()
+        _next_steps(manifest, live.url, live.metrics.url)
+        console().print(f"serving {live.url} — Ctrl-C stops the platform")
+        live.wait()
         return all(s.success for s in summaries)
     except KeyboardInterrupt:
         return True
     finally:
-        code = server.stop()
-        metrics.shutdown()
+        code = live.stop()
         console().print(f"Dagster stopped (exit {code})")
 
 
@@ -204,7 +196,7 @@ def _first_runs(home: Any, products: list[Path], base: Baseline) -> list[RunSumm
     """Live progress while each product's first run (started by its health sensor) ends."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from floe.orchestrate.demo import wait_first_runs
+    from floe.app.demo import wait_first_runs
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console()) as progress:

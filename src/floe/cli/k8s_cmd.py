@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from floe.app.k8s import Generated, K8sOptions, generate
 from floe.cli.output import console
 from floe.errors import display_path
-from floe.k8s.generate import Generated, K8sOptions, generate
 
 
 def generate_cmd(options: K8sOptions) -> Generated:

@@ -152,7 +152,7 @@ def schema_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("schemas"),
 ) -> None:
     """Write JSON Schema (draft 2020-12) for floe.yaml, manifest.yaml and CompiledArtifacts."""
-    from floe.cli.schema_cmd import export
+    from floe.app.schemas import export
     from floe.errors import display_path
 
     for path in export(out):
@@ -350,9 +350,12 @@ def workspace_cmd(
 ) -> None:
     """Compile every product below a directory and write a Dagster workspace.yaml
     (one code location per product, loaded from its generated definitions.py)."""
-    from floe.cli.workspace_cmd import write_workspace
+    from floe.app.workspace import write_workspace
+    from floe.cli.output import console
+    from floe.errors import display_path
 
-    write_workspace(root, out, env)
+    written = write_workspace(root, out, env)
+    console().print(f"wrote {display_path(written.path)} with {written.locations} code locations")
 
 
 @app.command("demo")
@@ -444,8 +447,8 @@ def k8s_generate(
     Role/RoleBinding, ConfigMap of the compiled artifacts, NetworkPolicies (default deny;
     egress only to the manifest's catalog, storage, collector, lineage backend and DNS),
     Job and CronJob running `floe run`. Secrets by name only, never values."""
+    from floe.app.k8s import K8sOptions
     from floe.cli.k8s_cmd import generate_cmd
-    from floe.k8s.generate import K8sOptions
 
     generate_cmd(K8sOptions(product_dir, env, manifest, out, namespace, image, preset,
                             cluster_domain))  # fmt: skip

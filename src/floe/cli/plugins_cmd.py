@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from floe.app.plugins import catalogue
 from floe.cli.output import console
-from floe.plugins.base import PluginType
-from floe.plugins.registry import default_registry
 
 
 def list_plugins(as_json: bool) -> None:
     """Print every installed plugin, or every category with none."""
-    rows = default_registry().describe()
+    categories, rows = catalogue()
     if as_json:
-        payload = {
-            "categories": [t.value for t in PluginType],
-            "plugins": [asdict(r) for r in rows],
-        }
+        payload = {"categories": categories, "plugins": [asdict(r) for r in rows]}
         print(json.dumps(payload, indent=2, sort_keys=True))
         return
     from rich.table import Table
@@ -25,7 +21,7 @@ def list_plugins(as_json: bool) -> None:
     table = Table(title="installed floe plugins", title_justify="left")
     for col in ("category", "type", "version", "api", "description"):
         table.add_column(col)
-    by_cat = {t.value: [r for r in rows if r.category == t.value] for t in PluginType}
+    by_cat = {c: [r for r in rows if r.category == c] for c in categories}
     for category, found in by_cat.items():
         if not found:
             table.add_row(category, "[dim]—[/]", "", "", "[dim]none installed[/]")

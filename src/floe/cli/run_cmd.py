@@ -6,10 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from floe.app.run import RetentionSummary, RunSummary, retention_logged, run_logged
 from floe.cli.output import console, print_diagnostics
 from floe.errors import Diagnostic
-from floe.orchestrate.execute import RetentionSummary, RunSummary, retention, run
-from floe.orchestrate.logs import quiet_logs
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,20 +26,15 @@ def run_products(
 ) -> list[RunSummary]:
     """Run each product in turn; dbt and Dagster logs go to the run log, dbt's node-by-node
     progress lines (and one line per published table) to the screen."""
-    from floe.observe.compile_trace import capture_compile_spans
-    from floe.runtime.progress import progress_to
-
-    capture_compile_spans()  # the run exports them with its own spans
     out = console()
     summaries = []
     for product in products:
-        log_path = _log_path(product)
         out.print(f"[bold]{product.name}[/]: compiling and running …")
-        with progress_to(_printer(out)), quiet_logs(log_path):
-            summary = run(product, manifest=manifest, env=env, select=select,
-                          full_refresh=full_refresh, from_failure=from_failure,
-                          allow_breaking_reason=allow_breaking_reason,
-                          exclude=exclude, warn=_warn)  # fmt: skip
+        summary, log_path = run_logged(
+            product, progress=_printer(out), manifest=manifest, env=env, select=select,
+            full_refresh=full_refresh, from_failure=from_failure,
+            allow_breaking_reason=allow_breaking_reason, exclude=exclude, warn=_warn,
+        )  # fmt: skip
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:
@@ -89,12 +83,6 @@ def print_overview(summaries: list[RunSummary]) -> None:
     console().print(table)
 
 
-def _log_path(product: Path) -> Path:
-    path = product / "target" / "floe" / "last_run.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def print_summary(summary: RunSummary, log_path: Path | None = None) -> None:
     """The per-asset table and a verdict line."""
     from rich.table import Table
@@ -130,8 +118,8 @@ def retention_products(products: list[Path], manifest: Path | None, env: str) ->
     out = console()
     ok = True
     for product in products:
-        with out.status(f"retention of {product.name} …"), quiet_logs(_log_path(product)):
-            summary: RetentionSummary = retention(product, manifest=manifest, env=env)
+        with out.status(f"retention of {product.name} …"):
+            summary: RetentionSummary = retention_logged(product, manifest=manifest, env=env)
         table = Table(title=f"floe retention · {summary.product} · run {summary.run_id[:8]}",
                       title_justify="left")  # fmt: skip
         table.add_column("table")

@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from floe.app import tables
 from floe.cli.output import console
-from floe.runtime.home import find_manifest
-
-if TYPE_CHECKING:
-    from pyiceberg.catalog import Catalog
-
-
-def _catalog(manifest: Path | None) -> Catalog:
-    from floe.runtime.platform import catalog_for_manifest
-
-    return catalog_for_manifest(find_manifest(manifest))
 
 
 def list_cmd(manifest: Path | None, as_json: bool) -> None:
     """Print every table."""
     from rich.table import Table
 
-    from floe.runtime.tables import list_tables
-
-    rows = list_tables(_catalog(manifest))
+    rows = tables.list_tables(manifest)
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return
@@ -44,14 +32,12 @@ def show_cmd(
     """Schema and snapshots (``schema=True``) and a sample as a table, as of ``as_of``."""
     from rich.table import Table
 
-    from floe.runtime.tables import describe, head
-
-    catalog = _catalog(manifest)
+    view = tables.show(manifest, identifier, limit, schema=schema, as_of=as_of)
     out = console()
-    data = head(catalog, identifier, limit, as_of)
+    data = view.rows
     label = identifier if as_of is None else f"{identifier} as of {as_of}"
-    if schema:
-        info = describe(catalog, identifier, as_of)
+    info = view.info
+    if info is not None:
         cols = Table(title=f"{label} · schema", title_justify="left")
         for col in ("id", "column", "type", "required"):
             cols.add_column(col)
@@ -81,14 +67,6 @@ def rollback_cmd(
     manifest: Path | None, target: str, to: str, reason: str, env: str = "dev"
 ) -> None:
     """Roll a table (namespace.table) or every table of a product directory back."""
-    from floe.runtime.rollback import product_tables, rollback_product, rollback_tables
-
-    path = Path(target)
-    if path.is_dir() or path.name == "floe.yaml":
-        catalog, tables = product_tables(path, manifest, env)
-        done = rollback_product(catalog, tables, to, reason)
-    else:
-        done = rollback_tables(_catalog(manifest), [target], to, reason)
-    for r in done:
+    for r in tables.rollback(manifest, target, to, reason, env):
         print(f"rolled back {r.identifier}: snapshot {r.from_snapshot} → {r.to_snapshot} "
               f"({to}), recorded as {r.record_key}")  # fmt: skip

@@ -29,6 +29,7 @@ from floe.observe.tracing import FLUSH_DEADLINE, RunTracing, start_tracing
 
 if TYPE_CHECKING:
     from floe.runtime.home import PlatformHome
+    from floe.runtime.resolved import ResolvedPlugins
     from floe.runtime.runner import NodeOutcome, RunReport
     from floe.spec.artifacts import CompiledArtifacts
 
@@ -50,8 +51,9 @@ def _ids(span: Span) -> Ids:
 class RunObserver:
     """Receives the runner's facts; turns them into spans, lineage events and a record."""
 
-    def __init__(self, artifacts: CompiledArtifacts, home: PlatformHome, run_id: str,
+    def __init__(self, artifacts: CompiledArtifacts, plugins: ResolvedPlugins, run_id: str,
                  tracing: RunTracing, emitter: LineageEmitter) -> None:  # fmt: skip
+        home = plugins.home
         self.artifacts = artifacts
         self.home = home
         self.run_id = run_id
@@ -62,7 +64,7 @@ class RunObserver:
         self.attrs = {"floe.product": meta.product, "floe.run_id": run_id}
         cache = home.root / "lineage" / "columns"
         self.lineage = RunLineage(emitter.target.namespace, meta.namespace, run_id,
-                                  _catalog(artifacts, home), cache)  # fmt: skip
+                                  _catalog(plugins), cache)  # fmt: skip
         self.columns: dict[str, list[tuple[str, str]]] = {}
         self.windows: dict[str, tuple[int, int]] = {}
         self.nodes: list[DbtNode] = []
@@ -250,31 +252,30 @@ def _report_attrs(report: RunReport) -> dict[str, Any]:
     }
 
 
-def _catalog(artifacts: CompiledArtifacts, home: PlatformHome) -> Catalog:
-    ref = artifacts.plugins.get("catalog")
+def _catalog(plugins: ResolvedPlugins) -> Catalog:
+    ref = plugins.choices.get("catalog")
     kind = ref.type if ref else "sql"
     name = str((ref.config if ref else {}).get("name") or "floe")
     warehouse = None
     try:
-        from floe.runtime.catalog import storage_plugin
-
-        storage = storage_plugin(artifacts.plugins)
-        warehouse = storage.warehouse_location(home.root) if storage else home.warehouse.as_uri()
+        warehouse = plugins.warehouse_location()
     except Exception as exc:  # the warehouse is informative only
         LOG.debug("no warehouse for lineage: %s", exc)
     return Catalog(name=name, type=kind, warehouse=warehouse)
 
 
-def _targets(artifacts: CompiledArtifacts) -> tuple[TraceTarget, LineageTarget]:
+def _targets(
+    artifacts: CompiledArtifacts, plugins: ResolvedPlugins
+) -> tuple[TraceTarget, LineageTarget]:
     """Where spans and events go; a misconfigured backend warns and is switched off."""
     service = f"floe-{artifacts.metadata.product}"
     try:
-        traces = trace_target(artifacts)
+        traces = trace_target(artifacts, plugins=plugins)
     except Exception as exc:
         LOG.warning("telemetry backend not usable (%s); tracing off for this run", exc)
         traces = TraceTarget("none", service)
     try:
-        lineage = lineage_target(artifacts)
+        lineage = lineage_target(artifacts, plugins=plugins)
     except Exception as exc:
         LOG.warning("lineage backend not usable (%s); lineage off for this run", exc)
         lineage = LineageTarget("none", artifacts.metadata.product)
@@ -283,18 +284,24 @@ def _targets(artifacts: CompiledArtifacts) -> tuple[TraceTarget, LineageTarget]:
 
 @contextmanager
 def observe_run(
-    artifacts: CompiledArtifacts, home: PlatformHome, run_id: str
+    artifacts: CompiledArtifacts,
+    home: PlatformHome,
+    run_id: str,
+    plugins: ResolvedPlugins | None = None,
 ) -> Iterator[RunObserver]:
-    """Trace, lineage and record of one run; the run's outcome is never changed by them."""
+    """Trace, lineage and record of one run (``plugins``: the run's, else resolved here); the
+    run's outcome is never changed by them."""
     from floe.observe.record_build import run_record
+    from floe.runtime.resolved import ResolvedPlugins
 
+    plugins = plugins or ResolvedPlugins(artifacts.plugins, home)
     began = time.perf_counter()
     threading.Thread(target=_warm_up, daemon=True, name="floe-warm-up").start()
     configure(artifacts.observability.logging.format, artifacts.observability.logging.level)
-    traces, lineage = _targets(artifacts)
+    traces, lineage = _targets(artifacts, plugins)
     tracing = start_tracing(traces, home.root, {"floe.product": artifacts.metadata.product})
     hand_over(tracing)  # spans of the compile that preceded this run in this process
-    obs = RunObserver(artifacts, home, run_id, tracing, LineageEmitter(lineage, home.root))
+    obs = RunObserver(artifacts, plugins, run_id, tracing, LineageEmitter(lineage, home.root))
     obs.emit(obs.lineage.pipeline_event("START", obs.started_ns, obs._ids()))
     obs.overhead += time.perf_counter() - began
     error = ""

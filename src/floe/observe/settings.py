@@ -15,9 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from floe.plugins.abcs import LineageBackendPlugin, TelemetryBackendPlugin
-from floe.plugins.base import PluginType
-from floe.plugins.registry import default_registry
+from floe.runtime.resolved import ResolvedPlugins
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.otlp import OtlpEndpoint, default_protocol, otlp_endpoint
 
@@ -65,20 +63,14 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _plugin_settings(artifacts: CompiledArtifacts, ptype: PluginType) -> dict[str, Any] | None:
-    ref = artifacts.plugins.get(ptype.value)
-    if ref is None:
-        return None
-    plugin = default_registry().create(ptype, ref.type, dict(ref.config))
-    if isinstance(plugin, TelemetryBackendPlugin):
-        return plugin.exporter_settings()
-    assert isinstance(plugin, LineageBackendPlugin)
-    return plugin.transport_settings()
-
-
-def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = None) -> TraceTarget:
-    """The span exporter for runs of ``artifacts``' product."""
+def trace_target(
+    artifacts: CompiledArtifacts,
+    env: Mapping[str, str] | None = None,
+    plugins: ResolvedPlugins | None = None,
+) -> TraceTarget:
+    """The span exporter for runs of ``artifacts``' product (``plugins``: the run's)."""
     env = os.environ if env is None else env
+    plugins = plugins or ResolvedPlugins(artifacts.plugins)
     cfg = artifacts.observability.tracing
     service = cfg.service_name or f"floe-{artifacts.metadata.product}"
     target = TraceTarget(
@@ -88,7 +80,8 @@ def trace_target(artifacts: CompiledArtifacts, env: Mapping[str, str] | None = N
         protocol=cfg.protocol or default_protocol(cfg.endpoint),
         sample_ratio=cfg.sample_ratio,
     )
-    plugin = _plugin_settings(artifacts, PluginType.TELEMETRY_BACKEND)
+    backend = plugins.telemetry
+    plugin = backend.exporter_settings() if backend is not None else None
     if plugin is not None:
         target = replace(
             target,
@@ -129,10 +122,14 @@ def _trace_env(target: TraceTarget, env: Mapping[str, str]) -> TraceTarget:
 
 
 def lineage_target(
-    artifacts: CompiledArtifacts, env: Mapping[str, str] | None = None
+    artifacts: CompiledArtifacts,
+    env: Mapping[str, str] | None = None,
+    plugins: ResolvedPlugins | None = None,
 ) -> LineageTarget:
-    """The OpenLineage transport for runs of ``artifacts``' product (secrets resolved here)."""
+    """The OpenLineage transport for runs of ``artifacts``' product (secrets resolved here;
+    ``plugins``: the run's)."""
     env = os.environ if env is None else env
+    plugins = plugins or ResolvedPlugins(artifacts.plugins)
     cfg = artifacts.observability.lineage
     transport = "http" if cfg.transport == "marquez" else cfg.transport
     url, path = _split_url(cfg.endpoint)
@@ -142,7 +139,8 @@ def lineage_target(
         url=url,
         endpoint=path or "api/v1/lineage",
     )
-    plugin = _plugin_settings(artifacts, PluginType.LINEAGE_BACKEND)
+    backend = plugins.lineage
+    plugin = backend.transport_settings() if backend is not None else None
     if plugin is not None:
         kind = str(plugin["transport"])
         target = replace(
@@ -150,21 +148,20 @@ def lineage_target(
             transport="http" if kind == "marquez" else kind,
             url=plugin.get("url", target.url),
             endpoint=str(plugin.get("endpoint", target.endpoint)).lstrip("/"),
-            api_key=None if env.get("OPENLINEAGE_API_KEY") else _resolve_key(artifacts, plugin),
+            api_key=None if env.get("OPENLINEAGE_API_KEY") else _resolve_key(plugins, plugin),
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
             drain_seconds=float(plugin.get("drain_timeout") or target.drain_seconds),
         )
     return _lineage_env(target, env)
 
 
-def _resolve_key(artifacts: CompiledArtifacts, plugin: dict[str, Any]) -> str | None:
+def _resolve_key(plugins: ResolvedPlugins, plugin: dict[str, Any]) -> str | None:
     ref = plugin.get("api_key")
     if not ref:
         return None
-    from floe.runtime.secrets import secret_resolver
     from floe.spec.common import SecretRef
 
-    return secret_resolver(artifacts.plugins)(SecretRef.model_validate(ref)).get_secret_value()
+    return plugins.resolve(SecretRef.model_validate(ref)).get_secret_value()
 
 
 def _lineage_env(target: LineageTarget, env: Mapping[str, str]) -> LineageTarget:

@@ -28,10 +28,10 @@ from floe.orchestrate.housekeeping import (
     retry_policy,
 )
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
-from floe.runtime.catalog import duckdb_access, open_catalog
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
 from floe.runtime.home import PlatformHome
+from floe.runtime.resolved import ResolvedPlugins
 from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient, run_product
 from floe.spec.artifacts import CompiledArtifacts
 
@@ -85,14 +85,16 @@ def build_definitions(
     compiled_dir: Path,
     home: PlatformHome,
     artifacts: CompiledArtifacts | None = None,
+    plugins: ResolvedPlugins | None = None,
 ) -> dg.Definitions:
     """Definitions for one product (assets, the product job, the dbt resource); ``artifacts``
-    in memory when the caller just compiled them, else read from ``compiled_dir``."""
+    in memory when the caller just compiled them, else read from ``compiled_dir``;
+    ``plugins`` the platform's plugins resolved once (else resolved here, once)."""
     artifacts = artifacts or load_artifacts(compiled_dir)
+    plugins = plugins or ResolvedPlugins(artifacts.plugins, home)
     scratch_db = home.scratch(artifacts.metadata.namespace)
-    manifest_path = ensure_manifest(
-        product_dir, compiled_dir, artifacts, scratch_db, duckdb_access(artifacts.plugins).env
-    )
+    access = plugins.duckdb_access
+    manifest_path = ensure_manifest(product_dir, compiled_dir, artifacts, scratch_db, access.env)
     manifest = json_load(manifest_path)
     graph = load_graph(manifest)
     check_graph(graph, str(product_dir), scratch_db.stem)
@@ -109,7 +111,6 @@ def build_definitions(
     )
     def product_assets(context: AssetExecutionContext) -> Iterator[Any]:
         selected = frozenset(key_to_uid[k] for k in context.selected_asset_keys)
-        access = duckdb_access(artifacts.plugins)
         spec = RunSpec(
             artifacts=artifacts,
             home=home,
@@ -129,13 +130,14 @@ def build_definitions(
 
         from floe.observe.observer import observe_run  # at run time: loading stays light
 
-        with observe_run(artifacts, home, context.run.run_id) as obs:  # traces, lineage, record
+        # traces, lineage, the run record
+        with observe_run(artifacts, home, context.run.run_id, plugins) as obs:
             spec = replace(spec, trace_id=obs.trace_id, observer=obs)
-            report = _run(spec, open_catalog(artifacts.plugins, home), invoke)
+            report = _run(spec, plugins, invoke)
             obs.finish(report)
         yield from _materializations(report, ns)
         if not report.ok:
-            _alert(artifacts, report)
+            _alert(artifacts, plugins, report)
         _raise_on_failure(report, artifacts.metadata.product)
 
     # one step (dbt runs the graph): executing it in the run worker saves a process per run
@@ -148,7 +150,7 @@ def build_definitions(
     schedule = _schedule(artifacts, job)
     sensor = _health_sensor(
         artifacts,
-        home,
+        plugins,
         job,
         [
             translator.get_asset_key(n)
@@ -156,7 +158,7 @@ def build_definitions(
             if n.get("resource_type") == "model"
         ],
     )
-    cleanup = retention_job(artifacts, home)
+    cleanup = retention_job(artifacts, plugins)
     return dg.Definitions(
         assets=[product_assets],
         jobs=[job, cleanup],
@@ -179,7 +181,7 @@ def _schedule(artifacts: CompiledArtifacts, job: Any) -> dg.ScheduleDefinition:
 
 
 def _health_sensor(
-    artifacts: CompiledArtifacts, home: PlatformHome, job: Any, models: list[dg.AssetKey]
+    artifacts: CompiledArtifacts, plugins: ResolvedPlugins, job: Any, models: list[dg.AssetKey]
 ) -> dg.SensorDefinition:
     """Starts the first run as soon as every platform check passes and nothing of the product
     was materialized yet (FR-029)."""
@@ -198,7 +200,7 @@ def _health_sensor(
         if done:
             yield dg.SkipReason(f"{len(done)} of {len(models)} models already materialized")
             return
-        failing = [c for c in check_platform(dict(artifacts.plugins), home, create=False)
+        failing = [c for c in check_platform(plugins, create=False)
                    if not c.ok]  # fmt: skip
         if failing:
             yield dg.SkipReason("platform not healthy: " + "; ".join(
@@ -236,17 +238,11 @@ def _materializations(report: RunReport, ns: str) -> Iterator[dg.MaterializeResu
         )
 
 
-def _alert(artifacts: CompiledArtifacts, report: RunReport) -> None:
+def _alert(artifacts: CompiledArtifacts, plugins: ResolvedPlugins, report: RunReport) -> None:
     """Tell the alert channel (if any) which models failed in which run."""
-    ref = artifacts.plugins.get("alert_channel")
-    if ref is None:
+    plugin = plugins.alert_channel
+    if plugin is None:
         return
-    from floe.plugins.abcs import AlertChannelPlugin
-    from floe.plugins.base import PluginType
-    from floe.plugins.registry import default_registry
-
-    plugin = default_registry().create(PluginType.ALERT_CHANNEL, ref.type, dict(ref.config))
-    assert isinstance(plugin, AlertChannelPlugin)
     bad = [o for o in report.outcomes if o.status != "published"]
     plugin.send({
         "event": "floe.run.failed",
@@ -259,11 +255,11 @@ def _alert(artifacts: CompiledArtifacts, report: RunReport) -> None:
     })  # fmt: skip
 
 
-def _run(spec: RunSpec, catalog: Any, invoke: Any) -> RunReport:
+def _run(spec: RunSpec, plugins: ResolvedPlugins, invoke: Any) -> RunReport:
     """``run_product``; a deterministic failure (a floe error, dbt unable to compile or parse)
     is a Failure the retry policy never retries; transient errors are raised for a retry."""
     try:
-        return run_product(spec, catalog, invoke)
+        return run_product(spec, plugins.catalog(), invoke)
     except FloeError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except Exception as exc:

@@ -11,8 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from floe.runtime.catalog import open_catalog
-from floe.runtime.home import PlatformHome
+from floe.runtime.resolved import ResolvedPlugins
 from floe.runtime.retention import RetentionPolicy, apply_retention
 from floe.spec.artifacts import CompiledArtifacts
 
@@ -40,7 +39,7 @@ def retention_tables(artifacts: CompiledArtifacts) -> list[str]:
     return [f"{ns}.{name}" for name in names]
 
 
-def retention_job(artifacts: CompiledArtifacts, home: PlatformHome) -> dg.JobDefinition:
+def retention_job(artifacts: CompiledArtifacts, plugins: ResolvedPlugins) -> dg.JobDefinition:
     """``<ns>_retention``: delete rows older than the window, expire surplus snapshots."""
     ns = artifacts.metadata.namespace
     ret = artifacts.retention
@@ -48,7 +47,7 @@ def retention_job(artifacts: CompiledArtifacts, home: PlatformHome) -> dg.JobDef
 
     @dg.op(name=f"{ns}_retention_op", tags={"floe/product": artifacts.metadata.product})
     def clean(context: dg.OpExecutionContext) -> None:
-        catalog = open_catalog(artifacts.plugins, home)
+        catalog = plugins.catalog()
         results = apply_retention(
             catalog, retention_tables(artifacts), policy, run_id=context.run.run_id
         )

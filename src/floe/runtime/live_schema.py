@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from floe import events
 from floe.errors import Diagnostic, FloeError, Location
 from floe.plugins.registry import E_CONFIG as E_PLUGIN_CONFIG
 from floe.runtime.adapters.sql_catalog import table_locations
+from floe.runtime.resolved import ResolvedPlugins
 
 if TYPE_CHECKING:
     from floe.compile.context import CompileContext
@@ -50,43 +51,62 @@ def read_for_product(product_dir: Path, manifest: Path | None, env: str) -> Live
 
 def read_for_loaded(ctx: CompileContext) -> LiveRead:
     """:func:`read_for_product` for a product whose files LOAD has already read."""
-    from floe.compile.stages.build import namespace_of
+    return read_namespace(plugins_of_loaded(ctx), namespace_of_loaded(ctx))
+
+
+def plugins_of_loaded(ctx: CompileContext) -> ResolvedPlugins:
+    """The plugins the loaded manifest chooses, on the platform home it serves."""
     from floe.runtime.home import PlatformHome
     from floe.runtime.platform import manifest_plugins
 
     assert ctx.manifest_doc is not None, "LOAD must run first"
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)
-    namespace = namespace_of(ctx.need_spec().metadata.name)
-    return read_namespace(manifest_plugins(ctx.need_manifest()), home.root, namespace)
+    return ResolvedPlugins(manifest_plugins(ctx.need_manifest()), home)
 
 
-def live_reader(
-    warn: Callable[[Diagnostic], None],
-) -> Callable[[CompileContext], LiveTables | None]:
+def namespace_of_loaded(ctx: CompileContext) -> str:
+    """The Iceberg namespace of the loaded product."""
+    from floe.compile.stages.build import namespace_of
+
+    return namespace_of(ctx.need_spec().metadata.name)
+
+
+class LiveReader:
     """The ``read_live`` of ``compile_product`` for every command that gates (compile, validate,
     run): the live schema once LOAD has read the files; why the gate cannot run goes to
-    ``warn`` — the same words for every command."""
+    ``warn`` — the same words for every command. The plugins it resolved to read are kept
+    (``plugins``), so a run that follows uses the same ones."""
 
-    def read(ctx: CompileContext) -> LiveTables | None:
-        live = read_for_loaded(ctx)
+    def __init__(self, warn: Callable[[Diagnostic], None]) -> None:
+        self.warn = warn
+        self.plugins: ResolvedPlugins | None = None
+
+    def __call__(self, ctx: CompileContext) -> LiveTables | None:
+        """The live tables of the loaded product (None: the gate cannot run, warned)."""
+        self.plugins = plugins_of_loaded(ctx)
+        live = read_namespace(self.plugins, namespace_of_loaded(ctx))
         if live.warning is not None:
-            warn(live.warning)
+            self.warn(live.warning)
         return live.tables
 
-    return read
+
+def live_reader(warn: Callable[[Diagnostic], None]) -> LiveReader:
+    """A :class:`LiveReader` that tells ``warn`` why the gate cannot run."""
+    return LiveReader(warn)
 
 
-def read_namespace(plugins: Mapping[str, Any], home: Path, namespace: str) -> LiveRead:
+def read_namespace(plugins: ResolvedPlugins, namespace: str) -> LiveRead:
     """Every table of ``namespace`` with its current schema ({} when there is none yet)."""
-    ref = plugins.get("catalog")
+    ref = plugins.choices.get("catalog")
     if ref is None:
         return LiveRead(None, _warning("the platform configures no catalog"))
     config = dict(ref.config)
     if ref.type == "sql" and not config.get("uri"):
-        fast = _read_embedded(home / "catalog.db", str(config.get("name", "floe")), namespace)
+        db = plugins.home.root / "catalog.db"
+        fast = _read_embedded(db, str(config.get("name", "floe")), namespace)
         if fast is not None:
             return LiveRead(fast)
-    return _read_with_pyiceberg(plugins, home, namespace)
+    return _read_with_pyiceberg(plugins, namespace)
 
 
 def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
@@ -118,7 +138,7 @@ def _type_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value.get("type", "nested"))
 
 
-def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str) -> LiveRead:
+def _read_with_pyiceberg(plugins: ResolvedPlugins, namespace: str) -> LiveRead:
     from pyiceberg.exceptions import (
         AuthorizationExpiredError,
         ForbiddenError,
@@ -127,11 +147,8 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
         UnauthorizedError,
     )
 
-    from floe.runtime.catalog import open_catalog
-    from floe.runtime.home import PlatformHome
-
     try:
-        catalog = open_catalog(plugins, PlatformHome(home))
+        catalog = plugins.catalog()
         out: LiveTables = {}
         for ident in sorted(catalog.list_tables(namespace)):
             schema = catalog.load_table(ident).schema()
@@ -139,7 +156,7 @@ def _read_with_pyiceberg(plugins: Mapping[str, Any], home: Path, namespace: str)
         return LiveRead(out)
     except NoSuchNamespaceError:
         return LiveRead({})
-    except FloeError as exc:  # open_catalog's errors (auth failures already logged)
+    except FloeError as exc:  # the catalog's errors (auth failures already logged)
         first = exc.diagnostics[0]
         if first.code == E_PLUGIN_CONFIG:
             return LiveRead(None, _warning(f"catalog config invalid: {first.message}", first.hint))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from floe.plugins.base import HealthState, PluginType
-from floe.plugins.registry import default_registry
 from floe.runtime.home import PlatformHome
+from floe.runtime.resolved import ResolvedPlugins
 from floe.spec.common import PluginRef
 from floe.spec.manifest import PLUGIN_CATEGORIES, Manifest
 
@@ -40,37 +40,41 @@ def manifest_plugins(manifest: Manifest) -> dict[str, PluginRef]:
     return {c: ref for c, ref in chosen.items() if ref is not None}
 
 
+def platform_plugins(path: Path, env: str = "dev") -> ResolvedPlugins:
+    """The plugins a manifest chooses, resolved once, on the platform home it serves."""
+    chosen = manifest_plugins(load_manifest(path, env))
+    return ResolvedPlugins(chosen, PlatformHome.for_manifest(path))
+
+
 def catalog_for_manifest(path: Path, env: str = "dev") -> Catalog:
     """The platform's Iceberg catalog, as configured by a manifest."""
-    from floe.runtime.catalog import open_catalog
-
-    return open_catalog(manifest_plugins(load_manifest(path, env)), PlatformHome.for_manifest(path))
+    return platform_plugins(path, env).catalog()
 
 
 def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> list[Check]:
     """Health of the platform: home, catalog, warehouse and each plugin's own check."""
-    manifest = load_manifest(manifest_path, env)
-    home = PlatformHome.for_manifest(manifest_path)
-    checks = check_platform(manifest_plugins(manifest), home, create=create)
+    plugins = platform_plugins(manifest_path, env)
+    checks = check_platform(plugins, create=create)
     if create:  # `floe platform up`: from now on this home serves this manifest
-        home.remember_manifest(replace=True)
+        plugins.home.remember_manifest(replace=True)
     return checks
 
 
-def check_platform(plugins: dict[str, Any], home: PlatformHome, *, create: bool) -> list[Check]:
+def check_platform(plugins: ResolvedPlugins, *, create: bool) -> list[Check]:
     """The checks of :func:`check` for already-resolved plugins (also used by the sensor)."""
+    home = plugins.home
     checks: list[Check] = []
     if create:
         home.ensure()
     checks.append(Check("home", home.root.is_dir(), str(home.root)))
     if create:
         checks.append(_bootstrap(plugins))
-    checks.append(_catalog(plugins, home))
+    checks.append(_catalog(plugins))
     checks.append(_warehouse(home))
-    registry = default_registry()
-    for category, ref in plugins.items():
+    for category, ref in plugins.choices.items():
         try:
-            plugin = registry.create(PluginType(category), ref.type, dict(ref.config))
+            plugin = plugins.plugin(PluginType(category))
+            assert plugin is not None
             status = plugin.health_check()
             ok = status.state is not HealthState.UNHEALTHY
             checks.append(Check(f"plugin {category}:{ref.type}", ok, status.message))
@@ -79,21 +83,16 @@ def check_platform(plugins: dict[str, Any], home: PlatformHome, *, create: bool)
     return checks
 
 
-def _bootstrap(plugins: dict[str, Any]) -> Check:
+def _bootstrap(plugins: ResolvedPlugins) -> Check:
     """Let the catalog plugin create/verify its catalog (Polaris); errors are raised: a
     platform whose catalog cannot be bootstrapped is not up."""
-    from floe.runtime.catalog import catalog_plugin
-    from floe.runtime.secrets import secret_resolver
-
-    done = catalog_plugin(plugins).bootstrap(secret_resolver(plugins))
+    done = plugins.catalog_plugin.bootstrap(plugins.resolve)
     return Check("catalog bootstrap", True, done)
 
 
-def _catalog(plugins: dict[str, Any], home: PlatformHome) -> Check:
-    from floe.runtime.catalog import open_catalog
-
+def _catalog(plugins: ResolvedPlugins) -> Check:
     try:
-        catalog = open_catalog(plugins, home)
+        catalog = plugins.catalog()
         namespaces = catalog.list_namespaces()
         return Check("catalog", True, f"reachable, {len(namespaces)} namespace(s)")
     except Exception as exc:  # reported, not raised: status shows every problem

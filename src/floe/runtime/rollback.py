@@ -83,16 +83,12 @@ def product_tables(product_dir: Path, manifest: Path | None, env: str) -> tuple[
     from floe.compile.stages.build import namespace_of
     from floe.compile.stages.load import LoadStage
     from floe.plugins.registry import default_registry
-    from floe.runtime.catalog import open_catalog
-    from floe.runtime.home import PlatformHome
-    from floe.runtime.platform import manifest_plugins
+    from floe.runtime.live_schema import plugins_of_loaded
 
     ctx = CompileContext(CompileOptions(Path(product_dir), manifest, env), default_registry())
     LoadStage().run(ctx)
-    assert ctx.manifest_doc is not None
     namespace = namespace_of(ctx.need_spec().metadata.name)
-    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
-    catalog = open_catalog(manifest_plugins(ctx.need_manifest()), home)
+    catalog = plugins_of_loaded(ctx).catalog()
     tables = sorted(".".join(t) for t in catalog.list_tables(namespace))
     return catalog, tables
 

@@ -28,9 +28,13 @@ def secrets_plugin(plugins: Mapping[str, Any]) -> SecretsPlugin:
 
 
 def secret_resolver(plugins: Mapping[str, Any]) -> SecretResolver:
-    """A resolver over the configured secrets plugin; a missing secret is a clear error and a
+    """A resolver over the configured secrets plugin (see :func:`resolver_for`)."""
+    return resolver_for(secrets_plugin(plugins))
+
+
+def resolver_for(plugin: SecretsPlugin[Any]) -> SecretResolver:
+    """A resolver over ``plugin``; a missing secret is a clear error and a
     ``security.secret_resolution_failed`` event (with the name, never a value)."""
-    plugin = secrets_plugin(plugins)
 
     def resolve(ref: SecretRef) -> SecretStr:
         try:

@@ -1,15 +1,16 @@
-"""`floe run`: compile, then execute the product job in-process on the persistent instance."""
+"""`floe run` and `floe retention`: compile once, then execute the product's job in-process on
+the platform's persistent Dagster instance, with the artifacts and plugins held in memory."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe.compile.api import compile_product
+from floe.app.product import Product, open_product
 from floe.errors import Diagnostic, FloeError, Location
-from floe.runtime.home import PlatformHome
 
 E_SELECT = "E520"
 E_NO_FAILED_RUN = "E521"
@@ -61,21 +62,19 @@ def run(
     import time
 
     start = time.perf_counter()
-    loaded = _load(
-        product_dir, manifest, env, gate=True, allow_breaking_reason=allow_breaking_reason,
-        warn=warn,
-    )  # fmt: skip
-    artifacts = loaded.artifacts
+    product = open_product(product_dir, manifest, env, gate=True,
+                           allow_breaking_reason=allow_breaking_reason, warn=warn)  # fmt: skip
+    artifacts = product.artifacts
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
         tags["floe/full_refresh"] = "true"
-    with loaded.instance() as instance:
-        keys = _selection(loaded, select, exclude)
+    with product.instance() as instance:
+        keys = _selection(product, select, exclude)
         if from_failure:
-            keys, parent = _failed_keys(instance, f"{artifacts.metadata.namespace}_job")
+            keys, parent = _failed_keys(instance, f"{product.namespace}_job")
             tags |= {"dagster/parent_run_id": parent, "dagster/root_run_id": parent,
                      "floe/from_failure": "true"}  # fmt: skip
-        result = loaded.job(f"{artifacts.metadata.namespace}_job").execute_in_process(
+        result = product.job("job").execute_in_process(
             instance=instance,
             raise_on_error=False,
             tags=tags,
@@ -86,54 +85,48 @@ def run(
     return summary
 
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-@dataclass
-class Loaded:
-    """A compiled product's Dagster definitions on its platform home."""
-
-    artifacts: Any
-    home: PlatformHome
-    defs: Any
-
-    def job(self, name: str) -> Any:
-        """One job of the product."""
-        return self.defs.resolve_job_def(name)
-
-    def instance(self) -> Any:
-        """The persistent Dagster instance of the platform home."""
-        from floe.orchestrate.adapters.dagster_instance import open_instance
-
-        return open_instance(self.home.dagster)
-
-
-def _load(
+def run_logged(
     product_dir: Path,
-    manifest: Path | None,
-    env: str,
     *,
-    gate: bool = False,
-    allow_breaking_reason: str | None = None,
-    warn: Callable[[Diagnostic], None] | None = None,
-) -> Loaded:
-    """Compile (with ``gate``: the breaking-change gate against the live tables, read once
-    LOAD has read the files; why it cannot run goes to ``warn`` exactly as for ``floe
-    compile``) and load the definitions from the artifacts in memory."""
-    from floe.orchestrate.definitions import build_definitions
-    from floe.runtime.live_schema import live_reader
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> tuple[RunSummary, Path]:
+    """:func:`run` with dbt's and Dagster's logs in the product's run log (returned beside the
+    summary) and the progress lines (dbt's node lines, one line per published table) sent to
+    ``progress``. The compile's spans are exported with the run's."""
+    from floe.orchestrate.logs import quiet_logs
+    from floe.runtime.progress import progress_to
 
-    reader = live_reader(warn or (lambda _: None)) if gate else None
-    ctx = compile_product(product_dir, manifest=manifest, env=env, read_live=reader,
-                          allow_breaking_reason=allow_breaking_reason)  # fmt: skip
-    assert ctx.artifacts is not None
-    assert ctx.manifest_doc is not None
-    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
-    home.ensure()
-    defs = build_definitions(
-        product_dir.resolve(), ctx.options.output_dir.resolve(), home, ctx.artifacts
-    )
-    return Loaded(ctx.artifacts, home, defs)
+    _record_compile_spans()
+    log_path = run_log_path(product_dir)
+    with progress_to(progress or (lambda _: None)), quiet_logs(log_path):
+        return run(product_dir, **options), log_path
+
+
+def retention_logged(product_dir: Path, **options: Any) -> RetentionSummary:
+    """:func:`retention` with dbt's and Dagster's logs in the product's run log."""
+    from floe.orchestrate.logs import quiet_logs
+
+    with quiet_logs(run_log_path(product_dir)):
+        return retention(product_dir, **options)
+
+
+def run_log_path(product_dir: Path) -> Path:
+    """``<product>/target/floe/last_run.log`` (its folder created)."""
+    path = product_dir / "target" / "floe" / "last_run.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@functools.cache
+def _record_compile_spans() -> None:
+    """Record the compile's stage spans (once per process) so the run exports them."""
+    from floe.observe.compile_trace import capture_compile_spans
+
+    capture_compile_spans()
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _failed_keys(instance: Any, job_name: str) -> tuple[list[Any], str]:
@@ -170,12 +163,11 @@ def retention(
     product_dir: Path, *, manifest: Path | None = None, env: str = "dev"
 ) -> RetentionSummary:
     """Run the product's retention job once, in-process on the platform's instance."""
-    loaded = _load(product_dir, manifest, env)
-    ns = loaded.artifacts.metadata.namespace
-    with loaded.instance() as instance:
-        result = loaded.job(f"{ns}_retention").execute_in_process(
+    product = open_product(product_dir, manifest, env)
+    with product.instance() as instance:
+        result = product.job("retention").execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET,
-            tags={"floe/product": loaded.artifacts.metadata.product},
+            tags={"floe/product": product.artifacts.metadata.product},
         )  # fmt: skip
     tables = []
     for event in result.all_events:
@@ -184,13 +176,13 @@ def retention(
             row = {"table": ".".join(obs.asset_key.path)}
             row |= {k: v.value for k, v in obs.metadata.items()}
             tables.append(row)
-    failure = summary_from_events(list(result.all_events), loaded.artifacts, "", False, 0).failure
-    return RetentionSummary(loaded.artifacts.metadata.product, result.run_id,
+    failure = summary_from_events(list(result.all_events), product.artifacts, "", False, 0).failure
+    return RetentionSummary(product.artifacts.metadata.product, result.run_id,
                             bool(result.success), tables, failure)  # fmt: skip
 
 
 def _selection(
-    loaded: Loaded, select: list[str] | None, exclude: list[str] | None
+    product: Product, select: list[str] | None, exclude: list[str] | None
 ) -> list[Any] | None:
     """The assets ``dbt build --select … --exclude …`` would build (dbt's selector syntax:
     names, ``tag:``, ``path:``, ``+model``, ``model+`` …), resolved on the product's manifest."""
@@ -198,14 +190,17 @@ def _selection(
 
     if not select and not exclude:
         return None
-    assets = [a for a in loaded.defs.assets or [] if hasattr(a, "keys")]
+    import dagster as dg
+
+    defs = product.definitions()
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     _check_names(select or [], {k.path[-1] for a in assets for k in a.keys})
     selection = build_dbt_asset_selection(
         assets,
         dbt_select=" ".join(select or ["fqn:*"]),
         dbt_exclude=" ".join(exclude or []),
     )
-    keys = sorted(selection.resolve(loaded.defs.resolve_asset_graph()),
+    keys = sorted(selection.resolve(defs.resolve_asset_graph()),
                   key=lambda k: k.to_user_string())  # fmt: skip
     if not keys:
         raise FloeError.single(

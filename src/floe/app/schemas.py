@@ -1,4 +1,4 @@
-"""``floe schema export``: JSON Schema (draft 2020-12) for the three file formats."""
+"""`floe schema export`: JSON Schema (draft 2020-12) for the three file formats."""
 
 from __future__ import annotations
 

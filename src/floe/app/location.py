@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from floe.runtime.home import PlatformHome
+from floe.app.product import located_product
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -16,8 +16,5 @@ if TYPE_CHECKING:
 
 def load_location(*, compiled_dir: Path, product_dir: Path, manifest: Path) -> dg.Definitions:
     """Definitions of the product compiled into ``compiled_dir``."""
-    from floe.orchestrate.definitions import build_definitions
-
-    home = PlatformHome.for_manifest(manifest)
-    home.ensure()
-    return build_definitions(product_dir.resolve(), compiled_dir.resolve(), home)
+    product = located_product(compiled_dir=compiled_dir, product_dir=product_dir, manifest=manifest)
+    return product.definitions()

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from floe.app.observe import MetricsServer
+from floe.app.run import RunSummary, run, run_log_path, summary_from_events
 from floe.errors import FloeError, Location
-from floe.orchestrate.execute import RunSummary, run, summary_from_events
 from floe.orchestrate.logs import quiet_logs
 from floe.runtime.home import PlatformHome
 
@@ -62,9 +63,9 @@ def run_parallel(
 
 def run_quietly(product: Path, manifest: Path, env: str) -> RunSummary:
     """One product's run (in a worker): dbt and Dagster logs to ``target/floe/last_run.log``."""
-    log_path = product / "target" / "floe" / "last_run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with quiet_logs(log_path, stderr=True):  # a worker's stderr: floe's structured run log
+    with quiet_logs(
+        run_log_path(product), stderr=True
+    ):  # a worker's stderr: floe's structured run log
         return run(product, manifest=manifest, env=env)
 
 
@@ -160,3 +161,54 @@ def wait_first_runs(
                     progress(p, status.lower(), None)
             time.sleep(0.5)  # the poll interval of a live server, not a wait for a test
     return [done[p] for p in products]
+
+
+@dataclass
+class LiveDemo:
+    """Dagster's webserver and daemon serving the workspace, and the metrics endpoint."""
+
+    home: PlatformHome
+    baseline: Baseline
+    server: Any
+    metrics: MetricsServer
+
+    @property
+    def url(self) -> str:
+        """The Dagster UI."""
+        return str(self.server.url)
+
+    def wait_loaded(self, locations: int) -> None:
+        """Until Dagster has loaded ``locations`` code locations."""
+        from floe.orchestrate import serve
+
+        serve.wait_loaded(self.server, locations)
+
+    def wait(self) -> None:
+        """Until Dagster exits (Ctrl-C raises KeyboardInterrupt)."""
+        self.server.proc.wait()
+
+    def stop(self) -> int:
+        """Stop Dagster and the metrics endpoint; Dagster's exit code."""
+        try:
+            return int(self.server.stop())
+        finally:
+            self.metrics.stop()
+
+
+def start_live(
+    manifest: Path, workspace: Path, products: list[Path], host: str, port: int, metrics_port: int
+) -> LiveDemo:
+    """Serve the workspace with Dagster (the health sensors start the first runs) and the
+    run metrics on ``metrics_port``; the products' state before is the baseline."""
+    from floe.app.observe import serve_metrics
+    from floe.orchestrate import serve
+
+    home = PlatformHome.for_manifest(manifest)
+    baseline = baseline_of(home, products)
+    metrics = serve_metrics(home, host, metrics_port)
+    try:
+        server = serve.start(workspace, home, host=host, port=port)
+    except BaseException:
+        metrics.stop()
+        raise
+    return LiveDemo(home, baseline, server, metrics)

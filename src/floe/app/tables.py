@@ -1,0 +1,57 @@
+"""`floe tables list|show|head|rollback`: the platform's Iceberg tables, read through the
+catalog its plugins open (once per command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from floe.app.platform import open_platform
+from floe.runtime.rollback import Rollback
+from floe.runtime.tables import TableInfo
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Rollback", "TableInfo", "TableView", "list_tables", "rollback", "show"]
+
+
+def list_tables(manifest: Path | None) -> list[TableInfo]:
+    """Every table of the platform with its rows and snapshots."""
+    from floe.runtime.tables import list_tables as listed
+
+    return listed(open_platform(manifest).plugins.catalog())
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table's first rows and (when asked) its schema, snapshots and rollbacks."""
+
+    rows: pa.Table
+    info: dict[str, Any] | None
+
+
+def show(
+    manifest: Path | None, identifier: str, limit: int, *, schema: bool, as_of: str | None
+) -> TableView:
+    """The first ``limit`` rows of ``identifier`` as of ``as_of`` (and with ``schema`` its
+    schema, snapshots and rollbacks)."""
+    from floe.runtime.tables import describe, head
+
+    catalog = open_platform(manifest).plugins.catalog()
+    rows = head(catalog, identifier, limit, as_of)
+    return TableView(rows, describe(catalog, identifier, as_of) if schema else None)
+
+
+def rollback(
+    manifest: Path | None, target: str, to: str, reason: str, env: str = "dev"
+) -> list[Rollback]:
+    """Roll a table (``namespace.table``) or every table of a product directory back."""
+    from floe.runtime.rollback import product_tables, rollback_product, rollback_tables
+
+    path = Path(target)
+    if path.is_dir() or path.name == "floe.yaml":
+        catalog, tables = product_tables(path, manifest, env)
+        return rollback_product(catalog, tables, to, reason)
+    return rollback_tables(open_platform(manifest, env).plugins.catalog(), [target], to, reason)

@@ -1,0 +1,229 @@
+"""The platform's plugins, resolved once: the one object a run (or a command) holds.
+
+Built from the chosen plugins (``artifacts.plugins`` or a manifest's ``plugins:``) and the
+platform home. Each plugin is created through the registry at most once, the secret
+resolver once, the Iceberg catalog opened once, DuckDB's access to the warehouse worked out
+once; the run's catalog, storage, secrets, telemetry, lineage and alert channel all come
+from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
+
+from floe import events
+from floe.errors import FloeError, Location
+from floe.plugins.abcs import (
+    AlertChannelPlugin,
+    CatalogPlugin,
+    LineageBackendPlugin,
+    SecretsPlugin,
+    StoragePlugin,
+    TelemetryBackendPlugin,
+)
+from floe.plugins.base import Plugin, PluginType, SecretResolver
+from floe.plugins.registry import PluginRegistry, default_registry
+from floe.runtime.home import PlatformHome
+from floe.runtime.secrets import resolver_for
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from floe.spec.common import SecretRef
+
+E_NO_CATALOG = "E501"
+E_CATALOG_AUTH = "E532"
+
+
+class PluginChoice(Protocol):
+    """A chosen plugin: ``artifacts.plugins[...]`` or ``manifest.plugins.<category>``."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def config(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class DuckDBAccess:
+    """How DuckDB reads the warehouse: the resolved secret values dbt's profile looks up
+    (``env_var`` name → value) and the statements floe's own scratch connection runs first."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    setup: tuple[str, ...] = ()
+
+
+class ResolvedPlugins:
+    """The chosen plugins of one platform, each created once, with what is derived from them."""
+
+    def __init__(
+        self,
+        choices: Mapping[str, PluginChoice],
+        home: PlatformHome | None = None,
+        registry: PluginRegistry | None = None,
+    ) -> None:
+        self.choices = dict(choices)
+        self._home = home
+        self._registry = registry
+        self._made: dict[PluginType, Plugin | None] = {}
+        self._catalog: Catalog | None = None
+
+    @property
+    def home(self) -> PlatformHome:
+        """The platform home (needed for the catalog and the warehouse)."""
+        if self._home is None:
+            raise ValueError("these plugins were resolved without a platform home")
+        return self._home
+
+    def plugin(self, ptype: PluginType) -> Plugin | None:
+        """The plugin chosen for ``ptype`` (created on first use), None when none is chosen;
+        ``secrets`` defaults to ``env``."""
+        if ptype not in self._made:
+            ref = self.choices.get(ptype.value)
+            name, config = (ref.type, dict(ref.config)) if ref is not None else ("env", {})
+            if ref is None and ptype is not PluginType.SECRETS:
+                self._made[ptype] = None
+            else:
+                registry = self._registry or default_registry()
+                self._made[ptype] = registry.create(ptype, name, config)
+        return self._made[ptype]
+
+    def _typed(self, ptype: PluginType, abc: Any) -> Any:
+        """The plugin for ``ptype``, checked to implement its category's ``abc``."""
+        plugin = self.plugin(ptype)
+        assert plugin is None or isinstance(plugin, abc)
+        return plugin
+
+    @property
+    def catalog_plugin(self) -> CatalogPlugin[Any]:
+        """The catalog plugin (E501 when the manifest configures none)."""
+        plugin: CatalogPlugin[Any] | None
+        plugin = self._typed(PluginType.CATALOG, CatalogPlugin)
+        if plugin is None:
+            raise FloeError.single(
+                E_NO_CATALOG,
+                "the platform manifest configures no catalog plugin",
+                Location("manifest.yaml"),
+                field_path="plugins.catalog",
+                hint="add 'plugins: {catalog: {type: sql}}' for the embedded platform",
+            )
+        return plugin
+
+    @property
+    def storage(self) -> StoragePlugin[Any] | None:
+        """The storage plugin, if any (none: the home's local warehouse)."""
+        plugin: StoragePlugin[Any] | None
+        plugin = self._typed(PluginType.STORAGE, StoragePlugin)
+        return plugin
+
+    @property
+    def secrets(self) -> SecretsPlugin[Any]:
+        """The secrets plugin (``env`` when none is chosen)."""
+        plugin: SecretsPlugin[Any] | None
+        plugin = self._typed(PluginType.SECRETS, SecretsPlugin)
+        assert plugin is not None
+        return plugin
+
+    @property
+    def telemetry(self) -> TelemetryBackendPlugin[Any] | None:
+        """The telemetry backend plugin, if any."""
+        plugin: TelemetryBackendPlugin[Any] | None = self._typed(
+            PluginType.TELEMETRY_BACKEND, TelemetryBackendPlugin
+        )
+        return plugin
+
+    @property
+    def lineage(self) -> LineageBackendPlugin[Any] | None:
+        """The lineage backend plugin, if any."""
+        plugin: LineageBackendPlugin[Any] | None = self._typed(
+            PluginType.LINEAGE_BACKEND, LineageBackendPlugin
+        )
+        return plugin
+
+    @property
+    def alert_channel(self) -> AlertChannelPlugin[Any] | None:
+        """The alert channel plugin, if any."""
+        plugin: AlertChannelPlugin[Any] | None = self._typed(
+            PluginType.ALERT_CHANNEL, AlertChannelPlugin
+        )
+        return plugin
+
+    @cached_property
+    def resolve(self) -> SecretResolver:
+        """Resolves ``{secret: NAME}`` references through the secrets plugin."""
+        return resolver_for(self.secrets)
+
+    def warehouse_location(self) -> str:
+        """Where the tables' files live (the storage plugin's, else the home's warehouse)."""
+        storage = self.storage
+        if storage is not None:
+            return storage.warehouse_location(self.home.root)
+        return self.home.warehouse.resolve().as_uri()
+
+    def catalog_properties(self) -> dict[str, str]:
+        """PyIceberg properties from the catalog and storage plugins; secrets resolved here."""
+        props = dict(self.catalog_plugin.catalog_properties(self.home.root, self.resolve))
+        props.setdefault("warehouse", self.warehouse_location())
+        if self.storage is not None:
+            props.update(self.storage.fileio_properties(self.resolve))
+        return props
+
+    def catalog(self) -> Catalog:
+        """The PyIceberg catalog, opened on first use and then reused."""
+        if self._catalog is None:
+            self._catalog = self._open_catalog()
+        return self._catalog
+
+    def _open_catalog(self) -> Catalog:
+        from pyiceberg.catalog import load_catalog
+        from pyiceberg.exceptions import (
+            AuthorizationExpiredError,
+            ForbiddenError,
+            OAuthError,
+            UnauthorizedError,
+        )
+
+        self.home.ensure()
+        props = self.catalog_properties()
+        name = str(props.pop("name", "floe"))
+        try:
+            return load_catalog(name, **props)
+        except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
+            kind = type(exc).__name__
+            events.security_event(events.CATALOG_AUTH_FAILED, catalog=name, error=kind)
+            raise FloeError.single(
+                E_CATALOG_AUTH,
+                f"the catalog '{name}' refused floe's credentials ({kind})",
+                Location("manifest.yaml"),
+                field_path="plugins.catalog.config",
+                hint="check the credential's secret reference and its value in the secrets store",
+            ) from None
+
+    @cached_property
+    def duckdb_access(self) -> DuckDBAccess:
+        """DuckDB's access to the warehouse (nothing for local disk); secrets resolved here."""
+        from floe.runtime.scratch import create_secret_sql
+
+        storage = self.storage
+        if storage is None:
+            return DuckDBAccess()
+        env: dict[str, str] = {}
+
+        def value(ref: SecretRef) -> str:
+            env[ref.secret] = plain(self.resolve(ref))
+            return env[ref.secret]
+
+        secret = storage.duckdb_secret(value)
+        if secret is None:
+            return DuckDBAccess()
+        return DuckDBAccess(env, (create_secret_sql("floe_storage", secret),))
+
+
+def plain(value: object) -> str:
+    """A resolved secret as text (resolvers may hand out pydantic SecretStr)."""
+    reveal = getattr(value, "get_secret_value", None)
+    return str(reveal() if callable(reveal) else value)
