@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from floe.cli.output import console, print_diagnostics
-from floe.compile.api import LiveSchema, compile_product
+from floe.compile.api import LiveSchemaReader, compile_product
 from floe.compile.context import CompileContext
 from floe.errors import InputError, PolicyError, display_path
+from floe.govern.schema_gate import describe_layout_change
 from floe.observe.compile_trace import capture_compile_spans, export_compile_spans
 from floe.runtime.home import PlatformHome
 from floe.spec.artifacts import EnforcementResultSummary
@@ -58,7 +58,7 @@ def run_compile(
         _report(ctx.enforcement, product_dir, report)
 
 
-def _read_live() -> Callable[[CompileContext], LiveSchema | None]:
+def _read_live() -> LiveSchemaReader:
     """The live schema of the loaded product (its warning printed when the gate cannot run)."""
     from floe.runtime.live_schema import live_reader
 
@@ -138,5 +138,9 @@ def _summary(ctx: CompileContext, wrote: bool) -> None:
             f"schema gate: {len(gate.tables_compared)} live tables compared · "
             f"{added} columns added · {breaking} breaking{override}"
         )
+        for change in gate.changes:
+            line = describe_layout_change(change)
+            if line:
+                out.print(f"  {line} (evolved in place by the next run; not breaking)")
     for path in ctx.written:
         out.print(f"wrote {display_path(path)}")

@@ -30,9 +30,10 @@ from floe.runtime import progress, scratch
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer
-from floe.runtime.publish import PublishResult, replace, sync
+from floe.runtime.publish import PublishResult, Shape, replace, sync
 from floe.runtime.timetravel import resolve_as_of, tag_run
 from floe.spec.artifacts import CompiledArtifacts
+from floe.spec.partitioning import Layout, LayoutError, layout_of
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -145,6 +146,7 @@ def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
     building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
     if not building:
         return report
+    _check_layouts(spec, building)
     inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building})
     meta = spec.artifacts.metadata
     claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
@@ -191,6 +193,35 @@ def claim_namespace(catalog: Catalog, namespace: str, product: str, owner: str) 
             hint="choose another product name; if the product changed hands, set the "
             f"namespace property {OWNER} in the catalog to the new owner",
         )
+
+
+def _node_location(spec: RunSpec, node: DbtNode) -> Location:
+    return Location(str((spec.project_dir or Path()) / node.path))
+
+
+def node_layout(spec: RunSpec, node: DbtNode) -> Layout:
+    """The partition spec and sort order of the node's dbt config (``partition_by``,
+    ``sort_by``, as dbt rendered them); an invalid value is E215 at the node's file."""
+    try:
+        return layout_of(node.config)
+    except LayoutError as exc:
+        raise FloeError.single(
+            exc.code, f"{node.resource_type} '{node.name}': {exc.message}",
+            _node_location(spec, node), field_path=exc.key, hint=exc.hint,
+        ) from None  # fmt: skip
+
+
+def _check_layouts(spec: RunSpec, building: list[DbtNode]) -> None:
+    """Every layout of this run is valid before anything runs (what compile could not read:
+    values set through Jinja)."""
+    problems = []
+    for node in building:
+        try:
+            node_layout(spec, node)
+        except FloeError as exc:
+            problems += exc.diagnostics
+    if problems:
+        raise FloeError(problems)
 
 
 def _identifier(spec: RunSpec, node: DbtNode) -> str:
@@ -442,13 +473,14 @@ def _write(
     its added rows)."""
     accepted = dict(accepted_changes(spec.artifacts.enforcement_result.schema_gate, node.name))
     props = _snapshot_props(spec, outcome)
+    shape = Shape(node_layout(spec, node), _node_location(spec, node))
     if node.keeps_state and not spec.full_refresh:
         drop = node.config.get("on_schema_change") == "sync_all_columns"
         outcome.publish = sync(
-            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff
+            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff, shape=shape
         )
     else:
-        outcome.publish = replace(catalog, identifier, data, props, accepted)
+        outcome.publish = replace(catalog, identifier, data, props, accepted, shape)
     if outcome.publish.snapshot_id is not None:  # also an unchanged table: "as of this run"
         tag_run(catalog.load_table(identifier), outcome.publish.snapshot_id, spec.run_id)
     outcome.status = "published"

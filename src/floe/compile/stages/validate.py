@@ -8,6 +8,14 @@ from floe.plugins.base import PluginType
 from floe.spec.common import TIER_ORDER
 from floe.spec.dbt_packages import package_problems
 from floe.spec.manifest import PLUGIN_CATEGORIES
+from floe.spec.partitioning import (
+    E_LAYOUT_COLUMN,
+    Layout,
+    LayoutError,
+    check_columns,
+    parse_partition_by,
+    parse_sort_by,
+)
 
 E_DEPENDS = "E201"
 E_CYCLE = "E202"
@@ -33,6 +41,7 @@ class ValidateStage:
         problems += _graph(ctx)
         problems += _project(ctx)
         problems += _dbt_features(ctx)
+        problems += _layouts(ctx)
         problems += _retention(ctx)
         problems += _plugin_types(ctx)
         if problems:
@@ -227,6 +236,43 @@ def _dbt_features(ctx: CompileContext) -> list[Diagnostic]:
                 "a model cannot read itself, directly or through other models",
             )
         )
+    return out
+
+
+def _layouts(ctx: CompileContext) -> list[Diagnostic]:
+    """Every model's ``partition_by``/``sort_by``: valid transforms (E215) of columns the model
+    has (E216), where its columns are known (its properties' ``columns:`` or contract);
+    a value set through Jinja is checked by the run, before publishing."""
+    out: list[Diagnostic] = []
+    for name, model in sorted(ctx.need_project().models.items()):
+        parsed: dict[str, Layout] = {}
+        for key, (value, where) in sorted(model.layout_config.items()):
+            if key in model.layout_unknown:
+                continue
+            try:
+                parsed[key] = (
+                    Layout(partition_by=parse_partition_by(value))
+                    if key == "partition_by"
+                    else Layout(sort_by=parse_sort_by(value))
+                )
+            except LayoutError as exc:
+                out.append(Diagnostic(exc.code, f"model '{name}': {exc.message}", where,
+                                      key, exc.hint))  # fmt: skip
+        columns = [c.name for c in model.columns]
+        for key, layout in sorted(parsed.items()):
+            missing = check_columns(layout, columns) if columns else None
+            if missing is not None:
+                out.append(
+                    Diagnostic(
+                        E_LAYOUT_COLUMN,
+                        f"model '{name}': column '{missing}' is not among "
+                        f"its columns ({', '.join(columns)})",
+                        model.layout_config[key][1],
+                        key,
+                        f"name one of its columns, or document '{missing}' under the model's "
+                        "columns: in its properties file",
+                    )
+                )
     return out
 
 
