@@ -11,6 +11,7 @@ writing (PyIceberg records no sort order id on the files).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from floe.errors import FloeError, Location
@@ -45,16 +46,16 @@ def table_layout(table: Table) -> Layout:
     return Layout(tuple(parts), tuple(sorts))
 
 
-def check(layout: Layout, schema: pa.Schema, identifier: str, where: Location | None) -> None:
-    """E216 when the layout names a column the data lacks."""
+def check(layout: Layout, columns: Sequence[str], identifier: str, where: Location | None) -> None:
+    """E216 when the layout names a column the data (``columns``) lacks."""
     for key, part in (("partition_by", Layout(partition_by=layout.partition_by)),
                       ("sort_by", Layout(sort_by=layout.sort_by))):  # fmt: skip
-        missing = check_columns(part, schema.names)
+        missing = check_columns(part, list(columns))
         if missing is not None:
             raise FloeError.single(
                 E_LAYOUT_COLUMN,
                 f"{identifier}: column '{missing}' is not among the model's columns "
-                f"({', '.join(schema.names)})",
+                f"({', '.join(columns)})",
                 where,
                 field_path=key,
                 hint="name one of the model's columns",

@@ -70,7 +70,7 @@ def _load_or_create(
 
     layout = shape.layout if shape else None
     if layout is not None:
-        table_layout.check(layout, schema, identifier, shape.where if shape else None)
+        table_layout.check(layout, schema.names, identifier, shape.where if shape else None)
     namespace = identifier.rsplit(".", 1)[0]
     catalog.create_namespace_if_not_exists(namespace)
     try:

@@ -317,6 +317,8 @@ def _audit_and_publish(
         passed = [o for o in outcomes if o.status == "passed"]
         con = scratch.connect(db, spec.scratch_setup) if passed else None
         try:
+            if con is not None:
+                passed = _check_built_layouts(spec, con, passed, nodes, graph)
             for outcome in passed:
                 assert con is not None
                 _publish(spec, catalog, con, outcome, nodes[outcome.unique_id])
@@ -325,6 +327,40 @@ def _audit_and_publish(
                 con.close()
     spec.observer.dbt_results(results, manifest, outcomes)
     return outcomes
+
+
+def _check_built_layouts(
+    spec: RunSpec,
+    con: Any,
+    passed: list[NodeOutcome],
+    nodes: Mapping[str, DbtNode],
+    graph: DbtGraph,
+) -> list[NodeOutcome]:
+    """Before anything is published: a node whose ``partition_by``/``sort_by`` names a column
+    dbt did not build is an error (E216; what compile could not check); the nodes built on it
+    are not published either (as after a failed test). The outcomes still to publish."""
+    from floe.runtime.layout import check
+
+    blocked: set[str] = set()
+    for outcome in passed:  # build order: parents first
+        node = nodes[outcome.unique_id]
+        upstream = blocked & graph.inputs_of([node.unique_id])
+        if upstream:
+            outcome.status = "skipped"
+            outcome.message = "an upstream node was not published (" + ", ".join(
+                sorted(nodes[u].name for u in upstream)) + ")"  # fmt: skip
+            blocked.add(node.unique_id)
+            continue
+        assert node.relation is not None
+        columns = scratch.column_names(con, node.relation.schema, node.relation.identifier)
+        try:
+            check(node_layout(spec, node), columns, _identifier(spec, node),
+                  _node_location(spec, node))  # fmt: skip
+        except FloeError as exc:
+            outcome.status, outcome.message = "error", str(exc)
+            progress.report(f"ERROR {exc}")
+            blocked.add(node.unique_id)
+    return [o for o in passed if o.unique_id not in blocked]
 
 
 def _seed_partial_parse(parse_dir: Path | None, target: Path) -> None:
