@@ -132,7 +132,7 @@ def test_a_layout_set_through_jinja_is_left_to_the_run(tiny: Path) -> None:
     _config(tiny, "int_orders", "partition_by=var('parts', 'day(nope)')")
     ctx = compile_product(tiny, write=False)
     model = ctx.need_project().models["int_orders"]
-    assert model.layout_unknown == frozenset({"partition_by"})
+    assert model.config_unknown == frozenset({"partition_by"})
     assert model.layout() is None
 
 

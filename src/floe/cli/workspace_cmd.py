@@ -9,6 +9,7 @@ import yaml
 
 from floe.cli.output import console
 from floe.compile.api import compile_product
+from floe.compile.context import CompileContext
 from floe.errors import FloeError, Location, display_path
 
 SKIP = {"target", ".floe", "dbt_packages", "logs", ".venv"}
@@ -34,8 +35,10 @@ def write_workspace(root: Path, out: Path | None, env: str, only: list[Path] | N
         )  # fmt: skip
     target = out or root / "workspace.yaml"
     entries = []
+    namespaces: dict[str, Path] = {}
     for product in products:
         ctx = compile_product(product, env=env)
+        _one_product_per_namespace(ctx, namespaces)
         definitions = ctx.written[-1]
         entries.append({
             "python_file": {
@@ -47,6 +50,24 @@ def write_workspace(root: Path, out: Path | None, env: str, only: list[Path] | N
     target.write_text(text + yaml.safe_dump({"load_from": entries}, sort_keys=False))
     console().print(f"wrote {display_path(target)} with {len(entries)} code locations")
     return target
+
+
+def _one_product_per_namespace(ctx: CompileContext, seen: dict[str, Path]) -> None:
+    """Two products of one name would write into one Iceberg namespace (FR-093): E217 at the
+    second one's ``metadata.name``."""
+    assert ctx.spec_doc is not None
+    assert ctx.artifacts is not None
+    namespace = ctx.artifacts.metadata.namespace
+    first = seen.setdefault(namespace, ctx.spec_doc.path)
+    if first != ctx.spec_doc.path:
+        raise FloeError.single(
+            "E217",
+            f"product '{ctx.need_spec().metadata.name}' would write into the Iceberg namespace "
+            f"'{namespace}' of the product in {display_path(first)}",
+            ctx.spec_doc.location(("metadata", "name")),
+            field_path="metadata.name",
+            hint="each product owns its namespace (its name with '-' as '_'): rename one",
+        )
 
 
 def relative_to_file(path: Path, file: Path) -> str:

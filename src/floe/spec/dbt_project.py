@@ -72,11 +72,12 @@ class DbtModel:
     on_schema_change: str = "ignore"
     properties_location: Location | None = None
     language: str = "sql"
-    #: ``partition_by``/``sort_by`` as configured (config() in the file over the properties
-    #: YAML over dbt_project.yml, as dbt does): key → (raw value, where it is set); a value
-    #: this reader cannot know (Jinja) is ``(None, location)`` with the key in ``layout_unknown``.
-    layout_config: dict[str, tuple[Any, Location]] = field(default_factory=dict)
-    layout_unknown: frozenset[str] = frozenset()
+    #: ``partition_by``/``sort_by``/``schema`` as configured (config() in the file over the
+    #: properties YAML over dbt_project.yml, as dbt does): key → (raw value, where it is set);
+    #: a value this reader cannot know (Jinja) is ``(None, location)``, its key in
+    #: ``config_unknown``.
+    config_at: dict[str, tuple[Any, Location]] = field(default_factory=dict)
+    config_unknown: frozenset[str] = frozenset()
 
     @property
     def all_tests(self) -> tuple[DbtTest, ...]:
@@ -86,10 +87,10 @@ class DbtModel:
     def layout(self) -> Layout | None:
         """The configured partition spec and sort order; None when a value is set through
         Jinja (unknown without dbt) or invalid (VALIDATE reports it)."""
-        if self.layout_unknown:
+        if self.config_unknown & set(LAYOUT_KEYS):
             return None
         try:
-            return layout_of({k: v for k, (v, _) in self.layout_config.items()})
+            return layout_of({k: v for k, (v, _) in self.config_at.items() if k in LAYOUT_KEYS})
         except LayoutError:
             return None
 
@@ -261,23 +262,26 @@ def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: 
     return found
 
 
+#: config keys read with where they are set: the table layout, and the custom schema (a
+#: product writes only into its own namespace, whatever the schema says)
+LOCATED_KEYS = ("partition_by", "sort_by", "schema")
 LAYOUT_KEYS = ("partition_by", "sort_by")
 
 
 def _folder_layouts(
     doc: YamlDocument, project: str, dirs: list[str], models: dict[str, DbtModel]
 ) -> None:
-    """``+partition_by``/``+sort_by`` of dbt_project.yml's ``models:`` folders (the most
-    specific wins) for models that do not set them in their file."""
+    """``+partition_by``/``+sort_by``/``+schema`` of dbt_project.yml's ``models:`` folders and
+    models (dbt's fqn; the most specific wins) for models that set them nowhere else."""
     config = doc.data.get("models", {})
     node_root = config.get(project, {}) if isinstance(config, dict) else {}
     for model in models.values():
         base = next((d for d in dirs if model.path.startswith(f"{d.rstrip('/')}/")), None)
         if base is None:
             continue
-        parts = tuple(Path(model.path).relative_to(base).parts[:-1])
-        for key in LAYOUT_KEYS:
-            if key in model.layout_config or key in model.layout_unknown:
+        parts = (*Path(model.path).relative_to(base).parts[:-1], model.name)  # dbt's fqn
+        for key in LOCATED_KEYS:
+            if key in model.config_at or key in model.config_unknown:
                 continue
             node: Any = node_root
             found: tuple[str | int, ...] | None = None
@@ -293,7 +297,7 @@ def _folder_layouts(
                 value: Any = doc.data
                 for part in found:
                     value = value[part]
-                model.layout_config[key] = (value, doc.location(found))
+                model.config_at[key] = (value, doc.location(found))
 
 
 def _file_layout(path: Path, code: str, python: bool) -> tuple[
@@ -305,7 +309,7 @@ def _file_layout(path: Path, code: str, python: bool) -> tuple[
     unknown: set[str] = set()
     if block is None:
         return found, frozenset()
-    for key in LAYOUT_KEYS:
+    for key in LOCATED_KEYS:
         at = re.search(rf"\b{key}\s*=", block.group(1))
         if at is None:
             continue
@@ -397,8 +401,8 @@ def _model(root: Path, base: str, path: Path, text: str, folder_config: dict[str
         unique_key=_as_tuple(key),
         language="python" if python else "sql",
         on_schema_change=str(change or "ignore"),
-        layout_config=layout,
-        layout_unknown=unknown,
+        config_at=layout,
+        config_unknown=unknown,
     )
 
 
@@ -572,9 +576,9 @@ def _apply_model(
         model.unique_key = _as_tuple(config["unique_key"])
     contract = config.get("contract")
     model.contract_enforced = isinstance(contract, dict) and bool(contract.get("enforced"))
-    for key in LAYOUT_KEYS:  # config() in the model's file wins over its properties
-        if key in config and key not in model.layout_config:
-            model.layout_config[key] = (config[key], doc.location((*at, "config", key)))
+    for key in LOCATED_KEYS:  # config() in the model's file wins over its properties
+        if key in config and key not in model.config_at:
+            model.config_at[key] = (config[key], doc.location((*at, "config", key)))
 
 
 def _read_singular_tests(root: Path, dirs: list[str]) -> dict[str, tuple[str, ...]]:
