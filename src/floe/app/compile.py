@@ -101,6 +101,15 @@ def compile_one(
     return ctx
 
 
+def layout_changes(ctx: CompileContext) -> list[str]:
+    """The gate's partition-spec and sort-order changes, one line each (not breaking)."""
+    from floe.govern.schema_gate import describe_layout_change
+
+    assert ctx.enforcement is not None
+    changes = (describe_layout_change(c) for c in ctx.enforcement.schema_gate.changes)
+    return [line for line in changes if line]
+
+
 def _live_reader(warn: Callable[[Diagnostic], None]) -> LiveSchemaReader:
     """The live-schema reader (imported only when the gate runs: ``--offline`` opens nothing)."""
     from floe.runtime.live_schema import LiveReader

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from floe.app.compile import GateOptions, Report, check_options, compile_one
+from floe.app.compile import GateOptions, Report, check_options, compile_one, layout_changes
 from floe.cli.output import console, print_diagnostics
 from floe.errors import PolicyError, display_path
 
@@ -82,5 +82,7 @@ def _summary(ctx: CompileContext, wrote: bool) -> None:
             f"schema gate: {len(gate.tables_compared)} live tables compared · "
             f"{added} columns added · {breaking} breaking{override}"
         )
+        for line in layout_changes(ctx):
+            out.print(f"  {line} (evolved in place by the next run; not breaking)")
     for path in ctx.written:
         out.print(f"wrote {display_path(path)}")

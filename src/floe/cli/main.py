@@ -294,7 +294,8 @@ def tables_show(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Sample rows.")] = 10,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Schema, snapshots (with their tags), rollbacks and a sample of one table."""
+    """Schema, partition spec and sort order, data files per partition, snapshots (with their
+    tags), rollbacks and a sample of one table."""
     from floe.cli.tables_cmd import show_cmd
 
     show_cmd(manifest, identifier, limit, schema=True, as_of=as_of)

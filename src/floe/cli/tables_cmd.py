@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from floe.app import tables
 from floe.cli.output import console
@@ -44,6 +45,7 @@ def show_cmd(
         for f in info["schema"]:
             cols.add_row(str(f["id"]), f["name"], f["type"], "yes" if f["required"] else "")
         out.print(cols)
+        _print_layout(info, identifier)
         snaps = Table(title=f"{identifier} · snapshots", title_justify="left")
         for col in ("snapshot", "operation", "records", "floe.run_id", "refs"):
             snaps.add_column(col)
@@ -61,6 +63,23 @@ def show_cmd(
     for row in data.to_pylist():
         sample.add_row(*("" if v is None else str(v) for v in row.values()))
     out.print(sample)
+
+
+def _print_layout(info: dict[str, Any], identifier: str) -> None:
+    """Partition spec, sort order and the data files per partition."""
+    from rich.table import Table
+
+    out = console()
+    spec = info["partition_spec"]
+    out.print(f"partition spec {spec['spec_id']}: {', '.join(spec['fields']) or 'unpartitioned'}"
+              f" · sort order: {', '.join(info['sort_order']) or 'unsorted'}")  # fmt: skip
+    files = Table(title=f"{identifier} · data files per partition", title_justify="left")
+    for col in ("spec", "partition", "files", "records"):
+        files.add_column(col, justify="left" if col == "partition" else "right")
+    for p in info["partitions"]:
+        files.add_row(str(p["spec_id"]), p["partition"] or "(unpartitioned)", str(p["files"]),
+                      str(p["records"]))  # fmt: skip
+    out.print(files)
 
 
 def rollback_cmd(

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from floe.compile.context import CompileContext, CompileOptions
 from floe.compile.stage import run_stages
+from floe.govern.schema_gate import LiveState
 from floe.plugins.registry import PluginRegistry, default_registry
+from floe.spec.partitioning import Layout
 
 #: The product's existing Iceberg tables: ``{table: [(column, type)]}``.
 LiveSchema = Mapping[str, Sequence[tuple[str, str]]]
-#: Reads the live schema of a loaded product (None: the gate cannot run); supplied by the
-#: caller — compile itself never touches the catalog.
-LiveSchemaReader = Callable[[CompileContext], LiveSchema | None]
+#: Reads the live tables of a loaded product — schemas, partition specs, sort orders (None:
+#: the gate cannot run); supplied by the caller — compile itself never touches the catalog.
+LiveSchemaReader = Callable[[CompileContext], LiveState | None]
 
 
 def compile_product(
@@ -28,18 +30,25 @@ def compile_product(
     live_schema: LiveSchema | None = None,
     read_live: LiveSchemaReader | None = None,
     allow_breaking_reason: str | None = None,
+    live_layouts: Mapping[str, Layout] | None = None,
 ) -> CompileContext:
     """Run the six stages (or the first four with ``write=False``) and return the context.
 
-    ``live_schema`` turns on the breaking-change gate; ``read_live`` instead reads it once
-    LOAD has read the files (so they are read once); ``allow_breaking_reason`` accepts
-    breaking changes.
+    ``live_schema`` turns on the breaking-change gate (``live_layouts``: the tables' partition
+    specs and sort orders); ``read_live`` instead reads both once LOAD has read the files (so
+    they are read once); ``allow_breaking_reason`` accepts breaking changes.
     """
     from floe.compile.stages import ALL_STAGES, CHECK_STAGES
 
     ctx = CompileContext(
         CompileOptions(
-            Path(product_dir), manifest, env, out_dir, live_schema, allow_breaking_reason
+            Path(product_dir),
+            manifest,
+            env,
+            out_dir,
+            live_schema,
+            live_layouts,
+            allow_breaking_reason,
         ),
         registry or default_registry(),
     )
@@ -47,5 +56,10 @@ def compile_product(
     if read_live is None:
         return run_stages(ctx, stages)
     run_stages(ctx, stages[:1])  # LOAD
-    ctx.options = dataclasses.replace(ctx.options, live_schema=read_live(ctx))
+    live = read_live(ctx)
+    ctx.options = dataclasses.replace(
+        ctx.options,
+        live_schema=live.tables if live else None,
+        live_layouts=live.layouts if live else None,
+    )
     return run_stages(ctx, stages[1:])

@@ -15,6 +15,7 @@ from floe.spec.artifacts import CompiledArtifacts, EnforcementResultSummary
 from floe.spec.dbt_project import DbtProject
 from floe.spec.floe_spec import FloeSpec
 from floe.spec.manifest import Governance, Manifest
+from floe.spec.partitioning import Layout
 from floe.spec.yamlload import YamlDocument
 
 
@@ -29,6 +30,8 @@ class CompileOptions:
     #: The product's live Iceberg schemas ``{table: [(column, type)]}``, read by the caller
     #: (compile itself never touches the catalog); None: not checked.
     live_schema: Mapping[str, Sequence[tuple[str, str]]] | None = None
+    #: The live tables' partition specs and sort orders (the gate reports changes of them).
+    live_layouts: Mapping[str, Layout] | None = None
     #: ``--allow-breaking --reason``: breaking schema changes are accepted and recorded.
     allow_breaking_reason: str | None = None
 

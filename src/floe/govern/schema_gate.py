@@ -2,7 +2,8 @@
 
 Dropped and renamed columns and narrowing or incompatible type changes are breaking; added
 columns and Iceberg's allowed promotions (int→long, float→double, wider decimals) are not —
-the next run evolves the table in place.
+the next run evolves the table in place. So is a changed partition spec or sort order (a
+model's ``partition_by``/``sort_by``): reported, never breaking (FR-091).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from floe.errors import Location
 from floe.govern.finding import Finding
@@ -17,8 +19,18 @@ from floe.govern.schema_derive import Columns, DeriveCache, derive_columns
 from floe.govern.schema_types import canonical, is_narrowing, is_widening
 from floe.spec.artifacts import SchemaChange, SchemaGate
 from floe.spec.dbt_project import DbtProject
+from floe.spec.partitioning import Layout
 
 LiveSchema = Mapping[str, Sequence[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The product's live tables as the gate reads them: ``{table: [(column, type)]}`` and
+    each table's partition spec and sort order."""
+
+    tables: LiveSchema
+    layouts: Mapping[str, Layout] = field(default_factory=dict)
 
 
 def live_schema_hash(live: LiveSchema) -> str:
@@ -69,8 +81,10 @@ def evaluate(
     live: LiveSchema | None,
     reason: str | None,
     cache: DeriveCache | None = None,
+    layouts: Mapping[str, Layout] | None = None,
 ) -> SchemaGate:
-    """Derive the output schemas and compare every table that exists in the catalog."""
+    """Derive the output schemas and compare every table that exists in the catalog (and,
+    given the live ``layouts``, each model's partition spec and sort order)."""
     if live is None:
         return SchemaGate(override_reason=reason)
     tables = [t for t in [*sorted(project.seeds), *models] if t in live]
@@ -84,6 +98,7 @@ def evaluate(
         compared.append(table)
         found = compare_table(table, live[table], new)
         changes += _synced(found) if _syncs_columns(project, table) else found
+    changes += layout_changes(project, models, layouts or {})
     return SchemaGate(
         checked=True,
         live_schema_sha256=live_schema_hash(live),
@@ -92,6 +107,38 @@ def evaluate(
         changes=changes,
         override_reason=reason,
     )
+
+
+def layout_changes(
+    project: DbtProject, models: Sequence[str], live: Mapping[str, Layout]
+) -> list[SchemaChange]:
+    """A model whose configured partition spec or sort order differs from its live table's:
+    the next run evolves the table in place (old files keep their spec), so never breaking.
+    A layout set through Jinja (unknown without dbt) is not compared."""
+    out: list[SchemaChange] = []
+    for name in models:
+        model, current = project.models.get(name), live.get(name)
+        wanted = model.layout() if model is not None else None
+        if wanted is None or current is None:
+            continue
+        if not wanted.same_partitioning(current):
+            out.append(SchemaChange(table=name, column=", ".join(
+                dict.fromkeys(f.column for f in (*current.partition_by, *wanted.partition_by))
+            ), change="partition_spec", old=current.partition_text, new=wanted.partition_text,
+                breaking=False))  # fmt: skip
+        if wanted.sort_by != current.sort_by:
+            out.append(SchemaChange(table=name, column=", ".join(
+                dict.fromkeys(f.column for f in (*current.sort_by, *wanted.sort_by))
+            ), change="sort_order", old=current.sort_text, new=wanted.sort_text,
+                breaking=False))  # fmt: skip
+    return out
+
+
+def describe_layout_change(c: SchemaChange) -> str | None:
+    """``partition spec of orders: day(order_ts) → month(order_ts)`` (None: not a layout
+    change)."""
+    what = {"partition_spec": "partition spec", "sort_order": "sort order"}.get(c.change)
+    return f"{what} of {c.table}: {c.old} → {c.new}" if what else None
 
 
 def _syncs_columns(project: DbtProject, table: str) -> bool:

@@ -1,41 +1,52 @@
 """Read a product's live Iceberg schemas for the breaking-change gate (used by the CLI).
 
 Compile stays pure: this adapter hands ``compile_product`` a plain
-``{table: [(column, type)]}`` — read before it, or through ``read_live=`` once LOAD has read
-the files (:func:`read_for_loaded`, so they are read once). The embedded SQLite catalog with
-a local warehouse is read directly (the catalog row, then the table's metadata JSON — fast,
-no pyiceberg import); any other catalog goes through PyIceberg.
+``{table: [(column, type)]}`` and each table's partition spec and sort order (a
+:class:`~floe.govern.schema_gate.LiveState`) — read before it, or through ``read_live=`` once
+LOAD has read the files (:func:`read_for_loaded`, so they are read once). The embedded SQLite
+catalog with a local warehouse is read directly (the catalog row, then the table's metadata JSON
+— fast, no pyiceberg import); any other catalog goes through PyIceberg.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from floe import events
 from floe.errors import Diagnostic, FloeError, Location
+from floe.govern.schema_gate import LiveState
 from floe.plugins.registry import E_CONFIG as E_PLUGIN_CONFIG
 from floe.runtime.adapters.sql_catalog import table_locations
 from floe.runtime.resolved import ResolvedPlugins
+from floe.spec.partitioning import Layout, PartitionField, SortField, from_iceberg
 
 if TYPE_CHECKING:
     from floe.compile.context import CompileContext
 
 W_GATE = "W150"
 LiveTables = dict[str, list[tuple[str, str]]]
+LiveLayouts = dict[str, Layout]
 
 
 @dataclass(frozen=True)
 class LiveRead:
-    """The live schema (None: the gate could not run) and why not, if it could not."""
+    """The live schema (None: the gate could not run) and why not, if it could not; the
+    tables' partition specs and sort orders."""
 
     tables: LiveTables | None
     warning: Diagnostic | None = None
+    layouts: LiveLayouts = field(default_factory=dict)
+
+    @property
+    def state(self) -> LiveState | None:
+        """What the gate compares against (None: it cannot run)."""
+        return None if self.tables is None else LiveState(self.tables, self.layouts)
 
 
 def read_for_product(product_dir: Path, manifest: Path | None, env: str) -> LiveRead:
@@ -81,13 +92,13 @@ class LiveReader:
         self.warn = warn
         self.plugins: ResolvedPlugins | None = None
 
-    def __call__(self, ctx: CompileContext) -> LiveTables | None:
+    def __call__(self, ctx: CompileContext) -> LiveState | None:
         """The live tables of the loaded product (None: the gate cannot run, warned)."""
         self.plugins = plugins_of_loaded(ctx)
         live = read_namespace(self.plugins, namespace_of_loaded(ctx))
         if live.warning is not None:
             self.warn(live.warning)
-        return live.tables
+        return live.state
 
 
 def live_reader(warn: Callable[[Diagnostic], None]) -> LiveReader:
@@ -105,16 +116,19 @@ def read_namespace(plugins: ResolvedPlugins, namespace: str) -> LiveRead:
         db = plugins.home.root / "catalog.db"
         fast = _read_embedded(db, str(config.get("name", "floe")), namespace)
         if fast is not None:
-            return LiveRead(fast)
+            return LiveRead({t: cols for t, (cols, _) in fast.items()}, None,
+                            {t: layout for t, (_, layout) in fast.items()})  # fmt: skip
     return _read_with_pyiceberg(plugins, namespace)
 
 
-def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
+def _read_embedded(
+    db: Path, catalog: str, namespace: str
+) -> dict[str, tuple[list[tuple[str, str]], Layout]] | None:
     """The SQLite catalog's rows and local metadata files; None when PyIceberg must read."""
     rows = table_locations(db, catalog, namespace)
     if rows is None:
         return None
-    out: LiveTables = {}
+    out: dict[str, tuple[list[tuple[str, str]], Layout]] = {}
     for name, location in rows:
         parsed = urlparse(location)
         if parsed.scheme not in ("", "file"):
@@ -126,12 +140,25 @@ def _read_embedded(db: Path, catalog: str, namespace: str) -> LiveTables | None:
     return out
 
 
-def _schema_from_metadata(path: Path) -> list[tuple[str, str]]:
+def _schema_from_metadata(path: Path) -> tuple[list[tuple[str, str]], Layout]:
+    """The current schema and the default partition spec and sort order of a metadata file
+    (the Iceberg table spec's JSON: ``partition-specs``, ``sort-orders``)."""
     raw = path.read_bytes()
     data = json.loads(gzip.decompress(raw) if path.name.endswith(".gz.metadata.json") else raw)
     current = data.get("current-schema-id", 0)
     schema = next(s for s in data["schemas"] if s.get("schema-id") == current)
-    return [(f["name"], _type_text(f["type"])) for f in schema["fields"]]
+    names = {f["id"]: f["name"] for f in schema["fields"]}
+    spec_id, order_id = data.get("default-spec-id", 0), data.get("default-sort-order-id", 0)
+    specs: list[dict[str, Any]] = data.get("partition-specs", [])
+    orders: list[dict[str, Any]] = data.get("sort-orders", [])
+    spec = next((s for s in specs if s.get("spec-id") == spec_id), {})
+    order = next((o for o in orders if o.get("order-id") == order_id), {})
+    parts = [from_iceberg(str(f["transform"]), names[f["source-id"]])
+             for f in spec.get("fields", []) if f["source-id"] in names]  # fmt: skip
+    sorts = [SortField(names[f["source-id"]], f.get("direction") == "desc")
+             for f in order.get("fields", []) if f["source-id"] in names]  # fmt: skip
+    layout = Layout(tuple(p for p in parts if isinstance(p, PartitionField)), tuple(sorts))
+    return [(f["name"], _type_text(f["type"])) for f in schema["fields"]], layout
 
 
 def _type_text(value: Any) -> str:
@@ -147,13 +174,17 @@ def _read_with_pyiceberg(plugins: ResolvedPlugins, namespace: str) -> LiveRead:
         UnauthorizedError,
     )
 
+    from floe.runtime.layout import table_layout
+
     try:
         catalog = plugins.catalog()
         out: LiveTables = {}
+        layouts: LiveLayouts = {}
         for ident in sorted(catalog.list_tables(namespace)):
-            schema = catalog.load_table(ident).schema()
-            out[ident[-1]] = [(f.name, str(f.field_type)) for f in schema.fields]
-        return LiveRead(out)
+            table = catalog.load_table(ident)
+            out[ident[-1]] = [(f.name, str(f.field_type)) for f in table.schema().fields]
+            layouts[ident[-1]] = table_layout(table)
+        return LiveRead(out, None, layouts)
     except NoSuchNamespaceError:
         return LiveRead({})
     except FloeError as exc:  # the catalog's errors (auth failures already logged)

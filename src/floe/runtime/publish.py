@@ -8,7 +8,10 @@
   them (copy-on-write).
 
 Every snapshot summary carries the ``floe.*`` properties given (run id, product, dbt unique id,
-trace id). Additive schema changes evolve the table in place first (older snapshots still read).
+trace id). Additive schema changes evolve the table in place first (older snapshots still read),
+and so does a changed partition spec or sort order (``layout``, from the model's dbt config
+``partition_by``/``sort_by``; :mod:`floe.runtime.layout`): files keep the spec they were written
+with, new files are partitioned by the new one and their rows sorted by ``sort_by``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from floe.runtime import layout as table_layout
 from floe.runtime.adapters.pyiceberg_writer import write_rows
 
 if TYPE_CHECKING:
@@ -24,7 +28,9 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
 
+    from floe.errors import Location
     from floe.runtime.scratch import Diff
+    from floe.spec.partitioning import Layout
 
 
 #: Column changes accepted by ``--allow-breaking``: old name → new name (rename) or None (drop).
@@ -44,20 +50,44 @@ class PublishResult:
     rows_updated: int = 0
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The partition spec and sort order a table should have (None: leave them as they are)
+    and where they are configured (for errors)."""
+
+    layout: Layout | None = None
+    where: Location | None = None
+
+
 def _load_or_create(
-    catalog: Catalog, identifier: str, schema: pa.Schema, accepted: Accepted | None = None
+    catalog: Catalog,
+    identifier: str,
+    schema: pa.Schema,
+    accepted: Accepted | None = None,
+    shape: Shape | None = None,
 ) -> Table:
     from pyiceberg.exceptions import NoSuchTableError
 
+    layout = shape.layout if shape else None
+    if layout is not None:
+        table_layout.check(layout, schema.names, identifier, shape.where if shape else None)
     namespace = identifier.rsplit(".", 1)[0]
     catalog.create_namespace_if_not_exists(namespace)
     try:
         table = catalog.load_table(identifier)
     except NoSuchTableError:
-        return catalog.create_table(identifier, schema=schema)
+        if layout is None or not (layout.partition_by or layout.sort_by):
+            return catalog.create_table(identifier, schema=schema)
+        create = catalog.create_table_transaction(identifier, schema=schema)
+        table_layout.apply(create, layout, identifier, shape.where if shape else None)
+        create.commit_transaction()
+        return catalog.load_table(identifier)
     if accepted:
         _apply_accepted(table, accepted)
     _evolve(table, schema)
+    if layout is not None:
+        with table.transaction() as tx:
+            table_layout.apply(tx, layout, identifier, shape.where if shape else None)
     return table
 
 
@@ -126,12 +156,14 @@ def replace(
     df: pa.Table,
     properties: dict[str, str],
     accepted: Accepted | None = None,
+    shape: Shape | None = None,
 ) -> PublishResult:
     """Replace the table's content with ``df`` in one snapshot (``accepted``: column
-    renames/drops the breaking-change gate's override accepted, old name → new name or None)."""
+    renames/drops the breaking-change gate's override accepted, old name → new name or None;
+    ``shape``: the partition spec and sort order the table should have)."""
 
-    table = _load_or_create(catalog, identifier, df.schema, accepted)
-    data = _align(df, table)
+    table = _load_or_create(catalog, identifier, df.schema, accepted, shape)
+    data = _sorted(_align(df, table), shape)
     old_files = _data_files(table)
     with (
         table.transaction() as tx,
@@ -157,6 +189,7 @@ def sync(
     *,
     drop_missing: bool = False,
     diff: Diff | None = None,
+    shape: Shape | None = None,
 ) -> PublishResult:
     """Make the table equal to ``df`` (the full state dbt built for an incremental model or a
     snapshot) writing only the difference, in one snapshot. ``diff``: the difference already
@@ -170,12 +203,12 @@ def sync(
     """
     import pyarrow as pa
 
-    table = _load_or_create(catalog, identifier, df.schema, accepted)
+    table = _load_or_create(catalog, identifier, df.schema, accepted, shape)
     if drop_missing:
         table = _drop_missing(table, df.schema)
     old_files = _data_files(table)
     if not old_files:
-        result = replace(catalog, identifier, df, properties)
+        result = replace(catalog, identifier, df, properties, shape=shape)
         return PublishResult(
             identifier, "append", result.rows_written, result.rows_total, result.snapshot_id,
             rows_inserted=result.rows_written,
@@ -207,7 +240,7 @@ def sync(
                 data = pa.concat_tables([kept, data])
                 for old in affected:
                     producer.delete_data_file(old)  # type: ignore[arg-type]
-            write_rows(tx, producer, table.io, data)
+            write_rows(tx, producer, table.io, _sorted(data, shape))
     table = catalog.load_table(identifier)
     snap = table.current_snapshot()
     return PublishResult(
@@ -219,6 +252,11 @@ def sync(
         rows_inserted=max(0, added.num_rows - removed.num_rows),
         rows_updated=min(added.num_rows, removed.num_rows),
     )
+
+
+def _sorted(data: pa.Table, shape: Shape | None) -> pa.Table:
+    layout = shape.layout if shape else None
+    return table_layout.sort_rows(data, layout) if layout else data
 
 
 def _difference(new: pa.Table, table: Table) -> tuple[pa.Table, pa.Table, int]:

@@ -30,9 +30,10 @@ from floe.runtime import progress, scratch
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer
-from floe.runtime.publish import PublishResult, replace, sync
+from floe.runtime.publish import PublishResult, Shape, replace, sync
 from floe.runtime.timetravel import resolve_as_of, tag_run
 from floe.spec.artifacts import CompiledArtifacts
+from floe.spec.partitioning import Layout, LayoutError, layout_of
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -145,6 +146,7 @@ def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
     building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
     if not building:
         return report
+    _check_layouts(spec, building)
     inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building})
     meta = spec.artifacts.metadata
     claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
@@ -191,6 +193,35 @@ def claim_namespace(catalog: Catalog, namespace: str, product: str, owner: str) 
             hint="choose another product name; if the product changed hands, set the "
             f"namespace property {OWNER} in the catalog to the new owner",
         )
+
+
+def _node_location(spec: RunSpec, node: DbtNode) -> Location:
+    return Location(str((spec.project_dir or Path()) / node.path))
+
+
+def node_layout(spec: RunSpec, node: DbtNode) -> Layout:
+    """The partition spec and sort order of the node's dbt config (``partition_by``,
+    ``sort_by``, as dbt rendered them); an invalid value is E215 at the node's file."""
+    try:
+        return layout_of(node.config)
+    except LayoutError as exc:
+        raise FloeError.single(
+            exc.code, f"{node.resource_type} '{node.name}': {exc.message}",
+            _node_location(spec, node), field_path=exc.key, hint=exc.hint,
+        ) from None  # fmt: skip
+
+
+def _check_layouts(spec: RunSpec, building: list[DbtNode]) -> None:
+    """Every layout of this run is valid before anything runs (what compile could not read:
+    values set through Jinja)."""
+    problems = []
+    for node in building:
+        try:
+            node_layout(spec, node)
+        except FloeError as exc:
+            problems += exc.diagnostics
+    if problems:
+        raise FloeError(problems)
 
 
 def _identifier(spec: RunSpec, node: DbtNode) -> str:
@@ -286,6 +317,8 @@ def _audit_and_publish(
         passed = [o for o in outcomes if o.status == "passed"]
         con = scratch.connect(db, spec.scratch_setup) if passed else None
         try:
+            if con is not None:
+                passed = _check_built_layouts(spec, con, passed, nodes, graph)
             for outcome in passed:
                 assert con is not None
                 _publish(spec, catalog, con, outcome, nodes[outcome.unique_id])
@@ -294,6 +327,40 @@ def _audit_and_publish(
                 con.close()
     spec.observer.dbt_results(results, manifest, outcomes)
     return outcomes
+
+
+def _check_built_layouts(
+    spec: RunSpec,
+    con: Any,
+    passed: list[NodeOutcome],
+    nodes: Mapping[str, DbtNode],
+    graph: DbtGraph,
+) -> list[NodeOutcome]:
+    """Before anything is published: a node whose ``partition_by``/``sort_by`` names a column
+    dbt did not build is an error (E216; what compile could not check); the nodes built on it
+    are not published either (as after a failed test). The outcomes still to publish."""
+    from floe.runtime.layout import check
+
+    blocked: set[str] = set()
+    for outcome in passed:  # build order: parents first
+        node = nodes[outcome.unique_id]
+        upstream = blocked & graph.inputs_of([node.unique_id])
+        if upstream:
+            outcome.status = "skipped"
+            outcome.message = "an upstream node was not published (" + ", ".join(
+                sorted(nodes[u].name for u in upstream)) + ")"  # fmt: skip
+            blocked.add(node.unique_id)
+            continue
+        assert node.relation is not None
+        columns = scratch.column_names(con, node.relation.schema, node.relation.identifier)
+        try:
+            check(node_layout(spec, node), columns, _identifier(spec, node),
+                  _node_location(spec, node))  # fmt: skip
+        except FloeError as exc:
+            outcome.status, outcome.message = "error", str(exc)
+            progress.report(f"ERROR {exc}")
+            blocked.add(node.unique_id)
+    return [o for o in passed if o.unique_id not in blocked]
 
 
 def _seed_partial_parse(parse_dir: Path | None, target: Path) -> None:
@@ -442,13 +509,14 @@ def _write(
     its added rows)."""
     accepted = dict(accepted_changes(spec.artifacts.enforcement_result.schema_gate, node.name))
     props = _snapshot_props(spec, outcome)
+    shape = Shape(node_layout(spec, node), _node_location(spec, node))
     if node.keeps_state and not spec.full_refresh:
         drop = node.config.get("on_schema_change") == "sync_all_columns"
         outcome.publish = sync(
-            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff
+            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff, shape=shape
         )
     else:
-        outcome.publish = replace(catalog, identifier, data, props, accepted)
+        outcome.publish = replace(catalog, identifier, data, props, accepted, shape)
     if outcome.publish.snapshot_id is not None:  # also an unchanged table: "as of this run"
         tag_run(catalog.load_table(identifier), outcome.publish.snapshot_id, spec.run_id)
     outcome.status = "published"

@@ -154,6 +154,12 @@ def read_relation(con: duckdb.DuckDBPyConnection, schema: str, identifier: str) 
     return con.execute(sql).to_arrow_table()
 
 
+def column_names(con: duckdb.DuckDBPyConnection, schema: str, identifier: str) -> list[str]:
+    """The column names of ``"schema"."identifier"`` (no rows read)."""
+    relation = f"{quote_ident(schema)}.{quote_ident(identifier)}"
+    return [str(d[0]) for d in con.execute(f"select * from {relation} limit 0").description]  # noqa: S608  # nosec B608
+
+
 def discard(path: Path) -> None:
     """Delete the scratch database: DuckDB keeps no state between runs."""
     for leftover in (path, path.with_suffix(path.suffix + ".wal")):

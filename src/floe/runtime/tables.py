@@ -64,9 +64,28 @@ def load(catalog: Catalog, identifier: str) -> Table:
         ) from None
 
 
+def partitions(table: Table, snapshot_id: int | None = None) -> list[dict[str, Any]]:
+    """The data files of the snapshot (else the current one) per partition: the spec they
+    were written with, the partition (``ts_day=2024-01-01/id_bucket_4=1``), files, records."""
+    if table.current_snapshot() is None:
+        return []
+    groups: dict[tuple[int, str], list[int]] = {}
+    specs, schema = table.specs(), table.schema()
+    for task in table.scan(snapshot_id=snapshot_id).plan_files():
+        f = task.file
+        spec = specs[f.spec_id]
+        path = spec.partition_to_path(f.partition, schema) if spec.fields else ""
+        groups.setdefault((f.spec_id, path), []).append(f.record_count)
+    return [
+        {"spec_id": spec_id, "partition": path, "files": len(counts), "records": sum(counts)}
+        for (spec_id, path), counts in sorted(groups.items())
+    ]
+
+
 def describe(catalog: Catalog, identifier: str, as_of: str | None = None) -> dict[str, Any]:
-    """Schema (as of the snapshot ``as_of`` names, else current), snapshots with their tags,
-    and the rollback records."""
+    """Schema (as of the snapshot ``as_of`` names, else current), partition spec and sort
+    order, data files per partition, snapshots with their tags, and the rollback records."""
+    from floe.runtime.layout import table_layout
     from floe.runtime.timetravel import resolve_as_of, rollbacks
 
     table = load(catalog, identifier)
@@ -79,11 +98,18 @@ def describe(catalog: Catalog, identifier: str, as_of: str | None = None) -> dic
     for name, ref in sorted(table.metadata.refs.items()):
         tags.setdefault(ref.snapshot_id, []).append(name)
     current = table.current_snapshot()
+    layout = table_layout(table)
     return {
         "identifier": identifier,
         "location": table.location(),
         "as_of": snapshot_id,
         "current_snapshot_id": current.snapshot_id if current else None,
+        "partition_spec": {
+            "spec_id": table.spec().spec_id,
+            "fields": [f.text for f in layout.partition_by],
+        },
+        "sort_order": [f.text for f in layout.sort_by],
+        "partitions": partitions(table, snapshot_id),
         "schema": [
             {"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required}
             for f in schema.fields

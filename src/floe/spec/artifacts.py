@@ -143,7 +143,16 @@ class SchemaChange(FloeModel):
 
     table: str
     column: str
-    change: Literal["dropped", "renamed", "type_narrowed", "type_changed", "added", "type_widened"]
+    change: Literal[
+        "dropped",
+        "renamed",
+        "type_narrowed",
+        "type_changed",
+        "added",
+        "type_widened",
+        "partition_spec",
+        "sort_order",
+    ] = Field(description="partition_spec/sort_order: old → new layout (column: its columns).")
     old: str | None = None
     new: str | None = None
     breaking: bool

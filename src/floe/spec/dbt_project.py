@@ -1,7 +1,8 @@
 """Read a dbt project from its files — no dbt import, no network.
 
-Gives compile what it needs: models (SQL refs, materialization, unique_key), their YAML
-properties (descriptions, columns, data types, tests), seeds and singular tests.
+Gives compile what it needs: models (SQL refs, materialization, unique_key, the table layout
+``partition_by``/``sort_by``), their YAML properties (descriptions, columns, data types, tests),
+seeds and singular tests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import InputError, Location
+from floe.spec.partitioning import Layout, LayoutError, layout_of
 from floe.spec.yamlload import YamlDocument, dotted, load_yaml
 
 E_DBT = "E130"
@@ -70,11 +72,27 @@ class DbtModel:
     on_schema_change: str = "ignore"
     properties_location: Location | None = None
     language: str = "sql"
+    #: ``partition_by``/``sort_by``/``schema`` as configured (config() in the file over the
+    #: properties YAML over dbt_project.yml, as dbt does): key → (raw value, where it is set);
+    #: a value this reader cannot know (Jinja) is ``(None, location)``, its key in
+    #: ``config_unknown``.
+    config_at: dict[str, tuple[Any, Location]] = field(default_factory=dict)
+    config_unknown: frozenset[str] = frozenset()
 
     @property
     def all_tests(self) -> tuple[DbtTest, ...]:
         """Model-level and column-level tests."""
         return self.tests + tuple(t for c in self.columns for t in c.tests)
+
+    def layout(self) -> Layout | None:
+        """The configured partition spec and sort order; None when a value is set through
+        Jinja (unknown without dbt) or invalid (VALIDATE reports it)."""
+        if self.config_unknown & set(LAYOUT_KEYS):
+            return None
+        try:
+            return layout_of({k: v for k, (v, _) in self.config_at.items() if k in LAYOUT_KEYS})
+        except LayoutError:
+            return None
 
 
 @dataclass
@@ -163,6 +181,7 @@ def read_project(root: Path) -> DbtProject:
     seed_config = doc.data.get("seeds", {}) if isinstance(doc.data.get("seeds"), dict) else {}
     _seed_column_types(seeds, seed_config.get(name, {}))
     _apply_properties(root, [*model_dirs, *seed_dirs], models, seeds)
+    _folder_layouts(doc, name, model_dirs, models)
     singular = _read_singular_tests(root, test_dirs)
     files = [project_file]
     for extra in ("packages.yml", "dependencies.yml", "selectors.yml"):
@@ -243,6 +262,70 @@ def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: 
     return found
 
 
+#: config keys read with where they are set: the table layout, and the custom schema (a
+#: product writes only into its own namespace, whatever the schema says)
+LOCATED_KEYS = ("partition_by", "sort_by", "schema")
+LAYOUT_KEYS = ("partition_by", "sort_by")
+
+
+def _folder_layouts(
+    doc: YamlDocument, project: str, dirs: list[str], models: dict[str, DbtModel]
+) -> None:
+    """``+partition_by``/``+sort_by``/``+schema`` of dbt_project.yml's ``models:`` folders and
+    models (dbt's fqn; the most specific wins) for models that set them nowhere else."""
+    config = doc.data.get("models", {})
+    node_root = config.get(project, {}) if isinstance(config, dict) else {}
+    for model in models.values():
+        base = next((d for d in dirs if model.path.startswith(f"{d.rstrip('/')}/")), None)
+        if base is None:
+            continue
+        parts = (*Path(model.path).relative_to(base).parts[:-1], model.name)  # dbt's fqn
+        for key in LOCATED_KEYS:
+            if key in model.config_at or key in model.config_unknown:
+                continue
+            node: Any = node_root
+            found: tuple[str | int, ...] | None = None
+            for depth in range(len(parts) + 1):
+                if not isinstance(node, dict):
+                    break
+                for spelled in (f"+{key}", key):
+                    if spelled in node and not isinstance(node[spelled], dict):
+                        found = ("models", project, *parts[:depth], spelled)
+                if depth < len(parts):
+                    node = node.get(parts[depth])
+            if found is not None:
+                value: Any = doc.data
+                for part in found:
+                    value = value[part]
+                model.config_at[key] = (value, doc.location(found))
+
+
+def _file_layout(path: Path, code: str, python: bool) -> tuple[
+    dict[str, tuple[Any, Location]], frozenset[str]
+]:  # fmt: skip
+    """``partition_by``/``sort_by`` of a model's ``config(...)`` call, at their line."""
+    block = (_PY_CONFIG if python else _CONFIG).search(code)
+    found: dict[str, tuple[Any, Location]] = {}
+    unknown: set[str] = set()
+    if block is None:
+        return found, frozenset()
+    for key in LOCATED_KEYS:
+        at = re.search(rf"\b{key}\s*=", block.group(1))
+        if at is None:
+            continue
+        offset = block.start(1) + at.start()
+        line = code.count("\n", 0, offset) + 1
+        col = offset - (code.rfind("\n", 0, offset) + 1) + 1
+        where = Location(str(path), line, col)
+        value = _kwarg(block.group(1), key)
+        if value is None:
+            unknown.add(key)
+            found[key] = (None, where)
+        else:
+            found[key] = (list(value) if isinstance(value, tuple) else value, where)
+    return found, frozenset(unknown)
+
+
 def _sql_config(sql: str, key: str) -> str | tuple[str, ...] | None:
     block = _CONFIG.search(sql)
     return _kwarg(block.group(1), key) if block else None
@@ -308,6 +391,7 @@ def _model(root: Path, base: str, path: Path, text: str, folder_config: dict[str
     )
     pattern = _PY_REF if python else _REF
     refs = tuple(sorted({m.group(2) or m.group(1) for m in pattern.finditer(code)}))
+    layout, unknown = _file_layout(path, code, python)
     return DbtModel(
         name=path.stem,
         path=path.relative_to(root).as_posix(),
@@ -317,6 +401,8 @@ def _model(root: Path, base: str, path: Path, text: str, folder_config: dict[str
         unique_key=_as_tuple(key),
         language="python" if python else "sql",
         on_schema_change=str(change or "ignore"),
+        config_at=layout,
+        config_unknown=unknown,
     )
 
 
@@ -424,7 +510,13 @@ def _apply_properties(
         for i, entry in enumerate(_listed(doc, ("models",))):
             if isinstance(entry, dict) and entry.get("name") in models:
                 _check_shapes(doc, ("models", i), entry)
-                _apply_model(models[str(entry["name"])], entry, doc.location(("models", i)))
+                _apply_model(
+                    models[str(entry["name"])],
+                    entry,
+                    doc.location(("models", i)),
+                    doc,
+                    ("models", i),
+                )
         for i, entry in enumerate(_listed(doc, ("seeds",))):
             if isinstance(entry, dict) and entry.get("name") in seeds:
                 _check_shapes(doc, ("seeds", i), entry)
@@ -468,7 +560,10 @@ def _check_shapes(doc: YamlDocument, at: tuple[str | int, ...], entry: dict[str,
                 _listed(doc, (*at, "columns", j, key))
 
 
-def _apply_model(model: DbtModel, entry: dict[str, Any], location: Location) -> None:
+def _apply_model(
+    model: DbtModel, entry: dict[str, Any], location: Location, doc: YamlDocument,
+    at: tuple[str | int, ...],
+) -> None:  # fmt: skip
     model.description = str(entry.get("description", ""))
     model.columns = _columns(entry.get("columns"))
     model.tests = _tests(entry.get("data_tests", entry.get("tests")), None)
@@ -481,6 +576,9 @@ def _apply_model(model: DbtModel, entry: dict[str, Any], location: Location) -> 
         model.unique_key = _as_tuple(config["unique_key"])
     contract = config.get("contract")
     model.contract_enforced = isinstance(contract, dict) and bool(contract.get("enforced"))
+    for key in LOCATED_KEYS:  # config() in the model's file wins over its properties
+        if key in config and key not in model.config_at:
+            model.config_at[key] = (config[key], doc.location((*at, "config", key)))
 
 
 def _read_singular_tests(root: Path, dirs: list[str]) -> dict[str, tuple[str, ...]]:

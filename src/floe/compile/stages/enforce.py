@@ -40,7 +40,8 @@ class EnforceStage:
         if ctx.options.live_schema:
             ctx.derive_cache = DeriveCache.load(ctx.options.output_dir / DERIVE_CACHE_FILE)
         models = [t.name for t in spec.transforms]
-        gate = evaluate(project, models, ctx.options.live_schema, reason, ctx.derive_cache)
+        gate = evaluate(project, models, ctx.options.live_schema, reason, ctx.derive_cache,
+                        ctx.options.live_layouts)  # fmt: skip
         gate_found = findings(gate, project)
         found += gate_found
         violations += [_violation(f, "warning" if reason else "error", root) for f in gate_found]

@@ -8,6 +8,14 @@ from floe.plugins.base import PluginType
 from floe.spec.common import TIER_ORDER
 from floe.spec.dbt_packages import package_problems
 from floe.spec.manifest import PLUGIN_CATEGORIES
+from floe.spec.partitioning import (
+    E_LAYOUT_COLUMN,
+    Layout,
+    LayoutError,
+    check_columns,
+    parse_partition_by,
+    parse_sort_by,
+)
 
 E_DEPENDS = "E201"
 E_CYCLE = "E202"
@@ -19,6 +27,7 @@ E_DUPLICATE = "E212"
 E_RETENTION_TABLE = "E213"
 E_REF_CYCLE = "E214"
 E_EXTERNAL = "E135"
+E_NAMESPACE = "E217"
 W_REFS = "W210"
 
 
@@ -33,6 +42,8 @@ class ValidateStage:
         problems += _graph(ctx)
         problems += _project(ctx)
         problems += _dbt_features(ctx)
+        problems += _layouts(ctx)
+        problems += _foreign_namespaces(ctx)
         problems += _retention(ctx)
         problems += _plugin_types(ctx)
         if problems:
@@ -227,6 +238,77 @@ def _dbt_features(ctx: CompileContext) -> list[Diagnostic]:
                 "a model cannot read itself, directly or through other models",
             )
         )
+    return out
+
+
+def _layouts(ctx: CompileContext) -> list[Diagnostic]:
+    """Every model's ``partition_by``/``sort_by``: valid transforms (E215) of columns the model
+    has (E216), where its columns are known (its properties' ``columns:`` or contract);
+    a value set through Jinja is checked by the run, before publishing."""
+    out: list[Diagnostic] = []
+    for name, model in sorted(ctx.need_project().models.items()):
+        parsed: dict[str, Layout] = {}
+        for key, (value, where) in sorted(model.config_at.items()):
+            if key in model.config_unknown or key not in ("partition_by", "sort_by"):
+                continue
+            try:
+                parsed[key] = (
+                    Layout(partition_by=parse_partition_by(value))
+                    if key == "partition_by"
+                    else Layout(sort_by=parse_sort_by(value))
+                )
+            except LayoutError as exc:
+                out.append(Diagnostic(exc.code, f"model '{name}': {exc.message}", where,
+                                      key, exc.hint))  # fmt: skip
+        columns = [c.name for c in model.columns]
+        for key, layout in sorted(parsed.items()):
+            missing = check_columns(layout, columns) if columns else None
+            if missing is not None:
+                out.append(
+                    Diagnostic(
+                        E_LAYOUT_COLUMN,
+                        f"model '{name}': column '{missing}' is not among "
+                        f"its columns ({', '.join(columns)})",
+                        model.config_at[key][1],
+                        key,
+                        f"name one of its columns, or document '{missing}' under the model's "
+                        "columns: in its properties file",
+                    )
+                )
+    return out
+
+
+def _foreign_namespaces(ctx: CompileContext) -> list[Diagnostic]:
+    """A product writes only into its own namespace (FR-093): a model whose dbt ``schema``
+    names the namespace of another product — one whose tables floe.yaml ``sources:`` reads —
+    would look like a write into it; floe publishes it into the product's own namespace, so
+    it is refused here (the run refuses another team's product of the same name: E546)."""
+    from floe.compile.stages.build import namespace_of
+
+    spec, project = ctx.need_spec(), ctx.need_project()
+    own = namespace_of(spec.metadata.name)
+    others = {namespace_of(s.product): s.product for s in spec.sources}
+    others.pop(own, None)
+    out: list[Diagnostic] = []
+    for name, model in sorted(project.models.items()):
+        value, where = model.config_at.get("schema", (None, None))
+        if value is None or where is None or "schema" in model.config_unknown:
+            continue
+        product = others.get(str(value).strip().lower().replace("-", "_"))
+        if product is not None:
+            out.append(
+                Diagnostic(
+                    E_NAMESPACE,
+                    f"model '{name}' sets schema '{value}', the Iceberg namespace of product "
+                    f"'{product}' (read through floe.yaml sources); a product writes only into "
+                    f"its own namespace '{own}'",
+                    where,
+                    "schema",
+                    f"floe publishes every model as {own}.<alias or name>, whatever its dbt "
+                    f"schema: drop the schema config or choose another; to change {product}'s "
+                    "tables, change that product",
+                )
+            )
     return out
 
 
