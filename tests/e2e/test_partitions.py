@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from floe.orchestrate.execute import run
+from floe.app.run import run
 from floe.runtime.layout import table_layout
 from floe.runtime.platform import catalog_for_manifest
 from floe.runtime.tables import partitions

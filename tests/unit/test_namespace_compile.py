@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from floe.cli.workspace_cmd import write_workspace
+from floe.app.workspace import write_workspace
 from floe.compile.api import compile_product
 from floe.errors import FloeError, InputError
 from tests.conftest import TINY_SPEC, write_tiny
