@@ -9,6 +9,7 @@ from typing import Any
 
 from floe.compile.api import compile_product
 from floe.errors import Diagnostic, FloeError, Location
+from floe.orchestrate.liveness import alive, fail_dead_runs
 from floe.runtime.home import PlatformHome
 
 E_SELECT = "E520"
@@ -69,13 +70,16 @@ def run(
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
         tags["floe/full_refresh"] = "true"
-    with loaded.instance() as instance:
+    job_name = f"{artifacts.metadata.namespace}_job"
+    with loaded.instance() as instance, alive(loaded.home) as live:
+        fail_dead_runs(instance, job_name, loaded.home)  # a killed earlier run: FAILURE
+        tags |= live
         keys = _selection(loaded, select, exclude)
         if from_failure:
-            keys, parent = _failed_keys(instance, f"{artifacts.metadata.namespace}_job")
+            keys, parent = _failed_keys(instance, job_name)
             tags |= {"dagster/parent_run_id": parent, "dagster/root_run_id": parent,
                      "floe/from_failure": "true"}  # fmt: skip
-        result = loaded.job(f"{artifacts.metadata.namespace}_job").execute_in_process(
+        result = loaded.job(job_name).execute_in_process(
             instance=instance,
             raise_on_error=False,
             tags=tags,

@@ -11,6 +11,15 @@ ONE snapshot (replace, copy-on-write merge). PyIceberg's public ``Table.overwrit
 deletes chosen files; ``add_files`` only registers files written elsewhere. The private
 helper writes Parquet files named and sized as PyIceberg's own writes do.
 
+Also wraps the transaction's list of snapshot producers (``Transaction._snapshot_producers``)
+and a producer's ``_clean_all_uncommitted()``: ``commit_once`` commits a transaction **without**
+PyIceberg's rebase-and-retry. PyIceberg re-applies a snapshot on top of whatever another writer
+committed meanwhile (a fast append always, an overwrite when its files still exist) and drops
+the staged tag of the retried snapshot; floe's publish decides itself whether a change is safe
+to re-apply (a replace is, an incremental difference computed against an older snapshot is not)
+and keeps the snapshot and its run tag in one commit. There is no public switch per commit (the
+retry count is a table property).
+
 Checked against pyiceberg 0.12.0.
 """
 
@@ -28,15 +37,36 @@ WRITER = "pyiceberg.io.pyarrow._dataframe_to_data_files"
 WRITER_ARGUMENTS = ("table_metadata", "df", "io", "write_uuid")
 
 
-def write_rows(tx: Transaction, producer: Any, io: FileIO, df: pa.Table) -> int:
+#: The private attribute and method ``commit_once`` uses.
+PRODUCERS = "pyiceberg.table.Transaction._snapshot_producers"
+CLEAN_UNCOMMITTED = "pyiceberg.table.update.snapshot._SnapshotProducer._clean_all_uncommitted"
+
+
+def write_rows(tx: Transaction, producer: Any, io: FileIO, df: pa.Table) -> list[str]:
     """Write ``df`` (already in the table's schema) as data files of the transaction's table
-    and add them to ``producer``; the number of files written."""
+    and add them to ``producer``; the paths of the files written."""
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
-    written = 0
+    written: list[str] = []
     for data_file in _dataframe_to_data_files(
         table_metadata=tx.table_metadata, df=df, io=io, write_uuid=producer.commit_uuid
     ):
         producer.append_data_file(data_file)
-        written += 1
+        written.append(str(data_file.file_path))
     return written
+
+
+def commit_once(tx: Transaction) -> None:
+    """Commit ``tx`` exactly on the snapshot its producers started from: a concurrent commit
+    raises ``CommitFailedException`` (nothing landed; the manifests written for it are deleted)
+    instead of being rebased and retried by PyIceberg."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    producers = list(tx._snapshot_producers)
+    tx._snapshot_producers.clear()
+    try:
+        tx.commit_transaction()
+    except CommitFailedException:
+        for producer in producers:
+            producer._clean_all_uncommitted()
+        raise
