@@ -121,11 +121,14 @@ def open_catalog(plugins: Mapping[str, PluginChoice], home: PlatformHome) -> Cat
         UnauthorizedError,
     )
 
+    from floe.runtime.locks import exclusive
+
     home.ensure()
     props = catalog_properties(plugins, home)
     name = str(props.pop("name", "floe"))
     try:
-        return load_catalog(name, **props)
+        with exclusive(home.root / "catalog.lock"):  # the first opening creates its tables
+            return load_catalog(name, **props)
     except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
         kind = type(exc).__name__
         events.security_event(events.CATALOG_AUTH_FAILED, catalog=name, error=kind)

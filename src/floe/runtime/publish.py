@@ -21,6 +21,7 @@ was not computed from. A failed attempt deletes the files it wrote.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
     from floe.runtime.scratch import Diff
 
 
+_log = logging.getLogger(__name__)
+
 #: Commit attempts of one publish when other writers commit to the same table meanwhile.
-ATTEMPTS = 5
+ATTEMPTS = 10
 E_CONFLICT = "E547"
 
 
@@ -173,7 +176,10 @@ def _retrying(identifier: str, attempt: Callable[[], int]) -> int:
         except Exception as exc:
             if number == ATTEMPTS or not _lost_race(exc):
                 raise
-            time.sleep(random.uniform(0.05, 0.25) * number)  # noqa: S311  # nosec B311 - jitter
+            _log.warning("%s: another writer committed first (%s); attempt %d of %d",
+                         identifier, exc, number + 1, ATTEMPTS)  # fmt: skip
+            pause = min(2.0, 0.05 * 2**number)  # exponential back-off with full jitter
+            time.sleep(random.uniform(0, pause))  # noqa: S311  # nosec B311
     raise AssertionError("unreachable")  # pragma: no cover
 
 

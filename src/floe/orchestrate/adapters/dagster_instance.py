@@ -30,10 +30,15 @@ if TYPE_CHECKING:
 
 
 def open_instance(directory: Path) -> DagsterInstance:
-    """The Dagster instance whose ``dagster.yaml`` and storages are in ``directory``."""
+    """The Dagster instance whose ``dagster.yaml`` and storages are in ``directory``; opened
+    under a lock, as the first opening creates the SQLite storages (two first runs at once
+    would both create them)."""
     import dagster as dg
 
-    return dg.DagsterInstance.from_config(str(directory))
+    from floe.runtime.locks import exclusive
+
+    with exclusive(directory / "open.lock"):
+        return dg.DagsterInstance.from_config(str(directory))
 
 
 def keys_to_reexecute(instance: DagsterInstance, run: Any) -> list[AssetKey]:
