@@ -136,12 +136,57 @@ def test_pyiceberg_private_writer_takes_our_arguments_and_writes_the_rows(catalo
     assert rows.column("id").to_pylist() == [3, 4, 5], _upgrade(
         "pyiceberg", PYICEBERG_WRITER, f"{WRITER}'s output"
     )
-    assert written == len(list(table.scan().plan_files())) == 1
+    assert len(written) == len(list(table.scan().plan_files())) == 1
     snap = table.current_snapshot()
     assert snap is not None
     assert snap.summary is not None
     assert snap.summary["floe.run_id"] == "r1"
     assert snap.summary.operation.value == "overwrite"
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_pyiceberg_commit_once_refuses_a_rebase_and_cleans_its_manifests(catalog: Any) -> None:
+    """``commit_once`` reaches the transaction's producer list and their cleanup: an append
+    staged on snapshot A, while another writer committed B, raises CommitFailedException
+    (PyIceberg itself would rebase it onto B), leaves B current with B's rows, and deletes the
+    manifest files written for it; on an unchanged table it commits the snapshot and the tag
+    staged with it in one commit."""
+    import pyarrow as pa
+    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.table import Transaction
+    from pyiceberg.table.update.snapshot import ManageSnapshots
+
+    from floe.runtime.adapters.pyiceberg_writer import commit_once, write_rows
+
+    where = _upgrade("pyiceberg", PYICEBERG_WRITER, "commit_once (Transaction._snapshot_producers)")
+    assert isinstance(getattr(Transaction(catalog.create_table(
+        "shop.probe", schema=pa.schema([("id", pa.int64())])
+    )), "_snapshot_producers", None), list), where  # fmt: skip
+    rows = pa.table({"id": pa.array([1], pa.int64())})
+    table = catalog.create_table("shop.items", schema=rows.schema)
+    table.append(rows)
+    stale = catalog.load_table("shop.items")
+    catalog.load_table("shop.items").append(pa.table({"id": pa.array([2], pa.int64())}))
+    tx = stale.transaction()
+    with tx.update_snapshot().fast_append() as producer:
+        write_rows(tx, producer, stale.io, pa.table({"id": pa.array([3], pa.int64())}))
+    folder = Path(stale.location().removeprefix("file://")) / "metadata"
+    manifests = {p.name for p in folder.glob("*.avro")}
+    with pytest.raises(CommitFailedException):
+        commit_once(tx)
+    assert {p.name for p in folder.glob("*.avro")} < manifests, where  # its manifests deleted
+    now = catalog.load_table("shop.items")
+    assert sorted(now.scan().to_arrow().column("id").to_pylist()) == [1, 2], where
+
+    tx = now.transaction()
+    with tx.update_snapshot().fast_append() as producer:
+        write_rows(tx, producer, now.io, pa.table({"id": pa.array([3], pa.int64())}))
+    ManageSnapshots(tx).create_tag(producer.snapshot_id, "run-x").commit()
+    commit_once(tx)
+    done = catalog.load_table("shop.items")
+    assert done.metadata.refs["run-x"].snapshot_id == producer.snapshot_id
+    assert done.current_snapshot().snapshot_id == producer.snapshot_id
+    assert sorted(done.scan().to_arrow().column("id").to_pylist()) == [1, 2, 3]
 
 
 @pytest.mark.requirement("FLOE-004")

@@ -11,6 +11,7 @@ from typing import Any
 
 from floe.app.product import Product, open_product
 from floe.errors import Diagnostic, FloeError, Location
+from floe.orchestrate.liveness import alive, fail_dead_runs
 
 E_SELECT = "E520"
 E_NO_FAILED_RUN = "E521"
@@ -68,10 +69,13 @@ def run(
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
         tags["floe/full_refresh"] = "true"
-    with product.instance() as instance:
+    job_name = f"{product.namespace}_job"
+    with product.instance() as instance, alive(product.home) as live:
+        fail_dead_runs(instance, job_name, product.home)  # a killed earlier run: FAILURE
+        tags |= live
         keys = _selection(product, select, exclude)
         if from_failure:
-            keys, parent = _failed_keys(instance, f"{product.namespace}_job")
+            keys, parent = _failed_keys(instance, job_name)
             tags |= {"dagster/parent_run_id": parent, "dagster/root_run_id": parent,
                      "floe/from_failure": "true"}  # fmt: skip
         result = product.job("job").execute_in_process(

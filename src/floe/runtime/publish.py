@@ -8,20 +8,32 @@
   them (copy-on-write).
 
 Every snapshot summary carries the ``floe.*`` properties given (run id, product, dbt unique id,
-trace id). Additive schema changes evolve the table in place first (older snapshots still read),
-and so does a changed partition spec or sort order (``layout``, from the model's dbt config
+trace id), and the run tag given goes into the **same** catalog commit as the snapshot. Additive
+schema changes evolve the table in place first (older snapshots still read), and so does a
+changed partition spec or sort order (``shape``, from the model's dbt config
 ``partition_by``/``sort_by``; :mod:`floe.runtime.layout`): files keep the spec they were written
 with, new files are partitioned by the new one and their rows sorted by ``sort_by``.
+
+Concurrent writers (Iceberg's optimistic commit): a commit lands only on the snapshot it was
+computed from. When another writer committed first, a ``replace`` is re-applied on the new
+state (it does not depend on it), up to ``ATTEMPTS`` times; a ``sync`` is re-applied only when
+the table's rows did not move (a metadata-only commit such as snapshot expiry), otherwise it
+fails with :class:`CommitConflict` and publishes nothing — never a difference applied to rows it
+was not computed from. A failed attempt deletes the files it wrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from floe.runtime import layout as table_layout
-from floe.runtime.adapters.pyiceberg_writer import write_rows
+from floe.runtime.adapters.pyiceberg_writer import commit_once, write_rows
+from floe.runtime.crashpoint import crashpoint
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,6 +43,20 @@ if TYPE_CHECKING:
     from floe.errors import Location
     from floe.runtime.scratch import Diff
     from floe.spec.partitioning import Layout
+
+
+_log = logging.getLogger(__name__)
+
+#: Commit attempts of one publish when other writers commit to the same table meanwhile.
+ATTEMPTS = 10
+E_CONFLICT = "E547"
+
+
+class CommitConflict(Exception):
+    """Another writer changed the table's rows after this run read them: the difference this
+    run computed is not re-applied (nothing was published to the table)."""
+
+    code = E_CONFLICT
 
 
 #: Column changes accepted by ``--allow-breaking``: old name → new name (rename) or None (drop).
@@ -69,8 +95,9 @@ def _load_or_create(
     from pyiceberg.exceptions import NoSuchTableError
 
     layout = shape.layout if shape else None
+    where = shape.where if shape else None
     if layout is not None:
-        table_layout.check(layout, schema.names, identifier, shape.where if shape else None)
+        table_layout.check(layout, schema.names, identifier, where)
     namespace = identifier.rsplit(".", 1)[0]
     catalog.create_namespace_if_not_exists(namespace)
     try:
@@ -79,7 +106,7 @@ def _load_or_create(
         if layout is None or not (layout.partition_by or layout.sort_by):
             return catalog.create_table(identifier, schema=schema)
         create = catalog.create_table_transaction(identifier, schema=schema)
-        table_layout.apply(create, layout, identifier, shape.where if shape else None)
+        table_layout.apply(create, layout, identifier, where)
         create.commit_transaction()
         return catalog.load_table(identifier)
     if accepted:
@@ -87,7 +114,7 @@ def _load_or_create(
     _evolve(table, schema)
     if layout is not None:
         with table.transaction() as tx:
-            table_layout.apply(tx, layout, identifier, shape.where if shape else None)
+            table_layout.apply(tx, layout, identifier, where)
     return table
 
 
@@ -156,28 +183,86 @@ def replace(
     df: pa.Table,
     properties: dict[str, str],
     accepted: Accepted | None = None,
+    *,
+    tag: str | None = None,
     shape: Shape | None = None,
 ) -> PublishResult:
     """Replace the table's content with ``df`` in one snapshot (``accepted``: column
     renames/drops the breaking-change gate's override accepted, old name → new name or None;
-    ``shape``: the partition spec and sort order the table should have)."""
+    ``tag``: a tag set on the new snapshot in the same commit). Re-applied on the new state
+    when another writer commits first: the result does not depend on the rows it replaces."""
 
-    table = _load_or_create(catalog, identifier, df.schema, accepted, shape)
-    data = _sorted(_align(df, table), shape)
-    old_files = _data_files(table)
-    with (
-        table.transaction() as tx,
-        tx.update_snapshot(snapshot_properties=properties).overwrite() as producer,
-    ):
-        for old in old_files:
-            producer.delete_data_file(old)  # type: ignore[arg-type]
-        if data.num_rows:
-            write_rows(tx, producer, table.io, data)
-    table = catalog.load_table(identifier)
-    snap = table.current_snapshot()
-    return PublishResult(
-        identifier, "replace", data.num_rows, data.num_rows, snap.snapshot_id if snap else None
-    )
+    def attempt() -> int:
+        table = _load_or_create(catalog, identifier, df.schema, accepted, shape)
+        rows = _sorted(_align(df, table), shape)
+        return _commit(table, properties, tag, _data_files(table), rows)
+
+    snapshot_id = _retrying(identifier, attempt)
+    return PublishResult(identifier, "replace", df.num_rows, df.num_rows, snapshot_id)
+
+
+def _retrying(identifier: str, attempt: Callable[[], int]) -> int:
+    """``attempt()`` until a commit lands, at most ``ATTEMPTS`` times."""
+    for number in range(1, ATTEMPTS + 1):
+        try:
+            return attempt()
+        except Exception as exc:
+            if number == ATTEMPTS or not _lost_race(exc):
+                raise
+            _log.warning("%s: another writer committed first (%s); attempt %d of %d",
+                         identifier, exc, number + 1, ATTEMPTS)  # fmt: skip
+            pause = min(2.0, 0.05 * 2**number)  # exponential back-off with full jitter
+            time.sleep(random.uniform(0, pause))  # noqa: S311  # nosec B311
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _lost_race(exc: BaseException) -> bool:
+    """Another writer committed first (nothing of this attempt landed): PyIceberg's
+    ``CommitFailedException``, a table another writer just created, or SQLite's lock held by
+    another process's commit (SQLAlchemy's ``OperationalError``)."""
+    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+
+    if isinstance(exc, CommitFailedException | TableAlreadyExistsError):
+        return True
+    return type(exc).__name__ == "OperationalError" and "database is locked" in str(exc)
+
+
+def _commit(
+    table: Table,
+    properties: dict[str, str],
+    tag: str | None,
+    deletes: list[object],
+    rows: pa.Table | None,
+    *,
+    append: bool = False,
+) -> int:
+    """One catalog commit: a snapshot deleting ``deletes`` and adding ``rows`` (an APPEND or an
+    OVERWRITE), with ``tag`` on it. Lands only on the table's current snapshot; when it does
+    not, the files written for it are deleted and the error raised."""
+    from pyiceberg.table.update.snapshot import ManageSnapshots
+
+    tx = table.transaction()
+    update = tx.update_snapshot(snapshot_properties=properties)
+    producer = update.fast_append() if append else update.overwrite()
+    written: list[str] = []
+    committing = False
+    try:
+        with producer:
+            for old in deletes:
+                producer.delete_data_file(old)  # type: ignore[arg-type]
+            if rows is not None and rows.num_rows:
+                written = write_rows(tx, producer, table.io, rows)
+        if tag is not None:
+            ManageSnapshots(tx).create_tag(producer.snapshot_id, tag).commit()
+        crashpoint("commit")
+        committing = True
+        commit_once(tx)
+    except Exception as exc:
+        if not committing or _lost_race(exc):  # surely not referenced by a committed snapshot
+            for path in written:
+                table.io.delete(path)
+        raise
+    return producer.snapshot_id
 
 
 def sync(
@@ -189,30 +274,36 @@ def sync(
     *,
     drop_missing: bool = False,
     diff: Diff | None = None,
+    tag: str | None = None,
+    base: int | None = None,
     shape: Shape | None = None,
 ) -> PublishResult:
     """Make the table equal to ``df`` (the full state dbt built for an incremental model or a
     snapshot) writing only the difference, in one snapshot. ``diff``: the difference already
-    computed where the data is (the scratch DuckDB; ``df`` then only gives the schema).
+    computed where the data is (the scratch DuckDB; ``df`` then only gives the schema);
+    ``base``: the snapshot the run read the table at (its rows must still be current);
+    ``tag``: set on the new snapshot in the same commit.
 
     ``added`` = new rows except the current ones, ``removed`` = current rows except the new ones
     (as multisets). Nothing removed → one APPEND of ``added``; otherwise the data files holding a
     removed row are rewritten without it, plus ``added`` (one OVERWRITE, copy-on-write).
     ``drop_missing`` (dbt ``on_schema_change: sync_all_columns``) deletes table columns that
-    ``df`` no longer has.
+    ``df`` no longer has. Another writer's commit of new rows in between is a
+    :class:`CommitConflict`; one that left the rows as they were (e.g. snapshot expiry) is not.
     """
-    import pyarrow as pa
-
     table = _load_or_create(catalog, identifier, df.schema, accepted, shape)
     if drop_missing:
         table = _drop_missing(table, df.schema)
-    old_files = _data_files(table)
-    if not old_files:
-        result = replace(catalog, identifier, df, properties, shape=shape)
+    current = table.current_snapshot()
+    if base is None:
+        base = current.snapshot_id if current else None
+    if base is None and current is None:  # a new (or still empty) table
+        result = replace(catalog, identifier, df, properties, tag=tag, shape=shape)
         return PublishResult(
             identifier, "append", result.rows_written, result.rows_total, result.snapshot_id,
             rows_inserted=result.rows_written,
         )  # fmt: skip
+    _check_base(table, base)
     if diff is not None:
         added, removed, new_rows = diff.added, diff.removed, diff.rows
     else:
@@ -225,33 +316,43 @@ def sync(
         "floe.rows_updated": str(min(added.num_rows, removed.num_rows)),
     }
     if added.num_rows == 0 and removed.num_rows == 0:
-        snap = table.current_snapshot()
-        return PublishResult(
-            identifier, "unchanged", 0, new_rows, snap.snapshot_id if snap else None
-        )
-    affected = _files_with_rows(table, old_files, removed)
-    with table.transaction() as tx:
-        update = tx.update_snapshot(snapshot_properties=props)
-        producer = update.overwrite() if affected else update.fast_append()
-        with producer:
-            data = _align(added, table)
-            if affected:
-                kept = _rows_except(table, affected, removed)
-                data = pa.concat_tables([kept, data])
-                for old in affected:
-                    producer.delete_data_file(old)  # type: ignore[arg-type]
-            write_rows(tx, producer, table.io, _sorted(data, shape))
-    table = catalog.load_table(identifier)
-    snap = table.current_snapshot()
+        return PublishResult(identifier, "unchanged", 0, new_rows, base)
+    affected = _files_with_rows(table, _data_files(table), removed)
+
+    def attempt() -> int:
+        now = catalog.load_table(identifier)
+        _check_base(now, base)
+        data = _align(added, now)
+        if affected:
+            import pyarrow as pa
+
+            data = pa.concat_tables([_rows_except(now, affected, removed), data])
+        return _commit(now, props, tag, affected, _sorted(data, shape), append=not affected)
+
+    snapshot_id = _retrying(identifier, attempt)
     return PublishResult(
         identifier,
         "merge" if affected else "append",
         added.num_rows,
         new_rows,
-        snap.snapshot_id if snap else None,
+        snapshot_id,
         rows_inserted=max(0, added.num_rows - removed.num_rows),
         rows_updated=min(added.num_rows, removed.num_rows),
     )
+
+
+def _check_base(table: Table, base: int | None) -> None:
+    """The table's current snapshot is still ``base`` (the rows the run computed against)."""
+    current = table.current_snapshot()
+    now = current.snapshot_id if current else None
+    if now != base:
+        name = ".".join(table.name())
+        raise CommitConflict(
+            f"error[{E_CONFLICT}]: {name} changed while this run built it (snapshot {base} → "
+            f"{now}, committed by another writer); its incremental change was computed against "
+            f"{base} and is not re-applied, nothing was published to {name}. "
+            "hint: run the product again (it starts from the new state)"
+        )
 
 
 def _sorted(data: pa.Table, shape: Shape | None) -> pa.Table:

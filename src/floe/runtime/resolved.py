@@ -187,11 +187,14 @@ class ResolvedPlugins:
             UnauthorizedError,
         )
 
+        from floe.runtime.locks import exclusive
+
         self.home.ensure()
         props = self.catalog_properties()
         name = str(props.pop("name", "floe"))
         try:
-            return load_catalog(name, **props)
+            with exclusive(self.home.root / "catalog.lock"):  # the first opening creates tables
+                return load_catalog(name, **props)
         except (UnauthorizedError, ForbiddenError, AuthorizationExpiredError, OAuthError) as exc:
             kind = type(exc).__name__
             events.security_event(events.CATALOG_AUTH_FAILED, catalog=name, error=kind)

@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
 from floe.runtime import progress, scratch
+from floe.runtime.crashpoint import crashpoint
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer
-from floe.runtime.publish import PublishResult, Shape, replace, sync
-from floe.runtime.timetravel import resolve_as_of, tag_run
+from floe.runtime.publish import CommitConflict, PublishResult, Shape, replace, sync
+from floe.runtime.timetravel import resolve_as_of, run_tag, tag_run
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.partitioning import Layout, LayoutError, layout_of
 
@@ -119,20 +120,28 @@ def run_product(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
 
 @contextmanager
 def _product_lock(spec: RunSpec) -> Iterator[None]:
-    """One run of a product at a time on this platform (they share the scratch path)."""
+    """One run of a product at a time on this platform (they share the scratch path). The
+    lock is the kernel's (``flock``): it dies with its holder, so a killed run never leaves a
+    stale lock; the file names the holder (pid, run id) for the one waiting."""
     import fcntl
+    import os
 
     lock = spec.scratch.with_suffix(".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("w") as handle:
+    with lock.open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another run"
             progress.report(
-                f"waiting for the other run of {spec.artifacts.metadata.product} to finish "
-                f"(lock {lock})"
+                f"waiting for {holder} of {spec.artifacts.metadata.product} to finish (lock {lock})"
             )
             fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"run {spec.run_id} (pid {os.getpid()})\n")
+        handle.flush()
         try:
             yield
         finally:
@@ -147,7 +156,8 @@ def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
     if not building:
         return report
     _check_layouts(spec, building)
-    inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building})
+    bases: dict[str, int] = {}  # table → the snapshot copied in (incremental, snapshots)
+    inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building}, bases)
     meta = spec.artifacts.metadata
     claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
     db = spec.scratch
@@ -161,7 +171,8 @@ def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
     try:
         with spec.observer.phase("build"):
             invoke(args, db, target)
-        report.outcomes = _audit_and_publish(spec, catalog, db, target, graph, building)
+        crashpoint("build")
+        report.outcomes = _audit_and_publish(spec, catalog, db, target, graph, building, bases)
     finally:
         scratch.discard(db)
     return report
@@ -228,20 +239,34 @@ def _identifier(spec: RunSpec, node: DbtNode) -> str:
     return f"{spec.artifacts.metadata.namespace}.{node.table_name}"
 
 
-def _metadata_location(catalog: Catalog, identifier: str) -> str | None:
+def _metadata_location(
+    catalog: Catalog, identifier: str, bases: dict[str, int] | None = None
+) -> str | None:
+    """The table's current metadata file (None: no table or no snapshot yet); ``bases``
+    records its current snapshot."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
     try:
         table = catalog.load_table(identifier)
     except (NoSuchTableError, NoSuchNamespaceError):
         return None
-    return str(table.metadata_location) if table.current_snapshot() is not None else None
+    current = table.current_snapshot()
+    if current is None:
+        return None
+    if bases is not None:
+        bases[identifier] = current.snapshot_id
+    return str(table.metadata_location)
 
 
 def _inputs(
-    spec: RunSpec, catalog: Catalog, graph: DbtGraph, building: set[str]
+    spec: RunSpec,
+    catalog: Catalog,
+    graph: DbtGraph,
+    building: set[str],
+    bases: dict[str, int],
 ) -> list[scratch.ScratchInput]:
-    """Relations this build reads from Iceberg, named as dbt names them."""
+    """Relations this build reads from Iceberg, named as dbt names them; ``bases`` receives
+    the snapshot of each table copied in (its publish must find it still current)."""
     out: list[scratch.ScratchInput] = []
     taken: set[tuple[str, str]] = set()
     for node in graph.published():
@@ -254,7 +279,7 @@ def _inputs(
         ))  # fmt: skip
         if rebuilt and not copy:
             continue  # dbt builds it from scratch: no catalog lookup
-        loc = _metadata_location(catalog, _identifier(spec, node))
+        loc = _metadata_location(catalog, _identifier(spec, node), bases if copy else None)
         if loc is not None:
             out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, copy=copy))
     needed = graph.inputs_of(building)
@@ -308,6 +333,7 @@ def _audit_and_publish(
     target: Path,
     graph: DbtGraph,
     building: list[DbtNode],
+    bases: dict[str, int],
 ) -> list[NodeOutcome]:
     """Read dbt's results, decide what passed its own tests, publish exactly that."""
     results, manifest = _read_results(target)
@@ -321,7 +347,9 @@ def _audit_and_publish(
                 passed = _check_built_layouts(spec, con, passed, nodes, graph)
             for outcome in passed:
                 assert con is not None
-                _publish(spec, catalog, con, outcome, nodes[outcome.unique_id])
+                _publish(spec, catalog, con, outcome, nodes[outcome.unique_id], bases)
+                if outcome.status == "published":
+                    crashpoint("publish")
         finally:
             if con is not None:
                 con.close()
@@ -442,7 +470,12 @@ def _audit(
 
 
 def _publish(
-    spec: RunSpec, catalog: Catalog, con: Any, outcome: NodeOutcome, node: DbtNode
+    spec: RunSpec,
+    catalog: Catalog,
+    con: Any,
+    outcome: NodeOutcome,
+    node: DbtNode,
+    bases: dict[str, int],
 ) -> None:
     identifier = _identifier(spec, node)
     assert node.relation is not None
@@ -454,7 +487,7 @@ def _publish(
             if node.keeps_state and not spec.full_refresh:  # the change, computed in DuckDB
                 diff = scratch.diff_previous(con, rel.schema, rel.identifier)
             data = diff.added if diff else scratch.read_relation(con, rel.schema, rel.identifier)
-            _write(spec, catalog, identifier, data, outcome, node, diff)
+            _write(spec, catalog, identifier, data, outcome, node, diff, bases.get(identifier))
     except Exception as exc:  # one table's failure must not hide what else was published
         outcome.status = "error"
         outcome.message = f"publishing {identifier} failed: {exc}"
@@ -473,7 +506,7 @@ def _publish(
 def is_transient(exc: BaseException) -> bool:
     """Failures worth retrying: I/O, network, catalog commit conflicts — never SQL, a failed
     test, a compilation error or a missing relation (those fail again the same way)."""
-    if isinstance(exc, TransientError | OSError | TimeoutError | ConnectionError):
+    if isinstance(exc, TransientError | CommitConflict | OSError | TimeoutError | ConnectionError):
         return True
     try:
         from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
@@ -501,22 +534,26 @@ def _write(
     outcome: NodeOutcome,
     node: DbtNode,
     diff: scratch.Diff | None = None,
+    base: int | None = None,
 ) -> None:
     """Make the Iceberg table equal to what dbt built: a replace for tables, views and seeds;
     for incremental models and snapshots only the difference is written (append when rows were
     only added, a copy-on-write of the files holding changed or deleted rows otherwise);
     ``diff``: that difference, already computed in the scratch DuckDB (``data`` is then only
-    its added rows)."""
+    its added rows; ``base``: the snapshot it was copied in at). The run tag goes into the
+    publish's own commit: a table is never published without it."""
     accepted = dict(accepted_changes(spec.artifacts.enforcement_result.schema_gate, node.name))
-    props = _snapshot_props(spec, outcome)
+    props, tag = _snapshot_props(spec, outcome), run_tag(spec.run_id)
     shape = Shape(node_layout(spec, node), _node_location(spec, node))
     if node.keeps_state and not spec.full_refresh:
         drop = node.config.get("on_schema_change") == "sync_all_columns"
         outcome.publish = sync(
-            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff, shape=shape
-        )
+            catalog, identifier, data, props, accepted, drop_missing=drop, diff=diff, tag=tag,
+            base=base, shape=shape,
+        )  # fmt: skip
     else:
-        outcome.publish = replace(catalog, identifier, data, props, accepted, shape)
-    if outcome.publish.snapshot_id is not None:  # also an unchanged table: "as of this run"
-        tag_run(catalog.load_table(identifier), outcome.publish.snapshot_id, spec.run_id)
+        outcome.publish = replace(catalog, identifier, data, props, accepted, tag=tag, shape=shape)
+    pub = outcome.publish
+    if pub.mode == "unchanged" and pub.snapshot_id is not None:  # "as of this run" too
+        tag_run(catalog.load_table(identifier), pub.snapshot_id, spec.run_id)
     outcome.status = "published"

@@ -13,6 +13,10 @@ planned but not materialized, plus those with a failed blocking check. ``floe ru
 step-level ``ReexecutionOptions`` (they need a reconstructable job, not in-memory
 definitions).
 
+Also wraps ``DagsterInstance.report_run_failed(run, message)`` (``mark_run_failed``): a run
+whose in-process ``floe run`` was killed is marked FAILURE by the next run (orchestrate/
+liveness.py), as Dagster's run monitoring does for a dead run worker; it is not ``@public``.
+
 Checked against dagster 1.13.27.
 """
 
@@ -26,10 +30,15 @@ if TYPE_CHECKING:
 
 
 def open_instance(directory: Path) -> DagsterInstance:
-    """The Dagster instance whose ``dagster.yaml`` and storages are in ``directory``."""
+    """The Dagster instance whose ``dagster.yaml`` and storages are in ``directory``; opened
+    under a lock, as the first opening creates the SQLite storages (two first runs at once
+    would both create them)."""
     import dagster as dg
 
-    return dg.DagsterInstance.from_config(str(directory))
+    from floe.runtime.locks import exclusive
+
+    with exclusive(directory / "open.lock"):
+        return dg.DagsterInstance.from_config(str(directory))
 
 
 def keys_to_reexecute(instance: DagsterInstance, run: Any) -> list[AssetKey]:
@@ -38,3 +47,9 @@ def keys_to_reexecute(instance: DagsterInstance, run: Any) -> list[AssetKey]:
     plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
     keys, _checks = instance.run_domain.get_keys_to_reexecute(run.run_id, plan)
     return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def mark_run_failed(instance: DagsterInstance, run: Any, message: str) -> None:
+    """Record ``run`` as FAILURE with ``message`` (``DagsterInstance.report_run_failed``: how
+    Dagster's own run monitoring ends a run whose worker died; not marked ``@public``)."""
+    instance.report_run_failed(run, message=message)

@@ -18,6 +18,15 @@ groups the rows by partition itself — the spec's transforms (public
 ``Transform.pyarrow_transform``), one stable sort, contiguous slices — and hands the helper one
 slice per partition, sharing one file ``counter`` so file names stay unique.
 
+Also wraps the transaction's list of snapshot producers (``Transaction._snapshot_producers``)
+and a producer's ``_clean_all_uncommitted()``: ``commit_once`` commits a transaction **without**
+PyIceberg's rebase-and-retry. PyIceberg re-applies a snapshot on top of whatever another writer
+committed meanwhile (a fast append always, an overwrite when its files still exist) and drops
+the staged tag of the retried snapshot; floe's publish decides itself whether a change is safe
+to re-apply (a replace is, an incremental difference computed against an older snapshot is not)
+and keeps the snapshot and its run tag in one commit. There is no public switch per commit (the
+retry count is a table property).
+
 Checked against pyiceberg 0.12.0.
 """
 
@@ -36,14 +45,19 @@ WRITER = "pyiceberg.io.pyarrow._dataframe_to_data_files"
 WRITER_ARGUMENTS = ("table_metadata", "df", "io", "write_uuid", "counter")
 
 
-def write_rows(tx: Transaction, producer: Any, io: FileIO, df: pa.Table) -> int:
+#: The private attribute and method ``commit_once`` uses.
+PRODUCERS = "pyiceberg.table.Transaction._snapshot_producers"
+CLEAN_UNCOMMITTED = "pyiceberg.table.update.snapshot._SnapshotProducer._clean_all_uncommitted"
+
+
+def write_rows(tx: Transaction, producer: Any, io: FileIO, df: pa.Table) -> list[str]:
     """Write ``df`` (already in the table's schema) as data files of the transaction's table
-    and add them to ``producer``; the number of files written."""
+    and add them to ``producer``; the paths of the files written."""
     import itertools
 
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
-    written = 0
+    written: list[str] = []
     counter = itertools.count(0)
     for part in by_partition(tx.table_metadata, df):
         for data_file in _dataframe_to_data_files(
@@ -51,7 +65,7 @@ def write_rows(tx: Transaction, producer: Any, io: FileIO, df: pa.Table) -> int:
             counter=counter,
         ):  # fmt: skip
             producer.append_data_file(data_file)
-            written += 1
+            written.append(str(data_file.file_path))
     return written
 
 
@@ -80,3 +94,19 @@ def by_partition(metadata: TableMetadata, df: pa.Table) -> list[pa.Table]:
         out.append(data.slice(offset, size))
         offset += size
     return out
+
+
+def commit_once(tx: Transaction) -> None:
+    """Commit ``tx`` exactly on the snapshot its producers started from: a concurrent commit
+    raises ``CommitFailedException`` (nothing landed; the manifests written for it are deleted)
+    instead of being rebased and retried by PyIceberg."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    producers = list(tx._snapshot_producers)
+    tx._snapshot_producers.clear()
+    try:
+        tx.commit_transaction()
+    except CommitFailedException:
+        for producer in producers:
+            producer._clean_all_uncommitted()
+        raise
