@@ -1,4 +1,4 @@
-"""``floe tables list|show|head|rollback``."""
+"""``floe tables list|show|head|rollback|maintain``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from floe.cli.output import console
+from floe.cli.output import console, human_bytes
 from floe.runtime.home import find_manifest
 
 if TYPE_CHECKING:
@@ -92,3 +92,48 @@ def rollback_cmd(
     for r in done:
         print(f"rolled back {r.identifier}: snapshot {r.from_snapshot} → {r.to_snapshot} "
               f"({to}), recorded as {r.record_key}")  # fmt: skip
+
+
+def maintain_cmd(
+    manifest: Path | None,
+    targets: list[str],
+    env: str,
+    target_size: str | None,
+    older_than: str | None,
+    wait: float,
+    as_json: bool,
+) -> None:
+    """Maintain the tables the targets name; one row per table."""
+    from rich.table import Table
+
+    from floe.runtime.maintenance import maintain
+    from floe.runtime.maintenance_targets import overrides, resolve
+
+    options = overrides(target_size, older_than)
+    out = console()
+    done = []
+    for platform in resolve(targets, manifest, env, options):
+        with out.status("maintenance …") as status:
+            done += maintain(
+                platform.catalog, platform.home, platform.work, wait_seconds=wait,
+                on_table=lambda r: status.update(f"maintenance … {r.identifier} done"),
+            )  # fmt: skip
+    if as_json:
+        print(json.dumps([asdict(r) for r in done], indent=2))
+        return
+    table = Table(title="floe tables maintain", title_justify="left")
+    for col in ("table", "data files", "data size", "compacted", "snapshots expired",
+                "orphans removed", "storage files", "storage size"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for r in done:
+        table.add_row(
+            r.identifier,
+            f"{r.data_files_before} → {r.data_files_after}",
+            f"{human_bytes(r.data_bytes_before)} → {human_bytes(r.data_bytes_after)}",
+            f"{r.files_compacted} → {r.files_written}" if r.files_compacted else "-",
+            str(r.snapshots_expired),
+            f"{r.orphans_removed} ({human_bytes(r.orphan_bytes_removed)})",
+            f"{r.storage_files_before} → {r.storage_files_after}",
+            f"{human_bytes(r.storage_bytes_before)} → {human_bytes(r.storage_bytes_after)}",
+        )
+    out.print(table)

@@ -30,6 +30,7 @@ from floe.runtime import progress, scratch
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer
+from floe.runtime.product_lock import product_lock
 from floe.runtime.publish import PublishResult, replace, sync
 from floe.runtime.timetravel import resolve_as_of, tag_run
 from floe.spec.artifacts import CompiledArtifacts
@@ -118,24 +119,17 @@ def run_product(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
 
 @contextmanager
 def _product_lock(spec: RunSpec) -> Iterator[None]:
-    """One run of a product at a time on this platform (they share the scratch path)."""
-    import fcntl
-
-    lock = spec.scratch.with_suffix(".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress.report(
-                f"waiting for the other run of {spec.artifacts.metadata.product} to finish "
-                f"(lock {lock})"
-            )
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """One run of a product at a time on this platform (they share the scratch path); the
+    product's table maintenance takes the same lock."""
+    lock = spec.home.product_lock(spec.artifacts.metadata.namespace)
+    product = spec.artifacts.metadata.product
+    with product_lock(
+        lock,
+        on_wait=lambda: progress.report(
+            f"waiting for the other run of {product} to finish (lock {lock})"
+        ),
+    ):
+        yield
 
 
 def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport:
