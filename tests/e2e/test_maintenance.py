@@ -64,8 +64,8 @@ def _sizes(table: Any) -> list[int]:
 
 
 def _cells(out: str, name: str) -> list[str]:
-    """The cells of the rich table row of ``name``."""
-    row = next(line for line in out.splitlines() if f" {name} " in line)
+    """The cells of the rich table row whose first cell is ``name``."""
+    row = next(line for line in out.splitlines() if line.startswith(f"│ {name} "))
     return [c.strip() for c in row.strip().strip("│").split("│")]
 
 
@@ -76,9 +76,11 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     """Four real runs append four small files to an incremental table. With a target of 2.5×
     the largest file, `floe tables maintain <table>` packs two files per bin: 4 → 2 files, the
     same rows (checksum), exactly one new snapshot (floe.operation=compact, parent = the last
-    run's, same total-records). `floe tables maintain <product>` with the default 128 MiB then
-    leaves one file per table and prints before → after. The next `floe run` of the
-    incremental model appends to the compacted state: every id once."""
+    run's, same total-records; `floe tables show` lists it as `overwrite (compact)`).
+    `floe tables maintain <product>` with the default 128 MiB then leaves one file per table
+    and prints before → after. The next `floe run` of the incremental model appends to the
+    compacted state: every id once. An unreadable --target-size is E580 (exit 2) and changes
+    nothing."""
     product, runs = _product(tmp_path / "tiny"), 4
     for k in range(1, runs + 1):
         _run(product, 2 * k)
@@ -92,6 +94,12 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     assert per_file == 2  # two files fit a bin, three do not
     assert (per_file + 1) * min(sizes) > target
     expected = math.ceil(runs / per_file)
+
+    bad = run_floe("tables", "maintain", "tiny.orders_log", "-m", manifest,
+                   "--target-size", "12 parsecs")  # fmt: skip
+    assert bad.code == 2
+    assert "error[E580]: --target-size: '12 parsecs' is no size" in bad.err
+    assert len(catalog.load_table("tiny.orders_log").snapshots()) == runs
 
     res = run_floe("tables", "maintain", "tiny.orders_log", "-m", manifest,
                    "--target-size", str(target), "--json")  # fmt: skip
@@ -111,6 +119,8 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     assert snap.summary["floe.operation"] == "compact"
     assert snap.summary["floe.files_rewritten"] == str(runs)
     assert snap.summary["total-records"] == last.summary["total-records"] == str(2 * runs)
+    shown = run_floe("tables", "show", "tiny.orders_log", "-m", manifest)
+    assert _cells(shown.out, str(snap.snapshot_id))[1] == "overwrite (compact)"
 
     out = run_floe("tables", "maintain", product)
     assert out.code == 0, out.out + out.err

@@ -63,7 +63,9 @@ def show_cmd(
             snaps.add_column(col)
         for s in info["snapshots"]:
             mark = " *" if s["snapshot_id"] == info["as_of"] else ""
-            snaps.add_row(str(s["snapshot_id"]) + mark, s["operation"], str(s["total_records"]),
+            floe_op = s["properties"].get("floe.operation")  # compact, retention
+            operation = f"{s['operation']} ({floe_op})" if floe_op else s["operation"]
+            snaps.add_row(str(s["snapshot_id"]) + mark, operation, str(s["total_records"]),
                           s["properties"].get("floe.run_id", ""), " ".join(s["refs"]))  # fmt: skip
         out.print(snaps)
         for record in info["rollbacks"]:

@@ -6,9 +6,9 @@
 * ``namespace.table``: that table (E573 when there is none);
 * nothing: every table of the catalog.
 
-Tables and products not of a product get the defaults (128 MiB, 3 days) and the manifest's
-``snapshot_keep_last``; ``--target-size`` / ``--older-than`` override any of them. Everything is
-resolved before the first table changes.
+A table named directly (and every table, with no target) gets the defaults (128 MiB, 3 days)
+and the manifest's ``snapshot_keep_last``; ``--target-size`` / ``--older-than`` override either
+for every target. Everything is resolved before the first table changes.
 """
 
 from __future__ import annotations
