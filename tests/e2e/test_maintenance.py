@@ -69,7 +69,7 @@ def _cells(out: str, name: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("│").split("│")]
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-009")
 def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_appends(
     tmp_path: Path,
 ) -> None:
@@ -79,7 +79,7 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     run's, same total-records; `floe tables show` lists it as `overwrite (compact)`).
     `floe tables maintain <product>` with the default 128 MiB then leaves one file per table
     and prints before → after. The next `floe run` of the incremental model appends to the
-    compacted state: every id once. An unreadable --target-size is E580 (exit 2) and changes
+    compacted state: every id once. An unreadable --target-size is E575 (exit 2) and changes
     nothing."""
     product, runs = _product(tmp_path / "tiny"), 4
     for k in range(1, runs + 1):
@@ -98,7 +98,7 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     bad = run_floe("tables", "maintain", "tiny.orders_log", "-m", manifest,
                    "--target-size", "12 parsecs")  # fmt: skip
     assert bad.code == 2
-    assert "error[E580]: --target-size: '12 parsecs' is no size" in bad.err
+    assert "error[E575]: --target-size: '12 parsecs' is no size" in bad.err
     assert len(catalog.load_table("tiny.orders_log").snapshots()) == runs
 
     res = run_floe("tables", "maintain", "tiny.orders_log", "-m", manifest,
@@ -157,7 +157,7 @@ def _plant(folder: Path, name: str, size: int, age_days: float) -> Path:
     return path
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-009")
 @pytest.mark.requirement("FR-032")
 def test_maintenance_job_on_its_schedule_removes_old_orphans_only(tmp_path: Path) -> None:
     """The product's Definitions hold `tiny_maintenance_schedule` with floe.yaml's cron on
@@ -230,7 +230,7 @@ def _appends(table: Any, batches: list[dict[str, list[Any]]]) -> None:
         table.append(pa.Table.from_pydict(batch, schema=schema))
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-009")
 def test_compaction_of_a_partitioned_table_never_mixes_partitions(shop: Any) -> None:
     """A table partitioned by `region` (identity) gets three appends of rows of two regions
     (six files), then its spec evolves to add bucket(2, id) and two more appends follow.
@@ -293,10 +293,10 @@ def test_compaction_of_a_partitioned_table_never_mixes_partitions(shop: Any) -> 
     assert _checksum(final.scan().to_arrow()) == rows
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-009")
 def test_a_concurrent_commit_refuses_the_compaction_and_loses_nothing(shop: Any) -> None:
     """Compaction starts from a table state another writer then changes (an append lands
-    first): the compaction's commit is refused with E582, the other writer's rows are there,
+    first): the compaction's commit is refused with E577, the other writer's rows are there,
     no snapshot of the compaction exists and the files it wrote are deleted again."""
     table = shop.create_table("shop.orders", schema=pa.schema([("id", pa.int64())]))
     _appends(table, [{"id": [k]} for k in range(4)])
@@ -307,7 +307,7 @@ def test_a_concurrent_commit_refuses_the_compaction_and_loses_nothing(shop: Any)
 
     with pytest.raises(FloeError) as caught:
         compact(stale, 128 * 2**20)
-    assert caught.value.diagnostics[0].code == "E582"
+    assert caught.value.diagnostics[0].code == "E577"
     assert "shop.orders changed while it was being compacted" in caught.value.render()
     table = shop.load_table("shop.orders")
     assert sorted(table.scan().to_arrow()["id"].to_pylist()) == [0, 1, 2, 3, 99]
@@ -316,10 +316,10 @@ def test_a_concurrent_commit_refuses_the_compaction_and_loses_nothing(shop: Any)
     assert sorted(os.listdir(data)) == files
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-009")
 def test_maintenance_waits_for_the_products_lock_then_refuses(shop: Any, tmp_path: Path) -> None:
     """While a run of the product holds its lock (`<home>/scratch/<namespace>.lock`, held here
-    as a run holds it), maintenance of the namespace's tables waits, then refuses with E581
+    as a run holds it), maintenance of the namespace's tables waits, then refuses with E576
     and changes nothing; once the lock is free the same call compacts."""
     table = shop.create_table("shop.orders", schema=pa.schema([("id", pa.int64())]))
     _appends(table, [{"id": [k]} for k in range(3)])
@@ -332,7 +332,7 @@ def test_maintenance_waits_for_the_products_lock_then_refuses(shop: Any, tmp_pat
         with pytest.raises(FloeError) as caught:
             maintain(shop, home, work, wait_seconds=0.5)
         fcntl.flock(held, fcntl.LOCK_UN)
-    assert caught.value.diagnostics[0].code == "E581"
+    assert caught.value.diagnostics[0].code == "E576"
     assert "maintenance of shop" in caught.value.render()
     assert len(shop.load_table("shop.orders").snapshots()) == 3
     [done] = maintain(shop, home, work, wait_seconds=0.5)

@@ -266,7 +266,7 @@ def test_plaintext_secret_is_flagged_and_replaced_by_a_reference(tiny: Path) -> 
     assert [(v.code, v.location) for v in secrets] == [("P440", "manifest.yaml:12:31")]
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-009")
 def test_maintenance_settings_reach_the_artifacts(tiny: Path) -> None:
     """floe.yaml maintenance (cron, sizes with units, ages) and the manifest's
     snapshot_keep_last land in the artifacts as bytes and seconds; the defaults are a daily

@@ -376,7 +376,7 @@ def tables_maintain(
     maintenance settings and finds its manifest as `floe run` does.
 
     Exit status: 0 ok, 2 bad option or unknown table, a run of the product kept its lock
-    (E581) or another writer committed meanwhile (E582).
+    (E576) or another writer committed meanwhile (E577).
     """
     from floe.cli.tables_cmd import maintain_cmd
 

@@ -16,7 +16,7 @@ ONE snapshot.
 * **Concurrency.** Iceberg's optimistic commit: when another writer committed to the table
   since the compaction read it, PyIceberg retries on the new state and refuses if the new
   state conflicts (a rewritten file gone, files added — serializable isolation); floe then
-  deletes the files it wrote and reports E582. Nothing of the other commit is lost.
+  deletes the files it wrote and reports E577. Nothing of the other commit is lost.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import FileScanTask, Table
 
-E_CONCURRENT = "E582"
+E_CONCURRENT = "E577"
 #: A data file under this fraction of the target size is small (a compaction candidate).
 SMALL_FRACTION = 0.75
 COMPACT = "compact"

@@ -14,7 +14,7 @@ Per table, in this order (each its own Iceberg commit, each safe to repeat):
 
 The tables of one product are maintained under the product's lock (the lock a ``floe run`` of
 the product holds), so maintenance never interleaves with a run on this platform; any other
-concurrent writer meets Iceberg's optimistic commit (E582, nothing lost).
+concurrent writer meets Iceberg's optimistic commit (E577, nothing lost).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from floe.spec.artifacts import MaintenanceArtifact
     from floe.spec.manifest import Manifest
 
-E_BAD_OPTION = "E580"
+E_BAD_OPTION = "E575"
 _T = TypeVar("_T")
 
 
@@ -61,7 +61,7 @@ class Overrides:
 
 
 def overrides(target_size: str | None, older_than: str | None) -> Overrides:
-    """The options as policy fields (E580 when one cannot be read)."""
+    """The options as policy fields (E575 when one cannot be read)."""
     size = _option("--target-size", target_size, parse_size)
     if size is not None and size < 1024:
         raise _bad("--target-size", f"'{target_size}' is under 1 KiB")

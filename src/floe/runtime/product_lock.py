@@ -11,7 +11,7 @@ from pathlib import Path
 
 from floe.errors import FloeError
 
-E_BUSY = "E581"
+E_BUSY = "E576"
 
 
 @contextmanager
@@ -24,7 +24,7 @@ def product_lock(
 ) -> Iterator[None]:
     """Hold the lock at ``path``. When another process holds it: ``on_wait()`` once, then wait
     for it — indefinitely with ``wait_seconds=None``, else up to that many seconds and then
-    E581 naming ``what`` (nothing was done)."""
+    E576 naming ``what`` (nothing was done)."""
     import fcntl
 
     path.parent.mkdir(parents=True, exist_ok=True)
