@@ -203,16 +203,16 @@ def _alive(proc: subprocess.Popen[bytes], out: Path) -> None:
 @pytest.mark.requirement("WU3-AC4")
 @pytest.mark.requirement("15-FR-007")
 def test_three_locations_health_sensor_runs_and_asset_graph(live: Live) -> None:
-    """Three code locations with job, retention job, schedules and sensors; the daemon ran
-    each health sensor, whose run of customer-360 succeeded and published its gold table; the
-    asset graph has the bronze→silver→gold edges of the dbt project; the summary table was
-    printed by `floe demo`."""
+    """Three code locations with job, retention and maintenance jobs, schedules and sensors;
+    the daemon ran each health sensor, whose run of customer-360 succeeded and published its
+    gold table; the asset graph has the bronze→silver→gold edges of the dbt project; the
+    summary table was printed by `floe demo`."""
     repos = {r["location"]["name"]: r for r in live.gql(REPOS)["repositoriesOrError"]["nodes"]}
     assert sorted(repos) == ["customer-360", "financial-risk", "iot-telemetry"]
     for name, repo in repos.items():
         ns = name.replace("-", "_")
         jobs = sorted(j["name"] for j in repo["jobs"] if not j["name"].startswith("__"))
-        assert jobs == [f"{ns}_job", f"{ns}_retention"]
+        assert jobs == [f"{ns}_job", f"{ns}_maintenance", f"{ns}_retention"]
         assert sorted(s["name"] for s in repo["sensors"]) == [
             f"{ns}_health_sensor", f"{ns}_raw_data_sensor"]  # fmt: skip
         assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
@@ -221,6 +221,7 @@ def test_three_locations_health_sensor_runs_and_asset_graph(live: Live) -> None:
         assert schedules == {
             f"{ns}_schedule": "RUNNING" if name == "iot-telemetry" else "STOPPED",
             f"{ns}_retention_schedule": "RUNNING",
+            f"{ns}_maintenance_schedule": "RUNNING",
         }
     nodes = {tuple(n["assetKey"]["path"]): n for n in live.gql(ASSET_NODES)["assetNodes"]}
     deps = {k: sorted(d["path"][1] for d in n["dependencyKeys"]) for k, n in nodes.items()}

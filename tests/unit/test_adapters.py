@@ -190,6 +190,37 @@ def test_pyiceberg_commit_once_refuses_a_rebase_and_cleans_its_manifests(catalog
 
 
 @pytest.mark.requirement("FLOE-004")
+def test_pyiceberg_writer_unsplit_writes_one_file_per_call_under_one_counter(catalog: Any) -> None:
+    """``write_unsplit`` (compaction) writes each call's rows as ONE file even above the
+    table's target file size, numbered by the shared counter: two calls on one producer give
+    two distinct files holding every row, and the table's property is unchanged."""
+    import itertools
+
+    import pyarrow as pa
+
+    from floe.runtime.adapters.pyiceberg_writer import WRITER, write_unsplit
+
+    schema = pa.schema([("id", pa.int64())])
+    table = catalog.create_table(
+        "shop.events", schema=schema, properties={"write.target-file-size-bytes": "1024"}
+    )
+    counter = itertools.count(0)
+    first, second = (pa.table({"id": ids}, schema) for ids in (range(5000), range(5000, 6000)))
+    with table.transaction() as tx, tx.update_snapshot().fast_append() as producer:
+        files = [
+            *write_unsplit(tx, producer, table.io, first, counter),
+            *write_unsplit(tx, producer, table.io, second, counter),
+        ]
+    assert len({f.file_path for f in files}) == 2, _upgrade(
+        "pyiceberg", PYICEBERG_WRITER, f"{WRITER}'s file names or size splitting"
+    )
+    table = catalog.load_table("shop.events")
+    assert sorted(table.scan().to_arrow()["id"].to_pylist()) == list(range(6000))
+    assert [f.record_count for f in files] == [5000, 1000]
+    assert table.properties["write.target-file-size-bytes"] == "1024"
+
+
+@pytest.mark.requirement("FLOE-004")
 def test_sql_catalog_rows_give_each_tables_metadata_location(catalog: Any, tmp_path: Path) -> None:
     """PyIceberg's SQL catalog still keeps ``iceberg_tables`` with the columns the adapter reads,
     and ``table_locations`` returns each table of the namespace with the metadata location

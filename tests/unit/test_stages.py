@@ -266,6 +266,37 @@ def test_plaintext_secret_is_flagged_and_replaced_by_a_reference(tiny: Path) -> 
     assert [(v.code, v.location) for v in secrets] == [("P440", "manifest.yaml:12:31")]
 
 
+@pytest.mark.requirement("FLOE-009")
+def test_maintenance_settings_reach_the_artifacts(tiny: Path) -> None:
+    """floe.yaml maintenance (cron, sizes with units, ages) and the manifest's
+    snapshot_keep_last land in the artifacts as bytes and seconds; the defaults are a daily
+    job, 128 MiB and 3 days; an unreadable size is E110 at its line."""
+    art = compile_product(tiny).artifacts
+    assert art is not None
+    assert art.maintenance.model_dump() == {
+        "cron": "0 3 * * *", "enabled": True, "target_file_bytes": 128 * 2**20,
+        "orphan_older_than_seconds": 3 * 86400.0, "snapshot_keep_last": 5,
+    }  # fmt: skip
+    (tiny / "manifest.yaml").write_text(TINY_MANIFEST.replace(
+        "governance:\n", "governance:\n  snapshot_keep_last: 2\n"))  # fmt: skip
+    (tiny / "floe.yaml").write_text(TINY_SPEC + (
+        "maintenance:\n  cron: '30 2 * * 6'\n  enabled: false\n  target_file_size: 64MB\n"
+        "  orphan_older_than: 12h\n"))  # fmt: skip
+    art = compile_product(tiny).artifacts
+    assert art is not None
+    assert art.maintenance.model_dump() == {
+        "cron": "30 2 * * 6", "enabled": False, "target_file_bytes": 64_000_000,
+        "orphan_older_than_seconds": 12 * 3600.0, "snapshot_keep_last": 2,
+    }  # fmt: skip
+    (tiny / "floe.yaml").write_text(TINY_SPEC + "maintenance:\n  target_file_size: 12 parsecs\n")
+    err = _fail(tiny)
+    assert _codes(err) == ["E110"]
+    diag = err.diagnostics[0]
+    assert diag.location is not None
+    assert diag.location.line == len(TINY_SPEC.splitlines()) + 2
+    assert "'12 parsecs' is no size" in diag.message
+
+
 @pytest.mark.requirement("FR-031")
 def test_retention_and_retry_reach_the_artifacts(tiny: Path) -> None:
     """floe.yaml retention/retry and the manifest's window (smaller of hours and days) and

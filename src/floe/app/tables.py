@@ -3,11 +3,13 @@ catalog its plugins open (once per command)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe.app.platform import open_platform
+from floe.runtime.maintenance import TableMaintenance
 from floe.runtime.rollback import Rollback
 from floe.runtime.tables import TableInfo
 
@@ -55,3 +57,27 @@ def rollback(
         catalog, tables = product_tables(path, manifest, env)
         return rollback_product(catalog, tables, to, reason)
     return rollback_tables(open_platform(manifest, env).plugins.catalog(), [target], to, reason)
+
+
+def maintain(
+    manifest: Path | None,
+    targets: list[str],
+    env: str,
+    *,
+    target_size: str | None,
+    older_than: str | None,
+    wait: float,
+    on_table: Callable[[TableMaintenance], None] = lambda _: None,
+) -> list[TableMaintenance]:
+    """Compact, expire and remove orphans of the tables ``targets`` name (product directories,
+    ``namespace.table``, or every table); everything is resolved before the first table
+    changes; ``on_table`` hears of each table done."""
+    from floe.runtime.maintenance import maintain as run
+    from floe.runtime.maintenance_targets import overrides, resolve
+
+    options = overrides(target_size, older_than)
+    done: list[TableMaintenance] = []
+    for platform in resolve(targets, manifest, env, options):
+        done += run(platform.catalog, platform.home, platform.work, wait_seconds=wait,
+                    on_table=on_table)  # fmt: skip
+    return done

@@ -24,7 +24,8 @@ platform_app = typer.Typer(
     help="The platform home: catalog, warehouse, Dagster instance.", no_args_is_help=True
 )
 tables_app = typer.Typer(
-    help="Iceberg tables through the catalog: read, time travel, rollback.", no_args_is_help=True
+    help="Iceberg tables through the catalog: read, time travel, rollback, maintenance.",
+    no_args_is_help=True,
 )
 app.add_typer(schema_app, name="schema")
 app.add_typer(plugins_app, name="plugins")
@@ -338,6 +339,49 @@ def tables_rollback(
     from floe.cli.tables_cmd import rollback_cmd
 
     rollback_cmd(manifest, target, to, reason, env)
+
+
+@tables_app.command("maintain")
+def tables_maintain(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="namespace.table or product directories (default: every table)."),
+    ] = None,
+    manifest: ManifestRequired = None,
+    env: EnvOpt = "dev",
+    target_size: Annotated[
+        str | None,
+        typer.Option(
+            "--target-size",
+            help="Compaction target per data file, e.g. 128MiB (default: floe.yaml "
+            "maintenance.target_file_size, else 128MiB); files under 3/4 of it are small.",
+        ),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            help="Delete unreferenced files only when older than this, e.g. 3d, 12h "
+            "(default: floe.yaml maintenance.orphan_older_than, else 3d).",
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait for a run of the product to finish."),
+    ] = 300.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Compact small data files (one snapshot per table, rows unchanged), expire snapshots
+    beyond the manifest's snapshot_keep_last and delete orphan files older than --older-than;
+    prints files and bytes before and after per table. A product directory uses its floe.yaml
+    maintenance settings and finds its manifest as `floe run` does.
+
+    Exit status: 0 ok, 2 bad option or unknown table, a run of the product kept its lock
+    (E576) or another writer committed meanwhile (E577).
+    """
+    from floe.cli.tables_cmd import maintain_cmd
+
+    maintain_cmd(manifest, targets or [], env, target_size, older_than, wait, as_json)
 
 
 @app.command("workspace")

@@ -33,3 +33,13 @@ def print_diagnostics(diags: list[Diagnostic]) -> None:
         noun = "error" if errors == 1 else "errors"
         extra = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
         sys.stderr.write(f"found {errors} {noun}{extra}\n")
+
+
+def human_bytes(size: int) -> str:
+    """``1536`` → ``1.5 KiB``; bytes below 1 KiB as they are (``512 B``)."""
+    value, unit = float(size), "B"
+    for larger in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"

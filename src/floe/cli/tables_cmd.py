@@ -1,4 +1,4 @@
-"""``floe tables list|show|head|rollback``."""
+"""``floe tables list|show|head|rollback|maintain``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from floe.app import tables
-from floe.cli.output import console
+from floe.cli.output import console, human_bytes
 
 
 def list_cmd(manifest: Path | None, as_json: bool) -> None:
@@ -51,7 +51,9 @@ def show_cmd(
             snaps.add_column(col)
         for s in info["snapshots"]:
             mark = " *" if s["snapshot_id"] == info["as_of"] else ""
-            snaps.add_row(str(s["snapshot_id"]) + mark, s["operation"], str(s["total_records"]),
+            floe_op = s["properties"].get("floe.operation")  # compact, retention
+            operation = f"{s['operation']} ({floe_op})" if floe_op else s["operation"]
+            snaps.add_row(str(s["snapshot_id"]) + mark, operation, str(s["total_records"]),
                           s["properties"].get("floe.run_id", ""), " ".join(s["refs"]))  # fmt: skip
         out.print(snaps)
         for record in info["rollbacks"]:
@@ -89,3 +91,42 @@ def rollback_cmd(
     for r in tables.rollback(manifest, target, to, reason, env):
         print(f"rolled back {r.identifier}: snapshot {r.from_snapshot} → {r.to_snapshot} "
               f"({to}), recorded as {r.record_key}")  # fmt: skip
+
+
+def maintain_cmd(
+    manifest: Path | None,
+    targets: list[str],
+    env: str,
+    target_size: str | None,
+    older_than: str | None,
+    wait: float,
+    as_json: bool,
+) -> None:
+    """Maintain the tables the targets name; one row per table."""
+    from rich.table import Table
+
+    out = console()
+    with out.status("maintenance …") as status:
+        done = tables.maintain(
+            manifest, targets, env, target_size=target_size, older_than=older_than, wait=wait,
+            on_table=lambda r: status.update(f"maintenance … {r.identifier} done"),
+        )  # fmt: skip
+    if as_json:
+        print(json.dumps([asdict(r) for r in done], indent=2))
+        return
+    table = Table(title="floe tables maintain", title_justify="left")
+    for col in ("table", "data files", "data size", "compacted", "snapshots expired",
+                "orphans removed", "storage files", "storage size"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for r in done:
+        table.add_row(
+            r.identifier,
+            f"{r.data_files_before} → {r.data_files_after}",
+            f"{human_bytes(r.data_bytes_before)} → {human_bytes(r.data_bytes_after)}",
+            f"{r.files_compacted} → {r.files_written}" if r.files_compacted else "-",
+            str(r.snapshots_expired),
+            f"{r.orphans_removed} ({human_bytes(r.orphan_bytes_removed)})",
+            f"{r.storage_files_before} → {r.storage_files_after}",
+            f"{human_bytes(r.storage_bytes_before)} → {human_bytes(r.storage_bytes_after)}",
+        )
+    out.print(table)

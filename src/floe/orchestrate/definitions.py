@@ -22,6 +22,8 @@ from dagster_dbt import (
 from floe.errors import FloeError
 from floe.orchestrate.dbt_manifest import dbt_args, ensure_manifest
 from floe.orchestrate.housekeeping import (
+    maintenance_job,
+    maintenance_schedule,
     raw_data_sensor,
     retention_job,
     retention_schedule,
@@ -159,10 +161,15 @@ def build_definitions(
         ],
     )
     cleanup = retention_job(artifacts, plugins)
+    upkeep = maintenance_job(artifacts, plugins)
     return dg.Definitions(
         assets=[product_assets],
-        jobs=[job, cleanup],
-        schedules=[schedule, retention_schedule(artifacts, cleanup)],
+        jobs=[job, cleanup, upkeep],
+        schedules=[
+            schedule,
+            retention_schedule(artifacts, cleanup),
+            maintenance_schedule(artifacts, upkeep),
+        ],
         sensors=[sensor, raw_data_sensor(artifacts, product_dir, job)],
     )
 

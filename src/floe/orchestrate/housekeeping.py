@@ -1,16 +1,21 @@
 """Per-product Dagster definitions beside the dbt assets: the retention job and its schedule
-(FR-031/032), the new-raw-data sensor (FR-033) and the retry policy of the run step.
+(FR-031/032), the maintenance job and its schedule (compaction, snapshot expiry, orphan files),
+the new-raw-data sensor (FR-033) and the retry policy of the run step.
 
 No ``from __future__ import annotations`` here: Dagster inspects the context annotations.
 """
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from floe.errors import FloeError
+from floe.runtime.maintenance import TableMaintenance, maintain
+from floe.runtime.maintenance_targets import namespace_tables, product_policy
 from floe.runtime.resolved import ResolvedPlugins
 from floe.runtime.retention import RetentionPolicy, apply_retention
 from floe.spec.artifacts import CompiledArtifacts
@@ -87,6 +92,71 @@ def retention_schedule(
         name=f"{artifacts.metadata.namespace}_retention_schedule",
         job=job,
         cron_schedule=ret.cron,
+        execution_timezone=artifacts.schedule.timezone,
+        default_status=status,
+    )
+
+
+def maintenance_job(artifacts: CompiledArtifacts, plugins: ResolvedPlugins) -> dg.JobDefinition:
+    """``<ns>_maintenance``: compact small files, expire snapshots, remove orphan files of every
+    table of the product's namespace (under the product's lock: never during a run)."""
+    ns = artifacts.metadata.namespace
+    policy = product_policy(artifacts.maintenance)
+
+    @dg.op(name=f"{ns}_maintenance_op", tags={"floe/product": artifacts.metadata.product})
+    def maintain_tables(context: dg.OpExecutionContext) -> None:
+        catalog = plugins.catalog()
+        work = [(t, policy) for t in namespace_tables(catalog, ns)]
+
+        def report(r: TableMaintenance) -> None:
+            context.log.info(maintenance_line(r))
+            metadata = {k: v for k, v in asdict(r).items() if k != "identifier"}
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key=dg.AssetKey([ns, r.identifier.rsplit(".", 1)[1]]),
+                    metadata={k: -1 if v is None else v for k, v in metadata.items()},
+                )
+            )
+
+        try:
+            maintain(catalog, plugins.home, work, run_id=context.run.run_id, on_table=report)
+        except FloeError as exc:
+            raise dg.Failure(description=exc.render(), allow_retries=False) from None
+
+    @dg.job(
+        name=f"{ns}_maintenance",
+        tags={"floe/product": artifacts.metadata.product},
+        executor_def=dg.in_process_executor,
+    )
+    def job() -> None:
+        maintain_tables()
+
+    return job
+
+
+def maintenance_line(r: TableMaintenance) -> str:
+    """One log line of what maintenance did to a table."""
+    return (
+        f"{r.identifier}: data files {r.data_files_before} → {r.data_files_after} "
+        f"({r.data_bytes_before} → {r.data_bytes_after} bytes; {r.files_compacted} compacted "
+        f"into {r.files_written}), {r.snapshots_expired} snapshots expired, "
+        f"{r.orphans_removed} orphan files removed ({r.orphan_bytes_removed} bytes), storage "
+        f"{r.storage_files_before} → {r.storage_files_after} files, "
+        f"{r.storage_bytes_before} → {r.storage_bytes_after} bytes"
+    )
+
+
+def maintenance_schedule(
+    artifacts: CompiledArtifacts, job: dg.JobDefinition
+) -> dg.ScheduleDefinition:
+    """The maintenance job on ``maintenance.cron`` (running unless ``enabled: false``)."""
+    settings = artifacts.maintenance
+    running = settings.enabled
+    status = dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED
+    return dg.ScheduleDefinition(
+        name=f"{artifacts.metadata.namespace}_maintenance_schedule",
+        job=job,
+        cron_schedule=settings.cron,
         execution_timezone=artifacts.schedule.timezone,
         default_status=status,
     )

@@ -79,6 +79,10 @@ class PlatformHome:
         valid), emptied before and deleted after every phase, guarded by a lock."""
         return self.root / "scratch" / f"{namespace}.duckdb"
 
+    def product_lock(self, namespace: str) -> Path:
+        """The lock a run of the product and the maintenance of its tables share."""
+        return self.scratch(namespace).with_suffix(".lock")
+
     @property
     def warehouse(self) -> Path:
         """Default local warehouse."""

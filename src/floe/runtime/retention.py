@@ -6,7 +6,8 @@ Two housekeeping steps per table, both through the catalog:
   (one DELETE/OVERWRITE snapshot, tagged with the run id);
 * **snapshots**: keep the newest ``keep_last`` snapshots, expire the others, then delete the
   files only expired snapshots referenced (manifest lists, manifests, data files) — so storage
-  stops growing, not just the metadata.
+  stops growing, not just the metadata. The expiry is the maintenance job's
+  (``runtime/maintenance.py``): one implementation for both jobs.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from floe.runtime.maintenance import expire_snapshots
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
-    from pyiceberg.table.snapshots import Snapshot
 
 
 @dataclass(frozen=True)
@@ -111,44 +113,3 @@ def _cutoff_literal(table: Table, column: str, cutoff: datetime) -> str | None:
     if isinstance(field.field_type, DateType):
         return utc.date().isoformat()
     return None
-
-
-def expire_snapshots(table: Table, keep_last: int) -> tuple[int, int, int]:
-    """Keep the newest ``keep_last`` snapshots (and every branch/tag head except run tags);
-    expire the rest — dropping the ``run-<id>`` tags on them — and delete files no kept
-    snapshot references. Returns (expired, kept, files removed)."""
-    from floe.runtime.timetravel import is_run_tag
-
-    snapshots = sorted(table.snapshots(), key=lambda s: (s.timestamp_ms, s.sequence_number or 0))
-    refs = table.metadata.refs
-    protected = {ref.snapshot_id for name, ref in refs.items() if not is_run_tag(name)}
-    keep = {s.snapshot_id for s in snapshots[-keep_last:]} | protected
-    expire = [s for s in snapshots if s.snapshot_id not in keep]
-    if not expire:
-        return 0, len(snapshots), 0
-    stale = sorted(n for n, r in refs.items() if is_run_tag(n) and r.snapshot_id not in keep)
-    if stale:
-        with table.manage_snapshots() as manage:
-            for name in stale:
-                manage.remove_tag(name)
-    needed = _files(table, [s for s in snapshots if s.snapshot_id in keep], live_only=True)
-    doomed = _files(table, expire, live_only=False) - needed
-    table.maintenance.expire_snapshots().by_ids([s.snapshot_id for s in expire]).commit()
-    for path in sorted(doomed):
-        table.io.delete(path)
-    return len(expire), len(snapshots) - len(expire), len(doomed)
-
-
-def _files(table: Table, snapshots: Iterable[Snapshot], *, live_only: bool) -> set[str]:
-    """Files the snapshots reference: manifest lists, manifests and their data files (only
-    the files live in the snapshot with ``live_only``: an entry marking a file DELETED does not
-    keep it)."""
-    io = table.io
-    out: set[str] = set()
-    for snap in snapshots:
-        out.add(snap.manifest_list)
-        for manifest in snap.manifests(io):
-            out.add(manifest.manifest_path)
-            for entry in manifest.fetch_manifest_entry(io, discard_deleted=live_only):
-                out.add(entry.data_file.file_path)
-    return out

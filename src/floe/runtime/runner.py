@@ -31,6 +31,7 @@ from floe.runtime.crashpoint import crashpoint
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer
+from floe.runtime.product_lock import product_lock
 from floe.runtime.publish import CommitConflict, PublishResult, Shape, replace, sync
 from floe.runtime.timetravel import resolve_as_of, run_tag, tag_run
 from floe.spec.artifacts import CompiledArtifacts
@@ -120,32 +121,21 @@ def run_product(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport
 
 @contextmanager
 def _product_lock(spec: RunSpec) -> Iterator[None]:
-    """One run of a product at a time on this platform (they share the scratch path). The
-    lock is the kernel's (``flock``): it dies with its holder, so a killed run never leaves a
-    stale lock; the file names the holder (pid, run id) for the one waiting."""
-    import fcntl
+    """One run of a product at a time on this platform (they share the scratch path); the
+    product's table maintenance takes the same lock. It is the kernel's (``flock``): it dies
+    with its holder; the file names the holder (run id, pid) for the one waiting."""
     import os
 
-    lock = spec.scratch.with_suffix(".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another run"
-            progress.report(
-                f"waiting for {holder} of {spec.artifacts.metadata.product} to finish (lock {lock})"
-            )
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"run {spec.run_id} (pid {os.getpid()})\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = spec.home.product_lock(spec.artifacts.metadata.namespace)
+    product = spec.artifacts.metadata.product
+    with product_lock(
+        lock,
+        holder=f"run {spec.run_id} (pid {os.getpid()})",
+        on_wait=lambda holder: progress.report(
+            f"waiting for {holder} of {product} to finish (lock {lock})"
+        ),
+    ):
+        yield
 
 
 def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport:

@@ -100,6 +100,18 @@ class RetentionArtifact(FloeModel):
     snapshot_keep_last: int
 
 
+class MaintenanceArtifact(FloeModel):
+    """The maintenance job: the product's schedule and sizes, the platform's snapshot limit."""
+
+    cron: str = "0 3 * * *"
+    enabled: bool = True
+    target_file_bytes: int = Field(default=128 * 1024 * 1024, description="Compaction target.")
+    orphan_older_than_seconds: float = Field(
+        default=3 * 86400.0, description="Unreferenced files younger than this are kept."
+    )
+    snapshot_keep_last: int = 5
+
+
 class RetryArtifact(FloeModel):
     """Retry policy of the product's run step."""
 
@@ -204,6 +216,7 @@ class CompiledArtifacts(FloeModel):
     sources: list[SourceArtifact] = Field(default_factory=list)
     schedule: ScheduleArtifact
     retention: RetentionArtifact
+    maintenance: MaintenanceArtifact = Field(default_factory=MaintenanceArtifact)
     retry: RetryArtifact
     dbt: DbtArtifact
     observability: Observability

@@ -98,3 +98,39 @@ def check_cron(expr: str) -> str:
             if not low <= int(number) <= high:
                 raise ValueError(f"{name} value {number} is outside {low}-{high}")
     return text
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1} | {
+    unit: factor
+    for power, letter in enumerate("kmgt", start=1)
+    for unit, factor in (
+        (letter, 1024**power),
+        (f"{letter}ib", 1024**power),
+        (f"{letter}b", 1000**power),
+    )
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_size(text: str | int) -> int:
+    """A size in bytes from ``128MiB``, ``64MB``, ``512k`` or a plain number of bytes
+    (KiB/MiB/GiB and k/m/g are powers of 1024, KB/MB/GB powers of 1000); ValueError if not."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(text)
+    factor = _SIZE_UNITS.get(match.group(2).lower()) if match else None
+    if match is None or factor is None:
+        raise ValueError(f"'{text}' is no size (e.g. 128MiB, 64MB, 1048576)")
+    return int(float(match.group(1)) * factor)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``30m``, ``12h``, ``3d``, ``1w`` (or a bare ``0``); ValueError if not."""
+    if text.strip() == "0":
+        return 0.0
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is no duration (a number and s, m, h, d or w: 3d, 12h)")
+    return float(match.group(1)) * _DURATION_SECONDS[match.group(2).lower()]

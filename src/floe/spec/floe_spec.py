@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from floe.spec.base import FloeModel
-from floe.spec.common import EnforcementLevel, Metadata, Tier, check_cron
+from floe.spec.common import (
+    EnforcementLevel,
+    Metadata,
+    Tier,
+    check_cron,
+    parse_duration,
+    parse_size,
+)
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
 
@@ -76,6 +83,41 @@ class Retention(FloeModel):
         return check_cron(value)
 
 
+class Maintenance(FloeModel):
+    """Maintenance of the product's Iceberg tables by its maintenance job: compaction of small
+    data files, expiry of snapshots beyond the manifest's ``snapshot_keep_last``, removal of
+    orphan files older than a safety window."""
+
+    cron: str = Field(default="0 3 * * *", description="When the maintenance job runs.")
+    enabled: bool = True
+    target_file_size: str = Field(
+        default="128MiB",
+        description="Size compaction writes data files at; files under 3/4 of it are small.",
+    )
+    orphan_older_than: str = Field(
+        default="3d",
+        description="Files no snapshot references are deleted once older than this (e.g. 3d).",
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("target_file_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if parse_size(value) < 1024:
+            raise ValueError(f"'{value}' is under 1 KiB: no useful data file size")
+        return value
+
+    @field_validator("orphan_older_than")
+    @classmethod
+    def _age(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class Retry(FloeModel):
     """How often a failed run step is retried (transient errors only; failed tests never are)."""
 
@@ -135,6 +177,7 @@ class FloeSpec(FloeModel):
     transforms: list[Transform] = Field(min_length=1)
     schedule: Schedule | None = None
     retention: Retention = Field(default_factory=Retention)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
     retry: Retry = Field(default_factory=Retry)
     governance: GovernanceOverride | None = None
     vars: dict[str, Any] = Field(

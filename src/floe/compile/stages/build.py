@@ -14,6 +14,7 @@ from floe.spec.artifacts import (
     ColumnArtifact,
     CompiledArtifacts,
     DbtArtifact,
+    MaintenanceArtifact,
     ResolvedPlugin,
     RetentionArtifact,
     RetryArtifact,
@@ -22,6 +23,7 @@ from floe.spec.artifacts import (
     SourceArtifact,
     TransformArtifact,
 )
+from floe.spec.common import parse_duration, parse_size
 from floe.spec.dbt_project import DbtModel, DbtTest
 
 
@@ -95,6 +97,7 @@ class CompileStage:
             ],
             schedule=ScheduleArtifact(cron=cron, timezone=tz, enabled=enabled),
             retention=_retention(spec, resolved.governance),
+            maintenance=_maintenance(spec, resolved.governance),
             retry=RetryArtifact(**spec.retry.model_dump()),
             dbt=DbtArtifact(
                 project_name=project.name,
@@ -132,6 +135,18 @@ def _retention(spec: Any, governance: Any) -> RetentionArtifact:
         cron=ret.cron,
         enabled=ret.enabled,
         window_hours=min(known) if known else None,
+        snapshot_keep_last=governance.snapshot_keep_last,
+    )
+
+
+def _maintenance(spec: Any, governance: Any) -> MaintenanceArtifact:
+    """The product's maintenance settings with the platform's snapshot limit."""
+    m = spec.maintenance
+    return MaintenanceArtifact(
+        cron=m.cron,
+        enabled=m.enabled,
+        target_file_bytes=parse_size(m.target_file_size),
+        orphan_older_than_seconds=parse_duration(m.orphan_older_than),
         snapshot_keep_last=governance.snapshot_keep_last,
     )
 

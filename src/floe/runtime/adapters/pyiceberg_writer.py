@@ -27,6 +27,10 @@ to re-apply (a replace is, an incremental difference computed against an older s
 and keeps the snapshot and its run tag in one commit. There is no public switch per commit (the
 retry count is a table property).
 
+Compaction (``runtime/compaction.py``) writes each bin of small files as one file (per
+partition of the table's spec): ``write_unsplit`` hands the helper the table metadata with the
+target file size raised for that call only (the table's property is unchanged).
+
 Checked against pyiceberg 0.12.0.
 """
 
@@ -35,8 +39,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import itertools
+
     import pyarrow as pa
     from pyiceberg.io import FileIO
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Transaction
     from pyiceberg.table.metadata import TableMetadata
 
@@ -110,3 +117,41 @@ def commit_once(tx: Transaction) -> None:
         for producer in producers:
             producer._clean_all_uncommitted()
         raise
+
+
+#: The target file size ``write_unsplit`` passes: no bin of a compaction reaches it.
+UNSPLIT_BYTES = 2**62
+
+
+def write_unsplit(
+    tx: Transaction, producer: Any, io: FileIO, df: pa.Table, counter: itertools.count[int]
+) -> list[DataFile]:
+    """Write ``df`` (in the table's schema) as ONE data file per partition of the table's
+    current spec — not split by the target file size — and add them to ``producer``; the data
+    files written (so that a refused commit can delete them). ``counter`` numbers the files:
+    the same one for every call on one producer (file names are ``<n>-<counter>-<commit
+    uuid>``, so two calls with fresh counters would write the same file twice)."""
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
+    from pyiceberg.table import TableProperties
+
+    metadata = tx.table_metadata
+    unsplit = metadata.model_copy(
+        update={
+            "properties": {
+                **metadata.properties,
+                TableProperties.WRITE_TARGET_FILE_SIZE_BYTES: str(UNSPLIT_BYTES),
+            }
+        }
+    )
+    files = list(
+        _dataframe_to_data_files(
+            table_metadata=unsplit,
+            df=df,
+            io=io,
+            write_uuid=producer.commit_uuid,
+            counter=counter,
+        )
+    )
+    for data_file in files:
+        producer.append_data_file(data_file)
+    return files
