@@ -24,20 +24,25 @@ def free_port() -> int:
 
 
 def await_line(proc: subprocess.Popen[bytes], marker: bytes, deadline_s: float = 30.0) -> None:
-    """Block on the process's output until a line contains ``marker`` (no sleeping)."""
+    """Block on the process's output until it contains ``marker`` (no sleeping). Reads the pipe
+    itself (``os.read``): a buffered ``readline`` would keep lines that arrived together in its
+    buffer, where ``select`` does not see them."""
+    import os
+
     assert proc.stdout is not None
     end = time.monotonic() + deadline_s
+    fd = proc.stdout.fileno()
     seen = b""
     with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(fd, selectors.EVENT_READ)
         while time.monotonic() < end:
             if not sel.select(timeout=end - time.monotonic()):
                 break
-            line = proc.stdout.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            seen += line
-            if marker in line:
+            seen += chunk
+            if marker in seen:
                 return
     raise TimeoutError(f"server did not report {marker!r} within {deadline_s}s: {seen[-500:]!r}")
 

@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from floe.app.run import run
 from floe.compile.api import compile_product
 from floe.errors import FloeError
 from floe.orchestrate.definitions import build_definitions
-from floe.orchestrate.execute import run
 from floe.runtime.compaction import compact
 from floe.runtime.home import PlatformHome
 from floe.runtime.maintenance import MaintenancePolicy, maintain

@@ -20,7 +20,6 @@ concurrent writer meets Iceberg's optimistic commit (E577, nothing lost).
 from __future__ import annotations
 
 import os
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
