@@ -124,9 +124,17 @@ def test_spark_iceberg_catalog_settings_from_floe_catalog_properties(tmp_path: P
         "spark.sql.catalog.floe.jdbc.init-catalog-tables": "false",
         "spark.sql.catalog.floe.warehouse": "file:///w",
     }
-    rest = iceberg_conf("lake", {"type": "rest", "uri": "http://polaris:8181/api/catalog",
-                                 "warehouse": "lake", "credential": "id:s3cr3t",
-                                 "scope": "PRINCIPAL_ROLE:ALL", "header.X-Iceberg-Access": "v"})
+    rest = iceberg_conf(
+        "lake",
+        {
+            "type": "rest",
+            "uri": "http://polaris:8181/api/catalog",
+            "warehouse": "lake",
+            "credential": "id:s3cr3t",
+            "scope": "PRINCIPAL_ROLE:ALL",
+            "header.X-Iceberg-Access": "v",
+        },
+    )
     assert rest == {
         "spark.sql.catalog.lake": "org.apache.iceberg.spark.SparkCatalog",
         "spark.sql.catalog.lake.cache-enabled": "false",

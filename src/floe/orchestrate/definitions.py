@@ -32,7 +32,8 @@ from floe.runtime.catalog import duckdb_access, open_catalog
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
 from floe.runtime.home import PlatformHome
-from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient, run_product
+from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient
+from floe.runtime.spark.runner import ProductRunner, product_runner
 from floe.spec.artifacts import CompiledArtifacts
 
 
@@ -131,7 +132,8 @@ def build_definitions(
 
         with observe_run(artifacts, home, context.run.run_id) as obs:  # traces, lineage, record
             spec = replace(spec, trace_id=obs.trace_id, observer=obs)
-            report = _run(spec, open_catalog(artifacts.plugins, home), invoke)
+            runner = product_runner(artifacts, home)  # DuckDB or Spark, by the compute plugin
+            report = _run(runner, spec, open_catalog(artifacts.plugins, home), invoke)
             obs.finish(report)
         yield from _materializations(report, ns)
         if not report.ok:
@@ -259,11 +261,12 @@ def _alert(artifacts: CompiledArtifacts, report: RunReport) -> None:
     })  # fmt: skip
 
 
-def _run(spec: RunSpec, catalog: Any, invoke: Any) -> RunReport:
-    """``run_product``; a deterministic failure (a floe error, dbt unable to compile or parse)
-    is a Failure the retry policy never retries; transient errors are raised for a retry."""
+def _run(runner: ProductRunner, spec: RunSpec, catalog: Any, invoke: Any) -> RunReport:
+    """``runner`` (``run_product`` or its Spark twin); a deterministic failure (a floe error, dbt
+    unable to compile or parse) is a Failure the retry policy never retries; transient errors
+    are raised for a retry."""
     try:
-        return run_product(spec, catalog, invoke)
+        return runner(spec, catalog, invoke)
     except FloeError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except Exception as exc:

@@ -118,6 +118,15 @@ def base_session(master: str, conf: Mapping[str, str] | None = None) -> SparkSes
 
     running = current_session()
     if running is not None:
+        if running.conf.get("spark.sql.extensions", "") != EXTENSIONS:
+            raise FloeError.single(
+                "E580",
+                "a Spark session without floe's Iceberg setup is already running in this "
+                "process (something started Spark before floe)",
+                Location("manifest.yaml"),
+                field_path="plugins.compute",
+                hint="run the spark product in a process of its own (floe run does)",
+            )
         return running
     warehouse = tempfile.mkdtemp(prefix="floe-spark-scratch-")
     builder = SparkSession.builder.master(master).appName("floe")
