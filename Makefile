@@ -20,12 +20,27 @@ help:
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check --user --break-system-packages uv
-	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --extra spark
+	@touch $@
+
+# Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar and SQLite JDBC
+# driver (apt-get, only what is missing), then Iceberg's relocated Jackson, built once into
+# $(VENV)/spark-jars/ by `python -m floe.runtime.spark.jars` (a no-op when it is there).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SPARK_DEBS := libjarjar-java libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni
+$(VENV)/.spark: $(VENV)/.synced
+	@need=""; command -v java >/dev/null 2>&1 || need="openjdk-17-jre-headless"; \
+	for deb in $(SPARK_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || need="$$need $$deb"; done; \
+	if [ -n "$$need" ]; then \
+		echo "apt-get install $$need"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
+	fi
+	$(BIN)/python -m floe.runtime.spark.jars
 	@touch $@
 
 # floe's own sources are byte-compiled too: shells that set PYTHONDONTWRITEBYTECODE would
 # otherwise compile every floe module on every command (~40 ms per `floe compile`).
-setup: $(VENV)/.synced
+setup: $(VENV)/.synced $(VENV)/.spark
 	@$(BIN)/python -m compileall -q src >/dev/null
 
 demo: setup

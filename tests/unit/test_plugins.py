@@ -73,6 +73,7 @@ def test_builtins_are_discovered_through_entry_points() -> None:
     found = {(p["category"], p["name"]): p for p in data["plugins"]}
     assert set(found) == {
         ("compute", "duckdb"),
+        ("compute", "spark"),
         ("orchestrator", "dagster"),
         ("catalog", "sql"),
         ("catalog", "rest"),

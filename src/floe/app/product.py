@@ -2,8 +2,8 @@
 
 :func:`open_product` compiles the product (its files read once; with ``gate``, the live
 schema read once LOAD has read them, why the gate cannot run told to ``warn`` exactly as
-``floe compile`` tells it), resolves the platform's plugins once — the same object that read
-the live schema — and keeps the artifacts in memory for Dagster. :func:`located_product` is
+``floe compile`` tells it), resolves the product's plugins once — taking over what the live-schema
+read already opened — and keeps the artifacts in memory for Dagster. :func:`located_product` is
 the same for the Dagster code location, which starts from the artifacts compile wrote.
 """
 
@@ -82,13 +82,11 @@ def open_product(
     assert ctx.manifest_doc is not None
     home = PlatformHome.for_manifest(ctx.manifest_doc.path)
     home.ensure()
-    plugins = reader.plugins if reader is not None and reader.plugins is not None else None
+    plugins = ResolvedPlugins(ctx.artifacts.plugins, home)  # the product's own choices
+    if reader is not None and reader.plugins is not None:
+        plugins.reuse(reader.plugins)  # what the live-schema read already opened
     return Product(
-        product_dir.resolve(),
-        ctx.options.output_dir.resolve(),
-        ctx.artifacts,
-        home,
-        plugins or ResolvedPlugins(ctx.artifacts.plugins, home),
+        product_dir.resolve(), ctx.options.output_dir.resolve(), ctx.artifacts, home, plugins
     )
 
 

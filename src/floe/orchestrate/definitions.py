@@ -34,7 +34,8 @@ from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
 from floe.runtime.home import PlatformHome
 from floe.runtime.resolved import ResolvedPlugins
-from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient, run_product
+from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient
+from floe.runtime.spark.runner import ProductRunner, product_runner
 from floe.spec.artifacts import CompiledArtifacts
 
 
@@ -135,7 +136,8 @@ def build_definitions(
         # traces, lineage, the run record
         with observe_run(artifacts, home, context.run.run_id, plugins) as obs:
             spec = replace(spec, trace_id=obs.trace_id, observer=obs)
-            report = _run(spec, plugins, invoke)
+            runner = product_runner(artifacts, plugins)  # DuckDB or Spark, by the compute
+            report = _run(runner, spec, plugins, invoke)
             obs.finish(report)
         yield from _materializations(report, ns)
         if not report.ok:
@@ -262,11 +264,12 @@ def _alert(artifacts: CompiledArtifacts, plugins: ResolvedPlugins, report: RunRe
     })  # fmt: skip
 
 
-def _run(spec: RunSpec, plugins: ResolvedPlugins, invoke: Any) -> RunReport:
-    """``run_product``; a deterministic failure (a floe error, dbt unable to compile or parse)
-    is a Failure the retry policy never retries; transient errors are raised for a retry."""
+def _run(runner: ProductRunner, spec: RunSpec, plugins: ResolvedPlugins, invoke: Any) -> RunReport:
+    """``runner`` (``run_product`` or its Spark twin) on the run's catalog; a deterministic
+    failure (a floe error, dbt unable to compile or parse) is a Failure the retry policy never
+    retries; transient errors are raised for a retry."""
     try:
-        return run_product(spec, plugins.catalog(), invoke)
+        return runner(spec, plugins.catalog(), invoke)
     except FloeError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except Exception as exc:

@@ -29,6 +29,9 @@ from floe.spec.yamlload import load_yaml
 #: dbt arguments of the check: no output, no partial-parse state, nothing written beside
 #: the project.
 _CHECK_ARGS = ["compile", "--quiet", "--no-partial-parse"]
+#: On Spark the check is dbt's parse: compiling asks the adapter about relations, and a
+#: dbt-spark session opened here would start a Spark without floe's Iceberg setup.
+_SPARK_CHECK_ARGS = ["parse", "--quiet", "--no-partial-parse"]
 
 
 def check_dbt_parse(
@@ -44,11 +47,24 @@ def check_dbt_parse(
     ref = DbtProjectRef(Path(product_dir), Path(profiles_dir), target)
     with tempfile.TemporaryDirectory(prefix="floe-dbt-check-") as tmp:
         scratch = {SCRATCH_ENV: ":memory:", **(env or {})}
-        result = invoke_dbt(ref, [*_CHECK_ARGS, *args], Path(tmp) / "target", scratch)
+        check = _SPARK_CHECK_ARGS if _adapter(profiles_dir, target) == "spark" else _CHECK_ARGS
+        result = invoke_dbt(ref, [*check, *args], Path(tmp) / "target", scratch)
         error = parse_errors(result, Path(product_dir))
         if error is not None:
             raise error
         _check_relations(Path(tmp) / "target" / "manifest.json", Path(product_dir))
+
+
+def _adapter(profiles_dir: Path, target: str) -> str:
+    """The dbt adapter type of the compiled profile's target ('' when unreadable)."""
+    try:
+        profiles = yaml.safe_load((Path(profiles_dir) / "profiles.yml").read_text("utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    for profile in (profiles or {}).values():
+        output = (profile or {}).get("outputs", {}).get(target) or {}
+        return str(output.get("type", ""))
+    return ""
 
 
 def _check_relations(manifest_file: Path, product_dir: Path) -> None:

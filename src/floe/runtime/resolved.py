@@ -72,6 +72,23 @@ class ResolvedPlugins:
         self._made: dict[PluginType, Plugin | None] = {}
         self._catalog: Catalog | None = None
 
+    def reuse(self, other: ResolvedPlugins) -> ResolvedPlugins:
+        """Take over what ``other`` already created for the same choices on the same home: its
+        plugins, and its opened catalog when catalog, storage and secrets are chosen alike
+        (the live-schema read's plugins, handed to the run of the product's own choices)."""
+        if other._home != self._home:
+            return self
+        same = {
+            p for p in PluginType if _same(self.choices.get(p.value), other.choices.get(p.value))
+        }
+        for ptype, plugin in other._made.items():
+            if ptype in same:
+                self._made.setdefault(ptype, plugin)
+        reach = {PluginType.CATALOG, PluginType.STORAGE, PluginType.SECRETS}
+        if self._catalog is None and reach <= same:
+            self._catalog = other._catalog
+        return self
+
     @property
     def home(self) -> PlatformHome:
         """The platform home (needed for the catalog and the warehouse)."""
@@ -224,6 +241,12 @@ class ResolvedPlugins:
         if secret is None:
             return DuckDBAccess()
         return DuckDBAccess(env, (create_secret_sql("floe_storage", secret),))
+
+
+def _same(a: PluginChoice | None, b: PluginChoice | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.type == b.type and dict(a.config) == dict(b.config)
 
 
 def plain(value: object) -> str:

@@ -271,7 +271,9 @@ def _inputs(
             continue  # dbt builds it from scratch: no catalog lookup
         loc = _metadata_location(catalog, _identifier(spec, node), bases if copy else None)
         if loc is not None:
-            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, copy=copy))
+            out.append(scratch.ScratchInput(
+                rel.schema, rel.identifier, loc, copy=copy, table=_identifier(spec, node)
+            ))  # fmt: skip
     needed = graph.inputs_of(building)
     missing: list[str] = []
     for source in graph.sources.values():
@@ -282,7 +284,9 @@ def _inputs(
         loc = _metadata_location(catalog, identifier)
         if loc is not None:
             at = _source_snapshot(spec, catalog, identifier, source)
-            out.append(scratch.ScratchInput(rel.schema, rel.identifier, loc, snapshot_id=at))
+            out.append(scratch.ScratchInput(
+                rel.schema, rel.identifier, loc, snapshot_id=at, table=identifier
+            ))  # fmt: skip
         elif source.unique_id in needed:
             missing.append(f"source('{source.source_name}', '{source.name}') → {identifier}")
     if missing:

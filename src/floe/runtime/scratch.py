@@ -68,6 +68,7 @@ class ScratchInput:
     location: str
     copy: bool = False
     snapshot_id: int | None = None  # read this snapshot instead of the current one
+    table: str = ""  # the Iceberg table (namespace.name), for engines that read it by name
 
     def sql(self) -> str:
         """``create view|table "schema"."identifier" as select * from iceberg_scan(…)``."""

@@ -174,6 +174,11 @@ class FloeSpec(FloeModel):
     kind: Literal["FloeSpec"] = "FloeSpec"
     metadata: Metadata
     platform: PlatformRef | None = None
+    compute: str | None = Field(
+        default=None,
+        description="The compute the product runs on (duckdb, spark, …); one the manifest "
+        "approves (approved_compute). Default: the manifest's plugins.compute.",
+    )
     transforms: list[Transform] = Field(min_length=1)
     schedule: Schedule | None = None
     retention: Retention = Field(default_factory=Retention)

@@ -168,6 +168,11 @@ class Manifest(FloeModel):
     approved_compute: list[str] | None = Field(
         default=None, description="Compute types products may choose (default: plugins.compute)."
     )
+    compute_configs: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Config of each approved compute other than plugins.compute, by type "
+        "(e.g. {spark: {master: 'local[2]'}}); used when a floe.yaml chooses it.",
+    )
     approved_plugins: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Plugin types a product may switch to, per category "

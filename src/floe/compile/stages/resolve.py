@@ -19,6 +19,7 @@ E_LOCKED = "E301"
 E_LAXER = "E302"
 E_COMPUTE = "E303"
 E_CATEGORY = "E304"
+E_MIXED_COMPUTE = "E305"
 W_PLAINTEXT = "W401"
 W_PLUGIN = "W209"
 
@@ -42,7 +43,7 @@ class ResolveStage:
                     PluginType(category),
                     ptype_name,
                     clean,
-                    _mloc(ctx, "plugins", category),
+                    _mloc(ctx, *_plugin_path(ctx, category)),
                     _config_locator(ctx, category),
                 )
             except FloeError as exc:
@@ -90,11 +91,23 @@ def _log_refused_overrides(ctx: CompileContext, problems: list[Diagnostic]) -> N
                               fields=refused)  # fmt: skip
 
 
+def _plugin_path(ctx: CompileContext, category: str) -> tuple[str, ...]:
+    """Where the manifest configures the plugin: ``plugins.<category>``, or
+    ``compute_configs.<type>`` for a compute the product chose over the manifest's."""
+    chosen, manifest = ctx.need_spec().compute, ctx.need_manifest()
+    if category == "compute" and chosen and chosen != manifest.plugins.compute.type:
+        return ("compute_configs", chosen)
+    return ("plugins", category)
+
+
 def _config_locator(
     ctx: CompileContext, category: str
 ) -> Callable[[tuple[str | int, ...]], Location]:
+    prefix = _plugin_path(ctx, category)
+    inner = ("config",) if prefix[0] == "plugins" else ()
+
     def locate(loc: tuple[str | int, ...]) -> Location:
-        return _mloc(ctx, "plugins", category, "config", *loc)
+        return _mloc(ctx, *prefix, *inner, *loc)
 
     return locate
 
@@ -125,6 +138,9 @@ def _merged_plugins(
         ref = getattr(manifest.plugins, category)
         if ref is not None:
             out[category] = (ref.type, ref.version, dict(ref.config))
+    chosen = spec.compute
+    if chosen is not None and chosen != manifest.plugins.compute.type:  # approved: _compute
+        out["compute"] = (chosen, None, dict(manifest.compute_configs.get(chosen, {})))
     for category, override in (spec.plugins or {}).items():
         where = _sloc(ctx, "plugins", category, key=True)
         if category not in PLUGIN_CATEGORIES:
@@ -270,12 +286,39 @@ def _tier_coverage(
 
 
 def _compute(ctx: CompileContext, problems: list[Diagnostic]) -> dict[str, str]:
+    """The compute of each transform: its own, else the product's (floe.yaml ``compute``), else
+    the manifest's; approved by the manifest. One product runs on one engine (one dbt profile):
+    a transform on another compute than the product's is refused."""
     manifest, spec = ctx.need_manifest(), ctx.need_spec()
     approved = manifest.compute_types()
+    product = spec.compute or manifest.plugins.compute.type
+    if product not in approved:
+        problems.append(
+            Diagnostic(
+                E_COMPUTE,
+                f"compute '{product}' is not approved by the platform "
+                f"(approved: {', '.join(approved)})",
+                _sloc(ctx, "compute"),
+                "compute",
+                "use an approved compute or ask the platform team to approve it",
+            )
+        )
     out: dict[str, str] = {}
     for i, t in enumerate(spec.transforms):
-        chosen = t.compute or manifest.plugins.compute.type
-        if chosen not in approved:
+        chosen = t.compute or product
+        if chosen in approved and chosen != product:
+            problems.append(
+                Diagnostic(
+                    E_MIXED_COMPUTE,
+                    f"transform '{t.name}' asks for compute '{chosen}' but the product runs on "
+                    f"'{product}'; one product runs on one compute",
+                    _sloc(ctx, "transforms", i, "compute"),
+                    f"transforms[{i}].compute",
+                    "drop the transform's compute, or move the model into a product of its own "
+                    "with that compute (sources: [{name, product}] reads its tables)",
+                )
+            )
+        if t.compute is not None and chosen not in approved:
             problems.append(
                 Diagnostic(
                     E_COMPUTE,

@@ -1,0 +1,136 @@
+"""The same product on DuckDB and on Spark (issue 13 points 2 and 4; FR-052, GAP-008): a
+floe.yaml run with the manifest's duckdb, then with ``compute: spark`` on a fresh platform home,
+publishes the same tables with the same rows; on Spark every table is published through an
+Iceberg audit branch with the run's id and trace id, and a failing test leaves ``main`` as it
+was. One Spark (JVM) for the module: the runs are in-process, as ``floe run`` runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from floe.orchestrate.execute import RunSummary, run
+
+from tests.conftest import TINY_SPEC, write_tiny
+from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
+
+TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+
+
+def _catalog(product: Path) -> Any:
+    from floe.runtime.platform import catalog_for_manifest
+
+    return catalog_for_manifest(product / "manifest.yaml")
+
+
+def _value(value: Any) -> Any:
+    """A number as its normalised decimal text: the engines agree on values, not on every
+    type (DuckDB's sum of bigints is a decimal(38,0), Spark's a bigint)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return str(Decimal(repr(value) if isinstance(value, float) else value).normalize())
+
+
+def _checksum(table: Any) -> tuple[int, str]:
+    """Row count and an order-free digest of the rows (each row as sorted column=value text)."""
+    rows = table.scan().to_arrow().to_pylist()
+    lines = sorted(repr(sorted((k, _value(v)) for k, v in r.items())) for r in rows)
+    return len(rows), hashlib.md5("\n".join(lines).encode()).hexdigest()
+
+
+def _run_in(product: Path) -> RunSummary:
+    """``floe run`` of ``product`` with its own platform home beside it."""
+    saved = os.environ.get("FLOE_HOME")
+    os.environ["FLOE_HOME"] = str(product / ".floe")
+    try:
+        return run(product)
+    finally:
+        if saved is None:
+            os.environ.pop("FLOE_HOME", None)
+        else:
+            os.environ["FLOE_HOME"] = saved
+
+
+@pytest.fixture(scope="module")
+def swapped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The tiny product run on DuckDB, and the same floe.yaml with ``compute: spark`` on a fresh
+    platform home."""
+    root = tmp_path_factory.mktemp("swap")
+    duck = write_tiny(root / "duck", spec=TINY_SPEC, manifest=SPARK_MANIFEST)
+    spark = write_tiny(root / "spark", spec=SPARK_SPEC, manifest=SPARK_MANIFEST)
+    return {"duck": (duck, _run_in(duck)), "spark": (spark, _run_in(spark))}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.requirement("FR-052")
+@pytest.mark.requirement("GAP-008")
+def test_same_floe_yaml_on_duckdb_and_spark_gives_the_same_tables(
+    swapped: dict[str, Any],
+) -> None:
+    """Only the ``compute:`` line differs; both runs publish the four tables, and every table
+    has the same rows (order-free checksum) and the same column names on both platforms."""
+    (duck, duck_run), (spark, spark_run) = swapped["duck"], swapped["spark"]
+    assert duck_run.success, duck_run.failure
+    assert spark_run.success, spark_run.failure
+    assert sorted(a.name for a in spark_run.assets if a.status == "published") == sorted(TABLES)
+    a, b = _catalog(duck), _catalog(spark)
+    for name in TABLES:
+        left, right = a.load_table(f"tiny.{name}"), b.load_table(f"tiny.{name}")
+        assert _checksum(left) == _checksum(right), name
+        assert [f.name for f in left.schema().fields] == [f.name for f in right.schema().fields]
+    revenue = b.load_table("tiny.mart_revenue").scan().to_arrow().to_pylist()
+    assert [_value(r["revenue"]) for r in revenue] == ["6E+1"]  # (10 + 20) doubled
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.requirement("FLOE-133")
+def test_spark_publishes_through_an_audit_branch_with_run_and_trace_ids(
+    swapped: dict[str, Any],
+) -> None:
+    """Each Spark-published table's current snapshot carries the run id, product, dbt node
+    and trace id in its summary, is tagged ``run-<run id>``, and the audit branch is gone
+    after the fast-forward (only ``main`` and the run tag remain)."""
+    spark, spark_run = swapped["spark"]
+    catalog = _catalog(spark)
+    for name in TABLES:
+        table = catalog.load_table(f"tiny.{name}")
+        summary = dict(table.current_snapshot().summary.additional_properties)
+        assert summary["floe.run_id"] == spark_run.run_id
+        assert summary["floe.product"] == "tiny"
+        assert summary["floe.dbt_unique_id"].endswith(f"tiny.{name}")
+        assert len(summary["floe.trace_id"]) == 32
+        assert summary["engine-name"] == "spark"
+        assert sorted(table.metadata.refs) == ["main", f"run-{spark_run.run_id}"]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.requirement("FLOE-133")
+def test_a_failing_test_on_spark_leaves_main_untouched(swapped: dict[str, Any]) -> None:
+    """A duplicated order id fails stg_orders' unique test on Spark: the run fails naming it,
+    stg_orders and everything downstream keep their published snapshot and rows (main
+    untouched, no branch left behind), while the seed, whose own checks passed, is published."""
+    spark, first = swapped["spark"]
+    catalog = _catalog(spark)
+    before = {n: catalog.load_table(f"tiny.{n}").current_snapshot().snapshot_id for n in TABLES}
+    (spark / "seeds" / "raw_orders.csv").write_text("id,amount\n1,10\n2,20\n2,25\n")
+    second = _run_in(spark)
+    assert not second.success
+    assert [a.name for a in second.assets if a.status == "published"] == ["raw_orders"]
+    failure = second.failure or ""
+    assert "stg_orders: test_failed: test failed: unique_stg_orders_id" in failure
+    assert "int_orders: skipped" in failure
+    assert "mart_revenue: skipped" in failure
+    catalog = _catalog(spark)
+    for name in ("stg_orders", "int_orders", "mart_revenue"):
+        table = catalog.load_table(f"tiny.{name}")
+        assert table.current_snapshot().snapshot_id == before[name], name
+        assert sorted(table.metadata.refs) == ["main", f"run-{first.run_id}"], name
+    assert catalog.load_table("tiny.raw_orders").scan().to_arrow().num_rows == 3
+    assert sorted(catalog.load_table("tiny.stg_orders").scan().to_arrow()["id"].to_pylist()) == [
+        1,
+        2,
+    ]
