@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from floe.orchestrate.execute import RunSummary, run
 
+from floe.app.run import RunSummary, run
 from tests.conftest import TINY_SPEC, write_tiny
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
 
