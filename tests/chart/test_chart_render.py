@@ -76,7 +76,7 @@ def test_a_strictly_invalid_object_is_caught() -> None:
         kubernetes_validate.validate(deployment, K8S_VERSIONS[0], strict=True)
 
 
-@pytest.mark.requirement("FLOE-009")
+@pytest.mark.requirement("FLOE-011")
 @pytest.mark.parametrize("value_set", ["production", "demo"])
 def test_every_pod_meets_pod_security_restricted(value_set: str) -> None:
     """Each pod runs non-root with RuntimeDefault seccomp; each container drops ALL

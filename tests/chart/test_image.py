@@ -50,7 +50,7 @@ def _run(venv: Path, *args: str, cwd: Path, **env: str) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=180, check=False)  # fmt: skip
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-010")
 def test_dockerfile_builds_the_locked_runtime_set_non_root_read_only() -> None:
     """Multi-stage; both `uv sync` steps use the lock without the dev group (with the k8s
     extra); non-root user; floe as entrypoint; the writable paths are volumes, the same ones
@@ -63,7 +63,7 @@ def test_dockerfile_builds_the_locked_runtime_set_non_root_read_only() -> None:
     assert '["/tmp", "/var/lib/floe", "/var/lib/dagster"]' in text
 
 
-@pytest.mark.requirement("FLOE-008")
+@pytest.mark.requirement("FLOE-010")
 @pytest.mark.timeout(400)
 def test_image_dependency_set_runs_floe_and_a_code_location(
     image_venv: Path, tmp_path: Path
