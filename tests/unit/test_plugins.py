@@ -83,6 +83,8 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("secrets", "file"),
         ("secrets", "k8s"),
         ("alert_channel", "webhook"),
+        ("dbt", "core"),
+        ("dbt", "core-subprocess"),
         *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
         *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }

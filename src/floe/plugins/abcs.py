@@ -9,7 +9,8 @@ when it does not), and the registry refuses a plugin whose major differs (E208).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -109,16 +110,57 @@ class LineageBackendPlugin(Plugin[ConfigT], ABC):
         """Settings of the OpenLineage transport."""
 
 
+@dataclass(frozen=True)
+class DbtInvocation:
+    """One dbt command as floe asks for it: ``dbt <args>`` on a project with its compiled
+    profile, run artefacts and logs in ``target_path``, extra environment (resolved secret
+    values, the scratch database) and the callbacks that receive each dbt event (objects with
+    dbt's ``info``/``data`` attributes: ``event.info.name``, ``event.data.node_info``…)."""
+
+    args: tuple[str, ...]
+    project_dir: Path
+    profiles_dir: Path
+    target: str
+    target_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    callbacks: tuple[Callable[[Any], None], ...] = ()
+
+    def argv(self) -> list[str]:
+        """The command line after ``dbt``: the args, then where the project, profile and
+        artefacts are (``deps`` takes no target)."""
+        argv = [
+            *self.args,
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.profiles_dir),
+            "--log-path", str(self.target_path),
+        ]  # fmt: skip
+        if self.args[0] != "deps":
+            argv += ["--target", self.target, "--target-path", str(self.target_path)]
+        return argv
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    """What became of an invocation: ``error`` when dbt itself broke (a failing model or test
+    is not an error: it is in ``run_results.json``); ``result`` what dbt returned, if the
+    plugin has it in process (dbt's ``dbtRunnerResult.result``)."""
+
+    success: bool
+    error: str | None = None
+    result: Any = None
+
+
 class DbtPlugin(Plugin[ConfigT], ABC):
-    """How dbt is invoked."""
+    """How dbt is invoked for a run (in floe's process, in a process of its own…)."""
 
     plugin_type: ClassVar[PluginType] = PluginType.DBT
     api_version: ClassVar[str] = "1.0"
     floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
-    def invocation(self) -> list[str]:
-        """The dbt command prefix."""
+    def invoke(self, invocation: DbtInvocation) -> DbtOutcome:
+        """Run ``dbt <invocation.argv()>`` to its end, feeding every dbt event to the
+        invocation's callbacks."""
 
 
 class SemanticLayerPlugin(Plugin[ConfigT], ABC):
