@@ -151,6 +151,24 @@ def write_tiny(root: Path, *, spec: str = TINY_SPEC, manifest: str = TINY_MANIFE
     return root
 
 
+def write_failing_tiny(root: Path, alert_channel: str) -> Path:
+    """The tiny product whose int_orders test fails (``amount`` must be 2), its manifest
+    choosing ``alert_channel`` (a YAML flow mapping: ``{type: …, config: {…}}``)."""
+    manifest = TINY_MANIFEST.replace(
+        "  storage:\n    type: local\n",
+        f"  storage:\n    type: local\n  alert_channel: {alert_channel}\n",
+    )
+    product = write_tiny(root, manifest=manifest)
+    schema = (product / "models" / "schema.yml").read_text()
+    schema = schema.replace(
+        "      - name: amount\n        description: Amount.\n        data_tests: [not_null]",
+        "      - name: amount\n        description: Amount.\n        data_tests:\n"
+        "          - accepted_values:\n              arguments:\n                values: [2]",
+    )
+    (product / "models" / "schema.yml").write_text(schema)
+    return product
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     """A fresh small product to mutate."""

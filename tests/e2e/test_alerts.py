@@ -7,28 +7,14 @@ from pathlib import Path
 import pytest
 
 from floe.app.run import run
-from tests.conftest import TINY_MANIFEST, write_tiny
+from tests.conftest import write_failing_tiny
 from tests.e2e.servers import free_port, webhook_receiver
 
 
 def _failing_product(root: Path, url: str) -> Path:
-    manifest = TINY_MANIFEST.replace(
-        "  storage:\n    type: local\n",
-        f"  storage:\n    type: local\n  alert_channel:\n    type: webhook\n"
-        f"    config: {{url: '{url}', timeout_seconds: 2}}\n",
+    return write_failing_tiny(
+        root, f"{{type: webhook, config: {{url: '{url}', timeout_seconds: 2}}}}"
     )
-    product = write_tiny(root, manifest=manifest)
-    schema = (
-        (product / "models" / "schema.yml")
-        .read_text()
-        .replace(
-            "      - name: amount\n        description: Amount.\n        data_tests: [not_null]",
-            "      - name: amount\n        description: Amount.\n        data_tests:\n"
-            "          - accepted_values:\n              arguments:\n                values: [2]",
-        )
-    )
-    (product / "models" / "schema.yml").write_text(schema)
-    return product
 
 
 @pytest.mark.requirement("FR-027")

@@ -24,7 +24,7 @@ def _upgrade(dist: str, adapter: str, what: str) -> str:
 
 # --- dbt-duckdb: the process-wide environment ----------------------------------------------
 
-DBT_DUCKDB = "runtime/adapters/dbt_duckdb_env.py"
+DBT_DUCKDB = "plugins/adapters/dbt_duckdb_env.py"
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def dbt_duckdb_env() -> Iterator[Any]:
     """dbt-duckdb's connection manager; its shared environment restored afterwards."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-    from floe.runtime.adapters.dbt_duckdb_env import ENV_ATTRIBUTE
+    from floe.plugins.adapters.dbt_duckdb_env import ENV_ATTRIBUTE
 
     assert hasattr(DuckDBConnectionManager, ENV_ATTRIBUTE), _upgrade(
         "dbt-duckdb", DBT_DUCKDB, f"DuckDBConnectionManager.{ENV_ATTRIBUTE} (attribute gone)"
@@ -53,7 +53,7 @@ def test_dbt_duckdb_environment_holds_the_file_until_the_adapter_releases_it(
     from dbt.adapters.contracts.connection import Connection, ConnectionState
     from dbt.adapters.duckdb.credentials import DuckDBCredentials
 
-    from floe.runtime.adapters.dbt_duckdb_env import ENV_ATTRIBUTE, release_environment
+    from floe.plugins.adapters.dbt_duckdb_env import ENV_ATTRIBUTE, release_environment
 
     path = tmp_path / "scratch.duckdb"
     creds = DuckDBCredentials(path=str(path), database="scratch", schema="main")
@@ -301,7 +301,11 @@ def test_dagster_instance_from_a_directory_and_the_keys_a_failed_run_did_not_bui
 # --- nothing else touches these internals ---------------------------------------------------
 
 THIRD_PARTY = ("dagster", "dagster_dbt", "pyiceberg", "dbt", "duckdb", "sqlalchemy")
-ADAPTER_DIRS = ("src/floe/runtime/adapters/", "src/floe/orchestrate/adapters/")
+ADAPTER_DIRS = (
+    "src/floe/plugins/adapters/",
+    "src/floe/runtime/adapters/",
+    "src/floe/orchestrate/adapters/",
+)
 
 
 def _private_uses(path: Path, root: Path) -> list[str]:
@@ -331,7 +335,7 @@ def _private_uses(path: Path, root: Path) -> list[str]:
 
 @pytest.mark.requirement("FLOE-004")
 def test_only_the_adapters_reach_third_party_internals() -> None:
-    """No module of src/floe outside the two ``adapters`` packages imports a private name of
+    """No module of src/floe outside the ``adapters`` packages imports a private name of
     Dagster, dbt, DuckDB, PyIceberg or SQLAlchemy, reads dbt-duckdb's ``_ENV``, queries the SQL
     catalog's ``iceberg_tables`` or calls Dagster's ``run_domain`` / a producer's
     ``commit_uuid``; the adapters themselves do (the scan finds what it looks for)."""

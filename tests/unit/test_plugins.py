@@ -84,6 +84,8 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("secrets", "file"),
         ("secrets", "k8s"),
         ("alert_channel", "webhook"),
+        ("dbt", "core"),
+        ("dbt", "core-subprocess"),
         *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
         *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }
@@ -115,14 +117,15 @@ def test_third_party_plugin_is_discovered_and_used(tiny: Path, tmp_path: Path) -
 
 @pytest.mark.requirement("FR-056")
 def test_plugin_for_another_major_api_is_refused(tiny: Path, tmp_path: Path) -> None:
-    """floe_api_version 2.0 against floe's 1.0 → E208 saying which versions differ."""
+    """floe_api_version 2.0 against the catalog ABC's 1.0 → a compile error (E208) naming the
+    plugin and both versions."""
     env = _install_fake_dist(tmp_path / "site", api="2.0")
     (tiny / "manifest.yaml").write_text(TINY_MANIFEST.replace("type: sql", "type: acme"))
     res = run_floe("compile", tiny, env=env)
     assert res.code == 2
     assert (
-        "error[E208]: catalog plugin 'acme' targets floe plugin API 2.0, "
-        "this floe provides 1.0" in res.err
+        "error[E208]: catalog plugin 'acme' (acme_floe.AcmeCatalog) was built for the catalog "
+        "plugin API 2.0 (CatalogPlugin), this floe provides 1.0" in res.err
     )
 
 

@@ -129,7 +129,7 @@ def build_definitions(
         )
 
         def invoke(args: list[str], db: Path, target: Path) -> None:
-            run_dbt(dbt_ref, args, target, {**access.env, SCRATCH_ENV: str(db)})
+            run_dbt(dbt_ref, args, target, {**access.env, SCRATCH_ENV: str(db)}, plugins.dbt)
 
         from floe.observe.observer import observe_run  # at run time: loading stays light
 

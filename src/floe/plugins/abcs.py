@@ -1,13 +1,16 @@
 """One abstract base class per plugin category.
 
 The methods are the contract floe calls; they grow as capabilities are added, always
-backwards compatible within a major ``floe_api_version``.
+backwards compatible within a major version. Each ABC carries its own ``api_version``; a
+plugin declares the version it was built for as ``floe_api_version`` (inherited from its ABC
+when it does not), and the registry refuses a plugin whose major differs (E208).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +24,8 @@ class ComputePlugin(Plugin[ConfigT], ABC):
     """Runs dbt SQL: produces the dbt profile output for its adapter."""
 
     plugin_type: ClassVar[PluginType] = PluginType.COMPUTE
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def dbt_profile_output(self, *, product: str) -> dict[str, Any]:
@@ -31,6 +36,8 @@ class OrchestratorPlugin(Plugin[ConfigT], ABC):
     """Schedules and runs data products."""
 
     plugin_type: ClassVar[PluginType] = PluginType.ORCHESTRATOR
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def default_schedule(self) -> str:
@@ -41,6 +48,8 @@ class CatalogPlugin(Plugin[ConfigT], ABC):
     """An Apache Iceberg catalog."""
 
     plugin_type: ClassVar[PluginType] = PluginType.CATALOG
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
@@ -56,6 +65,8 @@ class StoragePlugin(Plugin[ConfigT], ABC):
     """Object storage holding the Iceberg warehouse."""
 
     plugin_type: ClassVar[PluginType] = PluginType.STORAGE
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def warehouse_location(self, home: Path) -> str:
@@ -79,6 +90,8 @@ class TelemetryBackendPlugin(Plugin[ConfigT], ABC):
     """Where OpenTelemetry traces go."""
 
     plugin_type: ClassVar[PluginType] = PluginType.TELEMETRY_BACKEND
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def exporter_settings(self) -> dict[str, Any]:
@@ -89,26 +102,73 @@ class LineageBackendPlugin(Plugin[ConfigT], ABC):
     """Where OpenLineage events go."""
 
     plugin_type: ClassVar[PluginType] = PluginType.LINEAGE_BACKEND
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def transport_settings(self) -> dict[str, Any]:
         """Settings of the OpenLineage transport."""
 
 
+@dataclass(frozen=True)
+class DbtInvocation:
+    """One dbt command as floe asks for it: ``dbt <args>`` on a project with its compiled
+    profile, run artefacts and logs in ``target_path``, extra environment (resolved secret
+    values, the scratch database) and the callbacks that receive each dbt event (objects with
+    dbt's ``info``/``data`` attributes: ``event.info.name``, ``event.data.node_info``…)."""
+
+    args: tuple[str, ...]
+    project_dir: Path
+    profiles_dir: Path
+    target: str
+    target_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    callbacks: tuple[Callable[[Any], None], ...] = ()
+
+    def argv(self) -> list[str]:
+        """The command line after ``dbt``: the args, then where the project, profile and
+        artefacts are (``deps`` takes no target)."""
+        argv = [
+            *self.args,
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.profiles_dir),
+            "--log-path", str(self.target_path),
+        ]  # fmt: skip
+        if self.args[0] != "deps":
+            argv += ["--target", self.target, "--target-path", str(self.target_path)]
+        return argv
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    """What became of an invocation: ``error`` when dbt itself broke (a failing model or test
+    is not an error: it is in ``run_results.json``); ``result`` what dbt returned, if the
+    plugin has it in process (dbt's ``dbtRunnerResult.result``)."""
+
+    success: bool
+    error: str | None = None
+    result: Any = None
+
+
 class DbtPlugin(Plugin[ConfigT], ABC):
-    """How dbt is invoked."""
+    """How dbt is invoked for a run (in floe's process, in a process of its own…)."""
 
     plugin_type: ClassVar[PluginType] = PluginType.DBT
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
-    def invocation(self) -> list[str]:
-        """The dbt command prefix."""
+    def invoke(self, invocation: DbtInvocation) -> DbtOutcome:
+        """Run ``dbt <invocation.argv()>`` to its end, feeding every dbt event to the
+        invocation's callbacks."""
 
 
 class SemanticLayerPlugin(Plugin[ConfigT], ABC):
     """Serves metrics over the gold tables."""
 
     plugin_type: ClassVar[PluginType] = PluginType.SEMANTIC_LAYER
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def endpoint(self) -> str:
@@ -119,6 +179,8 @@ class IngestionPlugin(Plugin[ConfigT], ABC):
     """Loads external sources into raw Iceberg tables."""
 
     plugin_type: ClassVar[PluginType] = PluginType.INGESTION
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def sources(self) -> list[str]:
@@ -129,6 +191,8 @@ class QualityPlugin(Plugin[ConfigT], ABC):
     """Data-quality checks beyond dbt tests."""
 
     plugin_type: ClassVar[PluginType] = PluginType.QUALITY
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def check_names(self) -> list[str]:
@@ -139,6 +203,8 @@ class SecretsPlugin(Plugin[ConfigT], ABC):
     """Resolves secret references at run time."""
 
     plugin_type: ClassVar[PluginType] = PluginType.SECRETS
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def resolve(self, name: str) -> SecretStr:
@@ -150,6 +216,8 @@ class IdentityPlugin(Plugin[ConfigT], ABC):
     """Who a user or workload is."""
 
     plugin_type: ClassVar[PluginType] = PluginType.IDENTITY
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def principal(self) -> str:
@@ -160,6 +228,8 @@ class RBACPlugin(Plugin[ConfigT], ABC):
     """Who may do what."""
 
     plugin_type: ClassVar[PluginType] = PluginType.RBAC
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def roles_for(self, product: str) -> list[dict[str, Any]]:
@@ -170,6 +240,8 @@ class NetworkSecurityPlugin(Plugin[ConfigT], ABC):
     """Network isolation of a product's workloads."""
 
     plugin_type: ClassVar[PluginType] = PluginType.NETWORK_SECURITY
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def policies_for(self, product: str) -> list[dict[str, Any]]:
@@ -180,6 +252,8 @@ class AlertChannelPlugin(Plugin[ConfigT], ABC):
     """Tells people when a run fails."""
 
     plugin_type: ClassVar[PluginType] = PluginType.ALERT_CHANNEL
+    api_version: ClassVar[str] = "1.0"
+    floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def send(self, alert: dict[str, Any]) -> None:
@@ -203,3 +277,8 @@ ABC_BY_TYPE: dict[PluginType, type[Plugin]] = {
     PluginType.NETWORK_SECURITY: NetworkSecurityPlugin,
     PluginType.ALERT_CHANNEL: AlertChannelPlugin,
 }
+
+
+def abc_api_version(ptype: PluginType) -> str:
+    """The API version of the ABC of ``ptype`` in this floe."""
+    return str(ABC_BY_TYPE[ptype].__dict__["api_version"])

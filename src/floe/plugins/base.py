@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 #: Turns a secret reference into its value (a SecretStr: never printed), at run time only.
 SecretResolver = Callable[["SecretRef"], SecretStr]
 
-#: The plugin API this floe implements; a plugin's floe_api_version must share its major.
+#: The plugin API version of a plugin that does not derive from a category's ABC; each ABC
+#: carries its own ``api_version`` (floe.plugins.abcs), which is what the registry checks.
 FLOE_API_VERSION = "1.0"
 
 
@@ -125,6 +126,11 @@ class Plugin(Generic[ConfigT]):
     def from_config(cls, raw: dict[str, Any]) -> Self:
         """Validate ``raw`` against :attr:`config_model` and build the plugin."""
         return cls(cast(ConfigT, cls.config_model.model_validate(raw)))
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of the config (what ``floe plugins list --json`` exports)."""
+        return cls.config_model.model_json_schema(mode="validation")
 
     def notices(self) -> list[PluginNotice]:
         """Warnings about the config, shown by compile (none by default)."""

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from floe.errors import Diagnostic, Location, PluginError
-from floe.plugins.abcs import ABC_BY_TYPE
-from floe.plugins.base import FLOE_API_VERSION, Plugin, PluginType
+from floe.plugins.abcs import ABC_BY_TYPE, abc_api_version
+from floe.plugins.base import Plugin, PluginType
 from floe.plugins.entrypoints import EntryPoint, entry_points
 
 E_UNKNOWN = "E206"
@@ -29,6 +29,7 @@ class PluginInfo:
     version: str
     floe_api_version: str
     description: str
+    abc_api_version: str = ""
 
 
 class PluginRegistry:
@@ -108,15 +109,14 @@ class PluginRegistry:
                 f"{ptype.value} plugin '{name}' does not implement: {', '.join(missing)}",
                 location,
             )
-        ours = FLOE_API_VERSION.split(".")[0]
-        theirs = str(cls.floe_api_version).split(".")[0]
-        if ours != theirs:
+        problem = api_mismatch(ptype, name, cls)
+        if problem is not None:
             raise PluginError.single(
                 E_API,
-                f"{ptype.value} plugin '{name}' targets floe plugin API "
-                f"{cls.floe_api_version}, this floe provides {FLOE_API_VERSION}",
+                problem,
                 location,
-                hint=f"install a release of the plugin built for API {ours}.x",
+                hint=f"install a release of the plugin built for the {ptype.value} plugin API "
+                f"{abc_api_version(ptype).split('.')[0]}.x",
             )
         return cls
 
@@ -156,11 +156,30 @@ class PluginRegistry:
                             cls.version,
                             cls.floe_api_version,
                             cls.description,
+                            abc_api_version(ptype),
                         )
                     )
                 except PluginError as exc:
-                    rows.append(PluginInfo(ptype.value, name, target, "?", "?", str(exc)))
+                    rows.append(
+                        PluginInfo(
+                            ptype.value, name, target, "?", "?", str(exc), abc_api_version(ptype)
+                        )
+                    )
         return rows
+
+
+def api_mismatch(ptype: PluginType, name: str, cls: type[Plugin]) -> str | None:
+    """Why a plugin built for another major of its category's API cannot be used (None when
+    the majors agree): names the plugin, the version it was built for and floe's."""
+    ours = abc_api_version(ptype)
+    theirs = str(cls.floe_api_version)
+    if theirs.split(".")[0] == ours.split(".")[0]:
+        return None
+    abc = ABC_BY_TYPE[ptype].__name__
+    return (
+        f"{ptype.value} plugin '{name}' ({cls.__module__}.{cls.__qualname__}) was built for "
+        f"the {ptype.value} plugin API {theirs} ({abc}), this floe provides {ours}"
+    )
 
 
 def _config_problem(

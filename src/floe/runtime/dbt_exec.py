@@ -1,26 +1,22 @@
-"""Run dbt in-process through its programmatic API (``dbtRunner``).
+"""Run dbt for floe: through the platform's dbt plugin (``plugins.dbt``: ``core`` in process
+by default, ``core-subprocess``), with the callbacks of the current context.
 
-One dbt import per process instead of one per invocation: a run's parse, seed tests and
-model build cost a few hundred milliseconds of overhead each instead of seconds. dbt's
-in-process runner is not thread-safe, so invocations are serialised.
+``invoke_dbt`` is the in-process call the parse and check steps use (they need dbt's result
+objects); a run's invocations go through :func:`run_dbt` and the chosen plugin.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from floe.runtime.adapters.dbt_duckdb_env import release_environment
+from floe.plugins.abcs import DbtInvocation, DbtPlugin
+from floe.plugins.builtin.dbt_core import CoreDbtPlugin, invoke_in_process
 
-_LOCK = threading.RLock()
-
-#: dbtRunner callbacks (each gets every dbt event) for invocations in the current context.
+#: dbt event callbacks (each gets every dbt event) for invocations in the current context.
 DBT_CALLBACKS: ContextVar[tuple[Callable[[Any], None], ...]] = ContextVar(
     "floe_dbt_callbacks", default=()
 )
@@ -35,50 +31,38 @@ class DbtProjectRef:
     target: str
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+def _invocation(
+    ref: DbtProjectRef, args: list[str], target_path: Path, env: dict[str, str] | None
+) -> DbtInvocation:
+    return DbtInvocation(
+        tuple(args),
+        ref.project_dir,
+        ref.profiles_dir,
+        ref.target,
+        target_path,
+        dict(env or {}),
+        DBT_CALLBACKS.get(),
+    )
 
 
 def run_dbt(
-    ref: DbtProjectRef, args: list[str], target_path: Path, env: dict[str, str] | None = None
+    ref: DbtProjectRef,
+    args: list[str],
+    target_path: Path,
+    env: dict[str, str] | None = None,
+    plugin: DbtPlugin[Any] | None = None,
 ) -> None:
-    """``dbt <args>`` with run artefacts in ``target_path``; raises when dbt itself broke
-    (a failing model or test is not an exception: it is in run_results.json)."""
-    result = invoke_dbt(ref, args, target_path, env)
-    if result.exception is not None:
-        raise RuntimeError(f"dbt {args[0]} failed: {result.exception}")
+    """``dbt <args>`` through ``plugin`` (default ``core``) with run artefacts in
+    ``target_path``; raises when dbt itself broke (a failing model or test is not an
+    exception: it is in run_results.json)."""
+    outcome = (plugin or CoreDbtPlugin()).invoke(_invocation(ref, args, target_path, env))
+    if outcome.error is not None:
+        raise RuntimeError(f"dbt {args[0]} failed: {outcome.error}")
 
 
 def invoke_dbt(
     ref: DbtProjectRef, args: list[str], target_path: Path, env: dict[str, str] | None = None
 ) -> Any:
-    """``dbt <args>`` as :func:`run_dbt`, returning dbt's ``dbtRunnerResult`` (``success``,
+    """``dbt <args>`` in process, returning dbt's ``dbtRunnerResult`` (``success``,
     ``exception``, ``result``) instead of raising."""
-    from dbt.cli.main import dbtRunner
-
-    target_path.mkdir(parents=True, exist_ok=True)
-    argv = [
-        *args,
-        "--project-dir", str(ref.project_dir),
-        "--profiles-dir", str(ref.profiles_dir),
-        "--log-path", str(target_path),
-    ]  # fmt: skip
-    if args[0] != "deps":  # dbt deps takes no target
-        argv += ["--target", ref.target, "--target-path", str(target_path)]
-    base = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    with _LOCK, _environment({**base, **(env or {})}):
-        try:
-            result = dbtRunner(callbacks=list(DBT_CALLBACKS.get())).invoke(argv)
-        finally:
-            release_environment()
-    return result
+    return invoke_in_process(_invocation(ref, args, target_path, env))

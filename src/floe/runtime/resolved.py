@@ -19,6 +19,7 @@ from floe.errors import FloeError, Location
 from floe.plugins.abcs import (
     AlertChannelPlugin,
     CatalogPlugin,
+    DbtPlugin,
     LineageBackendPlugin,
     SecretsPlugin,
     StoragePlugin,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from floe.spec.common import SecretRef
 
 E_NO_CATALOG = "E501"
+#: What a category without a choice gets (the others: none).
+DEFAULTS: dict[PluginType, str] = {PluginType.SECRETS: "env", PluginType.DBT: "core"}
 E_CATALOG_AUTH = "E532"
 
 
@@ -98,15 +101,18 @@ class ResolvedPlugins:
 
     def plugin(self, ptype: PluginType) -> Plugin | None:
         """The plugin chosen for ``ptype`` (created on first use), None when none is chosen;
-        ``secrets`` defaults to ``env``."""
+        ``secrets`` defaults to ``env``, ``dbt`` to ``core`` (:data:`DEFAULTS`)."""
         if ptype not in self._made:
             ref = self.choices.get(ptype.value)
-            name, config = (ref.type, dict(ref.config)) if ref is not None else ("env", {})
-            if ref is None and ptype is not PluginType.SECRETS:
-                self._made[ptype] = None
+            if ref is not None:
+                name, config = ref.type, dict(ref.config)
+            elif ptype in DEFAULTS:
+                name, config = DEFAULTS[ptype], {}
             else:
-                registry = self._registry or default_registry()
-                self._made[ptype] = registry.create(ptype, name, config)
+                self._made[ptype] = None
+                return None
+            registry = self._registry or default_registry()
+            self._made[ptype] = registry.create(ptype, name, config)
         return self._made[ptype]
 
     def _typed(self, ptype: PluginType, abc: Any) -> Any:
@@ -142,6 +148,13 @@ class ResolvedPlugins:
         """The secrets plugin (``env`` when none is chosen)."""
         plugin: SecretsPlugin[Any] | None
         plugin = self._typed(PluginType.SECRETS, SecretsPlugin)
+        assert plugin is not None
+        return plugin
+
+    @property
+    def dbt(self) -> DbtPlugin[Any]:
+        """How the run invokes dbt (``core``, in process, when none is chosen)."""
+        plugin: DbtPlugin[Any] | None = self._typed(PluginType.DBT, DbtPlugin)
         assert plugin is not None
         return plugin
 

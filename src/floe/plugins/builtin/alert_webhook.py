@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.plugins.abcs import AlertChannelPlugin
+from floe.plugins.base import HealthStatus
+from floe.plugins.builtin.probe import endpoint_health
 
 LOG = logging.getLogger(__name__)
 
@@ -48,3 +50,7 @@ class WebhookAlertPlugin(AlertChannelPlugin[WebhookConfig]):
                 return
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             LOG.warning("alert not delivered to %s: %s", url, exc)
+
+    def health_check(self) -> HealthStatus:
+        """The webhook's host answers (degraded when not: a run never waits for an alert)."""
+        return endpoint_health(self.config.url, self.config.timeout_seconds, "alerts")

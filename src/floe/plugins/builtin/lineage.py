@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from floe.plugins.abcs import LineageBackendPlugin
-from floe.plugins.base import PluginNotice
+from floe.plugins.base import HealthStatus, PluginNotice
+from floe.plugins.builtin.probe import endpoint_health
 from floe.spec.common import SecretRef
 
 #: How long a run waits for unsent lineage events when ``drain_timeout`` is not set.
@@ -96,6 +97,10 @@ class HttpLineagePlugin(LineageBackendPlugin[HttpLineageConfig]):
         """``transport: http`` with url, endpoint, api_key (a reference), timeout and the
         drain bound."""
         return {"transport": "http", **self.config.model_dump()}
+
+    def health_check(self) -> HealthStatus:
+        """The lineage server answers (degraded, not unhealthy, when it does not)."""
+        return endpoint_health(self.config.url, self.config.timeout_seconds, "lineage events")
 
     def notices(self) -> list[PluginNotice]:
         """A warning when ``allow_insecure_http`` lets events leave the machine in clear."""

@@ -11,6 +11,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.plugins.abcs import TelemetryBackendPlugin
+from floe.plugins.base import HealthStatus
+from floe.plugins.builtin.probe import endpoint_health
+from floe.spec.otlp import otlp_endpoint
 
 
 class OtlpConfig(BaseModel):
@@ -36,6 +39,12 @@ class OtlpTelemetryPlugin(TelemetryBackendPlugin[OtlpConfig]):
     def exporter_settings(self) -> dict[str, Any]:
         """``exporter: otlp`` with endpoint, protocol and timeout."""
         return {"exporter": "otlp", **self.config.model_dump()}
+
+    def health_check(self) -> HealthStatus:
+        """The collector answers at the address the exporter dials (degraded when not)."""
+        target = otlp_endpoint(self.config.endpoint, self.config.protocol)
+        url = f"{target.scheme}://{target.host}:{target.port}"
+        return endpoint_health(url, self.config.timeout_seconds, "spans")
 
 
 class _FixedTelemetry(TelemetryBackendPlugin):

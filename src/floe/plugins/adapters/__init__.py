@@ -1,0 +1,1 @@
+"""Third-party internals the plugins layer needs, one adapter each (tests/unit/test_adapters.py)."""
