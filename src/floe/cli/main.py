@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from floe.cli.artifact_cmd import artifact_app
 from floe.errors import ExitCode, FloeError
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ metrics_app = typer.Typer(help="Prometheus metrics of runs.", no_args_is_help=Tr
 app.add_typer(traces_app, name="traces")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(artifact_app, name="artifact")
 
 _STATE = {"debug": False}
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from floe.spec.base import FloeModel
-from floe.spec.common import EnforcementLevel, Metadata, PluginRef, Tier
+from floe.spec.common import EnforcementLevel, Metadata, PluginRef, SecretRef, Tier
 
 #: The plugin categories, in the order floe shows them.
 PLUGIN_CATEGORIES: tuple[str, ...] = (
@@ -158,6 +158,50 @@ class ResourcePreset(FloeModel):
 EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
 
 
+class Registry(FloeModel):
+    """The OCI registry that holds the products' artifacts (docs/promotion.md)."""
+
+    url: Annotated[
+        str,
+        StringConstraints(pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"),
+    ] = Field(
+        description="host[:port][/path]: each product is the repository <url>/<product name>."
+    )
+    insecure: bool = Field(
+        default=False, description="Plain http instead of https (a registry on loopback)."
+    )
+    username: SecretRef | None = Field(
+        default=None, description="Basic-auth user name, by secret reference."
+    )
+    password: SecretRef | None = Field(
+        default=None, description="Basic-auth password, by secret reference."
+    )
+
+
+class TrustedKey(FloeModel):
+    """A public key whose signatures the platform accepts."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
+    public_key: str = Field(description="Ed25519 public key, PEM (SubjectPublicKeyInfo).")
+
+
+class Signing(FloeModel):
+    """Signing of artifacts: the key that signs, the keys that are trusted."""
+
+    key: SecretRef | None = Field(
+        default=None, description="Ed25519 private key (PEM, PKCS#8), by secret reference."
+    )
+    key_name: str = Field(default="floe", description="The name a signature carries (keyid).")
+    trusted_keys: list[TrustedKey] = Field(default_factory=list)
+
+
+class Artifacts(FloeModel):
+    """Where products' artifacts are pushed and how they are signed."""
+
+    registry: Registry
+    signing: Signing = Field(default_factory=Signing)
+
+
 class Manifest(FloeModel):
     """The platform: approved plugins, observability, governance, environments."""
 
@@ -190,6 +234,9 @@ class Manifest(FloeModel):
         description="Per-environment overlays (dev/staging/prod): partial manifests merged on top.",
     )
     resource_presets: dict[str, ResourcePreset] = Field(default_factory=dict)
+    artifacts: Artifacts | None = Field(
+        default=None, description="OCI registry and signing for artifact promotion."
+    )
 
     def compute_types(self) -> list[str]:
         """Compute plugin types products may use."""
