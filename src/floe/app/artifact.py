@@ -93,10 +93,21 @@ def push(product_dir: Path, manifest: Path | None = None, env: str = "dev",
                             exclude={ctx.manifest_doc.path})  # fmt: skip
     name, version = ctx.artifacts.metadata.product, ctx.artifacts.metadata.version
     config = artifact.config_document(doc, bundle)
-    digest = artifact.push(where.client, name, version, config, bundle, env=env,
-                           who=current_user())  # fmt: skip
+    who = current_user()
+    digest = artifact.push(where.client, name, version, config, bundle, env=env, who=who)
+    _audit(where, who=who, action="push", product=name, digest=digest, to_env=env)
     return Pushed(name, version, digest, where.client.repository(name),
                   [version, oci.env_tag(env)], len(bundle.files))  # fmt: skip
+
+
+def _audit(where: Platform, **fields: str) -> None:
+    """Append a record to the platform's audit trail (docs/promotion.md#audit-trail)."""
+    from floe.promote import audit
+    from floe.runtime.platform import platform_plugins
+
+    plugins = platform_plugins(where.path, where.env)
+    lock = plugins.home.root / "promotions" / "audit.lock"
+    audit.append(plugins.catalog(), lock, **fields)  # type: ignore[arg-type]
 
 
 def product_name(product: str) -> str:

@@ -154,3 +154,22 @@ def verify_cmd(
     found, key = verify(product, reference(version, digest, env), manifest, env or "dev",
                         registry)  # fmt: skip
     console().print(f"verified {found}: signed by trusted key '{key}'")
+
+
+@artifact_app.command("run")
+def run_cmd(
+    product: Product,
+    env: Env = "dev",
+    digest: Digest = None,
+    manifest: Manifest = None,
+) -> None:
+    """Run exactly what env-<env> points at (or --digest) in that environment, without a
+    local checkout: the bundle is pulled into the platform home and run; the run record names
+    the digest (the evidence `floe promote` looks for)."""
+    from floe.app.promote import run_artifact
+
+    found, summary = run_artifact(product, env, digest, manifest)
+    status = "succeeded" if summary.success else f"failed: {summary.failure}"
+    console().print(f"run {summary.run_id} of {found} in {env} {status}")
+    if not summary.success:
+        raise typer.Exit(4)

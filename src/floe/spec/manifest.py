@@ -195,11 +195,30 @@ class Signing(FloeModel):
     trusted_keys: list[TrustedKey] = Field(default_factory=list)
 
 
+class Promotion(FloeModel):
+    """The gates of `floe promote` that the platform configures (docs/promotion.md)."""
+
+    advisories: str = Field(
+        default="advisories.json",
+        description="Offline advisory file (JSON, relative to the manifest): known "
+        "vulnerabilities the locked dependencies are checked against. Missing: the gate "
+        "errors and the promotion is blocked.",
+    )
+    approval_required: list[EnvName] = Field(
+        default_factory=lambda: ["prod"],
+        description="Environments a promotion into waits for a manual approval.",
+    )
+    approvers: list[str] = Field(
+        default_factory=list, description="Who may approve or reject (FLOE_USER identities)."
+    )
+
+
 class Artifacts(FloeModel):
-    """Where products' artifacts are pushed and how they are signed."""
+    """Where products' artifacts are pushed and how they are signed and promoted."""
 
     registry: Registry
     signing: Signing = Field(default_factory=Signing)
+    promotion: Promotion = Field(default_factory=Promotion)
 
 
 class Manifest(FloeModel):
