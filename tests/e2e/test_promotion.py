@@ -288,3 +288,36 @@ def test_concurrent_promotions_of_one_product_are_serialised(
     assert [r.status for r in results] == ["promoted", "promoted"]
     assert overlapped == [False, False]
     assert promote.verify_audit(flow.manifest).problems == []
+
+
+@pytest.mark.requirement("FR-074")
+def test_rollback_moves_the_env_back_and_with_data_its_tables(flow: Flow):
+    """A new digest promoted to staging and run there (revenue ×10) is rolled back: env-staging
+    points at the previous digest again, recorded; --data puts the tables back too."""
+    from floe.runtime.platform import catalog_for_manifest
+
+    ten_x = "select sum(amount) * 10 as revenue from {{ ref('int_orders') }}\n"
+    newer = flow.variant("0.5.0", ten_x, "mart_revenue")
+    artifact.sign("tiny", newer)
+    assert promote.run_artifact("tiny", "dev", newer)[1].success
+    assert promote.promote("tiny", "dev", "staging", newer).status == "promoted"
+    assert promote.run_artifact("tiny", "staging")[1].success
+
+    def revenue() -> int:
+        table = catalog_for_manifest(flow.manifest).load_table("tiny.mart_revenue")
+        return int(table.scan().to_arrow().to_pylist()[0]["revenue"])
+
+    assert revenue() == 600
+    result = run_floe("rollback", "tiny", "--env", "staging", "--data", "--reason", "bad x10",
+                      env=flow.env)  # fmt: skip
+    assert result.code == 0, result.err
+    assert flow.tag("staging") == flow.digest
+    assert "rolled back tiny.mart_revenue" in result.out
+    assert revenue() == 60
+    last = promote.history(flow.manifest, "staging")[-1]
+    assert (last.action, last.digest, last.from_env, last.reason) == (
+        "rollback",
+        flow.digest,
+        newer,
+        "bad x10",
+    )

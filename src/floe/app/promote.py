@@ -117,3 +117,31 @@ def run_artifact(product: str, env: str, digest: str | None = None,
     summary, _log = run_logged(workdir, manifest=where.path, env=env)
     annotate_record(home.runs, summary.run_id, {"artifact_digest": found, "environment": env})
     return found, summary
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """What `floe rollback` did: the digest now running and, with --data, the tables."""
+
+    outcome: Outcome
+    tables: list[str]
+
+
+def rollback(product: str, env: str, to: str | None = None, *, data: bool = False,
+             reason: str = "", manifest: Path | None = None) -> RolledBack:  # fmt: skip
+    """Point ``env`` back at its previous digest (or ``to``); with ``data``, roll the
+    product's Iceberg tables back to the snapshots current when that digest was promoted."""
+    from floe.compile.stages.build import namespace_of
+    from floe.promote import promotion
+    from floe.promote.identity import current_user
+    from floe.runtime.rollback import rollback_product
+
+    p = promotion_platform(manifest, env)
+    who = current_user()
+    out, promoted_at = promotion.rollback(p, product_name(product), env, to, who, reason)
+    tables: list[str] = []
+    if data:
+        namespace = namespace_of(product_name(product))
+        tables = sorted(".".join(t) for t in p.catalog.list_tables(namespace))
+        rollback_product(p.catalog, tables, promoted_at, reason or "floe rollback", who=who)
+    return RolledBack(out, tables)

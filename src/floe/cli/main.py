@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from floe.cli.artifact_cmd import artifact_app
-from floe.cli.promote_cmd import approve_cmd, audit_app, promote_cmd, reject_cmd
+from floe.cli.promote_cmd import approve_cmd, audit_app, promote_cmd, reject_cmd, rollback_cmd
 from floe.errors import ExitCode, FloeError
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ app.add_typer(audit_app, name="audit")
 app.command("promote")(promote_cmd)
 app.command("approve")(approve_cmd)
 app.command("reject")(reject_cmd)
+app.command("rollback")(rollback_cmd)
 
 _STATE = {"debug": False}
 

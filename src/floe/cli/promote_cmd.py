@@ -126,3 +126,34 @@ def _print_outcome(out: Any) -> None:
     for g in out.gates:
         table.add_row(g.gate, g.outcome, g.reason)
     console().print(table)
+
+
+def rollback_cmd(
+    product: Annotated[str, typer.Argument(help="Product name (or its directory).")],
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment to roll back.")],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="A digest the environment ran (default: the one before the current)."
+        ),
+    ] = None,
+    data: Annotated[
+        bool,
+        typer.Option(
+            "--data",
+            help="Also roll the product's Iceberg tables back to "
+            "the snapshots current when that digest was promoted.",
+        ),
+    ] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+    manifest: Manifest = None,
+) -> None:
+    """Point env-<env> back at the digest it ran before (or --to), recorded in the audit
+    trail; --data rolls the tables back too."""
+    from floe.app.promote import rollback
+
+    done = rollback(product, env, to, data=data, reason=reason, manifest=manifest)
+    out = done.outcome
+    console().print(f"{out.product}: {env} now runs {out.digest} (was {out.source})")
+    for table in done.tables:
+        console().print(f"  rolled back {table}")

@@ -211,3 +211,30 @@ def _outcome(doc: dict[str, Any]) -> Outcome:
 def _first(exc: FloeError) -> str:
     d = exc.diagnostics[0] if exc.diagnostics else None
     return f"{d.code}: {d.message}" if d else str(exc)
+
+
+E_ROLLBACK = "E643"
+MOVES = ("promote", "approve", "rollback")
+
+
+def rollback(p: Platform, product: str, env: str, to: str | None, who: str,
+             reason: str) -> tuple[Outcome, str]:  # fmt: skip
+    """Move ``env``'s tag back to the digest it ran before (or ``to``, one it once ran);
+    the outcome and the UTC time that digest was promoted into ``env`` (for the data)."""
+    with audit.locked(p.lock(product)):
+        moves = [r for r in audit.read(p.catalog)
+                 if r.product == product and r.to_env == env and r.action in MOVES]  # fmt: skip
+        current = moves[-1].digest if moves else ""
+        earlier = [r for r in moves if r.digest != current]
+        if to is not None:
+            earlier = [r for r in moves if r.digest == to]
+        if not earlier:
+            raise FloeError.single(
+                E_ROLLBACK,
+                f"'{env}' never ran {to or 'another digest'} of {product} before {current}",
+                hint="floe promote history --env " + env + " lists what it ran",
+            )
+        target = earlier[-1]
+        _move_tag(p, product, target.digest, env)
+        out = Outcome("rolled-back", product, target.digest, current, env)
+        return _record(p, out, who, "rollback", reason or f"back from {current}"), target.at
