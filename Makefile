@@ -40,9 +40,21 @@ $(VENV)/.spark: $(VENV)/.synced
 	$(BIN)/python -m floe.runtime.spark.jars
 	@touch $@
 
+# Promotion tests (docs/promotion.md): Debian's docker-registry (the CNCF distribution server,
+# started by the tests on 127.0.0.1; their htpasswd users are hashed with the bcrypt package);
+# apt-get, only what is missing.
+REGISTRY_DEBS := docker-registry
+$(VENV)/.registry: $(VENV)/.synced
+	@need=""; for deb in $(REGISTRY_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || need="$$need $$deb"; done; \
+	if [ -n "$$need" ]; then \
+		echo "apt-get install$$need"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$need; \
+	fi
+	@touch $@
+
 # floe's own sources are byte-compiled too: shells that set PYTHONDONTWRITEBYTECODE would
 # otherwise compile every floe module on every command (~40 ms per `floe compile`).
-setup: $(VENV)/.synced $(VENV)/.spark
+setup: $(VENV)/.synced $(VENV)/.spark $(VENV)/.registry
 	@$(BIN)/python -m compileall -q src >/dev/null
 
 # Debian tools the tests call (shellcheck for the chart's scripts); installed when missing.

@@ -11,6 +11,8 @@ Exit statuses (documented in docs/cli.md):
 * 2 — invalid input (a file is missing, malformed or fails validation)
 * 3 — policy violation in ``strict`` enforcement
 * 4 — a run failed (a model or one of its data tests failed; nothing of it was published)
+* 5 — a promotion was blocked by a gate (or the promotion was rejected)
+* 6 — a promotion waits for a manual approval (``floe approve <id>``)
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 2
     POLICY_VIOLATION = 3
     RUN_FAILED = 4
+    PROMOTION_BLOCKED = 5
+    APPROVAL_PENDING = 6
 
 
 @dataclass(frozen=True, order=True)

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("floe.compile",),
     ("floe.runtime", "floe.demo_data"),
     ("floe.observe",),
-    ("floe.orchestrate", "floe.k8s"),
+    ("floe.orchestrate", "floe.k8s", "floe.promote"),
     ("floe.app",),
     ("floe.cli",),
 )

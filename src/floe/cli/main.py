@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from floe.cli.artifact_cmd import artifact_app
+from floe.cli.promote_cmd import approve_cmd, audit_app, promote_cmd, reject_cmd, rollback_cmd
 from floe.errors import ExitCode, FloeError
 
 app = typer.Typer(
@@ -43,6 +45,12 @@ metrics_app = typer.Typer(help="Prometheus metrics of runs.", no_args_is_help=Tr
 app.add_typer(traces_app, name="traces")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(artifact_app, name="artifact")
+app.add_typer(audit_app, name="audit")
+app.command("promote")(promote_cmd)
+app.command("approve")(approve_cmd)
+app.command("reject")(reject_cmd)
+app.command("rollback")(rollback_cmd)
 
 _STATE = {"debug": False}
 

@@ -26,3 +26,13 @@ def read_records(runs_dir: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             continue
     return sorted(records, key=lambda r: (r.get("started_at", 0), r.get("run_id", "")))
+
+
+def annotate_record(runs_dir: Path, run_id: str, fields: dict[str, Any]) -> Path | None:
+    """Add ``fields`` to the record of ``run_id`` (None when the run wrote no record)."""
+    path = runs_dir / run_id / RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return write_record(runs_dir, {**record, **fields})

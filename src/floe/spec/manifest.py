@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from floe.spec.base import FloeModel
-from floe.spec.common import EnforcementLevel, Metadata, PluginRef, Tier
+from floe.spec.common import EnforcementLevel, Metadata, PluginRef, SecretRef, Tier
 
 #: The plugin categories, in the order floe shows them.
 PLUGIN_CATEGORIES: tuple[str, ...] = (
@@ -193,6 +193,69 @@ class PlatformServices(FloeModel):
 EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
 
 
+class Registry(FloeModel):
+    """The OCI registry that holds the products' artifacts (docs/promotion.md)."""
+
+    url: Annotated[
+        str,
+        StringConstraints(pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"),
+    ] = Field(
+        description="host[:port][/path]: each product is the repository <url>/<product name>."
+    )
+    insecure: bool = Field(
+        default=False, description="Plain http instead of https (a registry on loopback)."
+    )
+    username: SecretRef | None = Field(
+        default=None, description="Basic-auth user name, by secret reference."
+    )
+    password: SecretRef | None = Field(
+        default=None, description="Basic-auth password, by secret reference."
+    )
+
+
+class TrustedKey(FloeModel):
+    """A public key whose signatures the platform accepts."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
+    public_key: str = Field(description="Ed25519 public key, PEM (SubjectPublicKeyInfo).")
+
+
+class Signing(FloeModel):
+    """Signing of artifacts: the key that signs, the keys that are trusted."""
+
+    key: SecretRef | None = Field(
+        default=None, description="Ed25519 private key (PEM, PKCS#8), by secret reference."
+    )
+    key_name: str = Field(default="floe", description="The name a signature carries (keyid).")
+    trusted_keys: list[TrustedKey] = Field(default_factory=list)
+
+
+class Promotion(FloeModel):
+    """The gates of `floe promote` that the platform configures (docs/promotion.md)."""
+
+    advisories: str = Field(
+        default="advisories.json",
+        description="Offline advisory file (JSON, relative to the manifest): known "
+        "vulnerabilities the locked dependencies are checked against. Missing: the gate "
+        "errors and the promotion is blocked.",
+    )
+    approval_required: list[EnvName] = Field(
+        default_factory=lambda: ["prod"],
+        description="Environments a promotion into waits for a manual approval.",
+    )
+    approvers: list[str] = Field(
+        default_factory=list, description="Who may approve or reject (FLOE_USER identities)."
+    )
+
+
+class Artifacts(FloeModel):
+    """Where products' artifacts are pushed and how they are signed and promoted."""
+
+    registry: Registry
+    signing: Signing = Field(default_factory=Signing)
+    promotion: Promotion = Field(default_factory=Promotion)
+
+
 class Manifest(FloeModel):
     """The platform: approved plugins, observability, governance, environments."""
 
@@ -233,6 +296,9 @@ class Manifest(FloeModel):
     platform: PlatformServices = Field(
         default_factory=PlatformServices,
         description="A deployed platform's services, checked by `floe platform status`.",
+    )
+    artifacts: Artifacts | None = Field(
+        default=None, description="OCI registry and signing for artifact promotion."
     )
 
     def compute_types(self) -> list[str]:

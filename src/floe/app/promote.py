@@ -1,0 +1,147 @@
+"""`floe promote`, `floe approve|reject`, `floe promote history`, `floe audit verify` and
+`floe artifact run`: promotion through the environments (docs/promotion.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from floe.app.artifact import platform, product_name, trusted_keys
+from floe.app.run import RunSummary
+from floe.promote.audit import Record
+from floe.promote.promotion import Outcome, Platform
+
+
+def promotion_platform(manifest: Path | None, env: str) -> Platform:
+    """The registry, catalog, home and the manifest's promotion settings of ``env``."""
+    from floe.runtime.platform import platform_plugins
+    from floe.spec.manifest import Promotion
+
+    where = platform(manifest, env)
+    plugins = platform_plugins(where.path, env)
+    conf = where.manifest.artifacts.promotion if where.manifest.artifacts else Promotion()
+    home = plugins.home
+    home.ensure()
+    return Platform(
+        client=where.client,
+        manifest_path=where.path,
+        state=home.root / "promotions",
+        runs_dir=home.runs,
+        catalog=plugins.catalog(),
+        trusted_keys=trusted_keys(where.manifest),
+        advisories=(where.path.parent / conf.advisories).resolve(),
+        approval_required=conf.approval_required,
+        approvers=conf.approvers,
+    )
+
+
+def promote(product: str, source: str, target: str, digest: str | None = None,
+            manifest: Path | None = None) -> Outcome:  # fmt: skip
+    """Run the gates and move ``target``'s tag (or file an approval request)."""
+    from floe.promote import promotion
+    from floe.promote.identity import current_user
+
+    p = promotion_platform(manifest, target)
+    return promotion.promote(p, product_name(product), source, target, digest, current_user())
+
+
+def approve(request_id: str, manifest: Path | None = None, env: str = "prod") -> Outcome:
+    """Approve a pending promotion request (the caller must be an approver)."""
+    from floe.promote import promotion
+    from floe.promote.identity import current_user
+
+    return promotion.approve(promotion_platform(manifest, env), request_id, current_user())
+
+
+def reject(request_id: str, reason: str, manifest: Path | None = None,
+           env: str = "prod") -> Outcome:  # fmt: skip
+    """Reject a pending promotion request with a reason."""
+    from floe.promote import promotion
+    from floe.promote.identity import current_user
+
+    p = promotion_platform(manifest, env)
+    return promotion.reject(p, request_id, current_user(), reason)
+
+
+def history(manifest: Path | None = None, env: str | None = None,
+            product: str | None = None) -> list[Record]:  # fmt: skip
+    """The audit records, oldest first (those that touch ``env`` / ``product`` when given)."""
+    from floe.promote import audit
+    from floe.runtime.home import find_manifest
+    from floe.runtime.platform import platform_plugins
+
+    path = find_manifest(manifest)
+    records = audit.read(platform_plugins(path).catalog())
+    if env:
+        records = [r for r in records if env in (r.from_env, r.to_env)]
+    if product:
+        records = [r for r in records if r.product == product_name(product)]
+    return records
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """`floe audit verify`: how many records were checked and what is wrong."""
+
+    records: int
+    problems: list[str]
+
+
+def verify_audit(manifest: Path | None = None) -> AuditCheck:
+    """Recompute the hash chain of the whole audit trail."""
+    from floe.promote import audit
+
+    records = history(manifest)
+    return AuditCheck(len(records), audit.verify(records))
+
+
+def run_artifact(product: str, env: str, digest: str | None = None,
+                 manifest: Path | None = None) -> tuple[str, RunSummary]:  # fmt: skip
+    """Run exactly the digest ``env`` points at (or ``digest``) in ``env``, without a local
+    checkout: the bundle is pulled into the platform home and run; the run record names the
+    digest and the environment (the evidence the source-run gate looks for)."""
+    from floe.app.run import run_logged
+    from floe.observe.records import annotate_record
+    from floe.promote import oci
+    from floe.promote.artifact import fetch_bundle
+    from floe.promote.bundle import unpack
+    from floe.runtime.home import PlatformHome
+
+    name = product_name(product)
+    where = platform(manifest, env)
+    found, data = fetch_bundle(where.client, name, digest or oci.env_tag(env))
+    home = PlatformHome.for_manifest(where.path)
+    workdir = home.root / "artifacts" / name / found.removeprefix("sha256:")[:16]
+    if not (workdir / "floe.yaml").is_file():
+        unpack(data, workdir)
+    summary, _log = run_logged(workdir, manifest=where.path, env=env)
+    annotate_record(home.runs, summary.run_id, {"artifact_digest": found, "environment": env})
+    return found, summary
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """What `floe rollback` did: the digest now running and, with --data, the tables."""
+
+    outcome: Outcome
+    tables: list[str]
+
+
+def rollback(product: str, env: str, to: str | None = None, *, data: bool = False,
+             reason: str = "", manifest: Path | None = None) -> RolledBack:  # fmt: skip
+    """Point ``env`` back at its previous digest (or ``to``); with ``data``, roll the
+    product's Iceberg tables back to the snapshots current when that digest was promoted."""
+    from floe.compile.stages.build import namespace_of
+    from floe.promote import promotion
+    from floe.promote.identity import current_user
+    from floe.runtime.rollback import rollback_product
+
+    p = promotion_platform(manifest, env)
+    who = current_user()
+    out, promoted_at = promotion.rollback(p, product_name(product), env, to, who, reason)
+    tables: list[str] = []
+    if data:
+        namespace = namespace_of(product_name(product))
+        tables = sorted(".".join(t) for t in p.catalog.list_tables(namespace))
+        rollback_product(p.catalog, tables, promoted_at, reason or "floe rollback", who=who)
+    return RolledBack(out, tables)

@@ -1,0 +1,323 @@
+"""`floe promote` dev → staging → prod against a real OCI registry (Debian's docker-registry on
+127.0.0.1), real runs of the pulled artifact, the audit trail in the Iceberg catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from floe.app import artifact, promote
+from floe.errors import FloeError
+from floe.promote import gates
+from tests.conftest import run_floe, write_tiny
+from tests.e2e.oci_registry import Registry, oci_registry
+from tests.e2e.promotion_platform import APPROVER, DEVELOPER, write_advisories, write_platform
+from tests.signing_keys import ed25519_pair
+
+
+@dataclass
+class Flow:
+    """The product pushed, signed, run green in dev, promoted to staging and run there."""
+
+    root: Path
+    registry: Registry
+    digest: str
+    env: dict[str, str]
+
+    @property
+    def manifest(self) -> Path:
+        """The platform manifest."""
+        return self.root / "manifest.yaml"
+
+    def tag(self, env: str) -> str:
+        """The digest ``env-<env>`` points at."""
+        client = artifact.platform(self.manifest).client
+        found = client.get_manifest("tiny", f"env-{env}")
+        return found[1] if found else ""
+
+    def variant(self, version: str, sql: str, model_name: str = "stg_orders") -> str:
+        """Push another version whose model ``model_name`` is ``sql``; its digest (env-dev
+        moves to it)."""
+        model = self.root / "models" / f"{model_name}.sql"
+        spec = self.root / "floe.yaml"
+        old_sql, old_spec = model.read_text(), spec.read_text()
+        try:
+            model.write_text(sql)
+            spec.write_text(old_spec.replace("version: 0.1.0", f"version: {version}"))
+            return artifact.push(self.root).digest
+        finally:
+            model.write_text(old_sql)
+            spec.write_text(old_spec)
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
+    """Push, sign, run in dev, promote to staging, run in staging (the happy path to prod)."""
+    tmp = tmp_path_factory.mktemp("promotion")
+    private, public = ed25519_pair()
+    with oci_registry(tmp / "registry") as reg, pytest.MonkeyPatch.context() as mp:
+        root = write_platform(tmp / "tiny", reg, public, "tiny")
+        env = {
+            "FLOE_HOME": str(tmp / "home"),
+            "FLOE_USER": DEVELOPER,
+            "FLOE_SIGNING_KEY": private,
+            "FLOE_MANIFEST": str(root / "manifest.yaml"),
+        }
+        for key, value in env.items():
+            mp.setenv(key, value)
+        digest = artifact.push(root).digest
+        artifact.sign("tiny", digest)
+        assert promote.run_artifact("tiny", "dev")[1].success
+        staged = promote.promote("tiny", "dev", "staging")
+        assert staged.status == "promoted", [g.to_json() for g in staged.gates]
+        assert promote.run_artifact("tiny", "staging")[1].success
+        yield Flow(root, reg, digest, env)
+
+
+def gate_rows(out: str) -> dict[str, str]:
+    """``{gate: outcome}`` from the table `floe promote` prints."""
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
+    return {c[0]: c[1] for c in cells if len(c) == 3 and c[0] != "gate"}
+
+
+@pytest.mark.requirement("FR-070")
+@pytest.mark.requirement("TQR-026")
+def test_the_same_digest_moves_dev_to_staging_to_prod(flow: Flow):
+    """Staging runs the digest dev ran; the promotion to prod waits (exit 6, a request id)
+    until an approver approves, then env-prod is that digest; history tells it all."""
+    assert flow.tag("staging") == flow.digest
+    waiting = run_floe("promote", "tiny", "--from", "staging", "--to", "prod", env=flow.env)
+    assert waiting.code == 6, waiting.err
+    request = waiting.out.split("request ", 1)[1].split()[0]
+    assert request.startswith("pr-")
+    assert gate_rows(waiting.out) == {"policy": "passed", "security": "passed",
+                                      "signature": "passed", "source-run": "passed"}  # fmt: skip
+    approved = run_floe("approve", request, env={**flow.env, "FLOE_USER": APPROVER})
+    assert approved.code == 0, approved.err
+    assert flow.tag("prod") == flow.digest
+    history = run_floe("promote", "history", "--env", "prod", env=flow.env)
+    assert history.code == 0, history.err
+    rows = [line for line in history.out.splitlines() if request[:3] in line or "approve" in line]
+    actions = [r for r in promote.history(flow.manifest, "prod") if r.request_id == request]
+    assert [(r.action, r.who, r.from_env, r.to_env) for r in actions] == [
+        ("approval-requested", DEVELOPER, "staging", "prod"),
+        ("approve", APPROVER, "staging", "prod"),
+    ]
+    assert any(APPROVER in row for row in rows)
+    assert json.loads(actions[0].gates)[3]["evidence"]["run_id"]
+
+
+@pytest.mark.requirement("FR-075")
+def test_only_a_listed_approver_decides_and_a_rejection_moves_nothing(flow: Flow):
+    """A developer cannot approve (E641); a rejection keeps prod where it was, is recorded
+    with its reason, and a decided request cannot be approved later (E640)."""
+    before = flow.tag("prod")
+    pending = promote.promote("tiny", "staging", "prod")
+    assert pending.status == "pending"
+    with pytest.raises(FloeError) as not_approver:
+        promote.approve(pending.request_id)
+    assert not_approver.value.diagnostics[0].code == "E641"
+    rejected = run_floe("reject", pending.request_id, "--reason", "freeze week",
+                        env={**flow.env, "FLOE_USER": APPROVER})  # fmt: skip
+    assert rejected.code == 0, rejected.err
+    assert flow.tag("prod") == before
+    records = [r for r in promote.history(flow.manifest) if r.request_id == pending.request_id]
+    assert [(r.action, r.who, r.reason) for r in records][-1] == ("reject", APPROVER,
+                                                                 "freeze week")  # fmt: skip
+    os.environ["FLOE_USER"] = APPROVER
+    try:
+        with pytest.raises(FloeError) as decided:
+            promote.approve(pending.request_id)
+    finally:
+        os.environ["FLOE_USER"] = DEVELOPER
+    assert decided.value.diagnostics[0].code == "E640"
+    assert "already rejected" in str(decided.value)
+
+
+def _outcomes(out: promote.Outcome) -> dict[str, str]:
+    return {g.gate: g.outcome for g in out.gates}
+
+
+@pytest.mark.requirement("GAP-009")
+@pytest.mark.requirement("FR-071")
+def test_each_gate_blocks_on_its_own_failure(flow: Flow):
+    """A vulnerable locked dependency (security), a strict-level violation (policy), an
+    unsigned digest never run in dev (signature, source-run) and a bundle altered after
+    signing (signature) each block: staging keeps its digest and the block is recorded."""
+    staging = flow.tag("staging")
+    write_advisories(flow.root, [{"id": "FLOE-TEST-1", "package": "dbt-core",
+                                  "affected": ">=1.0", "summary": "test advisory"}])  # fmt: skip
+    try:
+        blocked = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
+                           flow.digest, env=flow.env)  # fmt: skip
+    finally:
+        write_advisories(flow.root, [])
+    assert blocked.code == 5
+    assert "promotion blocked by gate 'security'" in blocked.err
+    assert "dbt-core==1.11." in blocked.err
+    assert "FLOE-TEST-1" in blocked.err
+
+    star = "select * from {{ ref('int_orders') }}\n"
+    undocumented = flow.variant("0.2.0", star, "mart_revenue")  # P460: SELECT * in gold
+    out = promote.promote("tiny", "dev", "staging", undocumented)
+    assert _outcomes(out)["policy"] == "failed"
+    assert "P460" in out.gates[0].reason
+    assert "strict" in out.gates[0].reason
+
+    unsigned = flow.variant("0.3.0", "select id, amount from {{ ref('raw_orders') }} -- v3\n")
+    out = promote.promote("tiny", "dev", "staging", unsigned)
+    assert _outcomes(out) == {"policy": "passed", "security": "passed", "signature": "error",
+                              "source-run": "failed"}  # fmt: skip
+    assert "E631" in out.gates[2].reason
+    assert out.gates[3].reason.startswith(f"no run of {unsigned} in 'dev'")
+
+    tampered = flow.variant("0.4.0", "select id, amount from {{ ref('raw_orders') }} -- evil\n")
+    client = artifact.platform(flow.manifest).client
+    signature = client.get_manifest("tiny", flow.digest.replace(":", "-") + ".sig")
+    assert signature is not None
+    client.put_manifest("tiny", tampered.replace(":", "-") + ".sig", signature[0])  # replayed
+    out = promote.promote("tiny", "dev", "staging", tampered)
+    assert _outcomes(out)["signature"] == "error"
+    assert "names another subject" in out.gates[2].reason
+    assert flow.tag("staging") == staging
+    blocks = [r for r in promote.history(flow.manifest, "staging")
+              if r.action == "promote-blocked"]  # fmt: skip
+    assert {r.digest for r in blocks} >= {flow.digest, undocumented, unsigned, tampered}
+
+
+@pytest.mark.requirement("FR-072")
+def test_a_registry_that_is_down_blocks_the_promotion(tmp_path: Path):
+    """No registry answering: the 'registry' gate errors (E621) and the promotion is blocked
+    (exit 5) and recorded — never passed."""
+    with oci_registry(tmp_path / "gone") as reg:
+        pass
+    _, public = ed25519_pair()
+    root = write_platform(tmp_path / "tiny", reg, public, "tiny")
+    env = {"FLOE_HOME": str(tmp_path / "home"), "FLOE_MANIFEST": str(root / "manifest.yaml")}
+    blocked = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", env=env)
+    assert blocked.code == 5
+    assert "promotion blocked by gate 'registry': E621" in blocked.err
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLOE_HOME", env["FLOE_HOME"])
+        records = promote.history(root / "manifest.yaml")
+    assert [(r.action, r.to_env) for r in records] == [("promote-blocked", "staging")]
+
+
+@pytest.mark.requirement("FR-073")
+@pytest.mark.requirement("SC-009")
+def test_audit_verify_detects_an_edited_and_a_deleted_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Three records chain; editing one's 'who' or deleting the middle one in the Iceberg
+    table is found by `floe audit verify` (exit 3), naming the record."""
+    import pyarrow as pa
+
+    from floe.promote import audit
+    from floe.runtime.platform import catalog_for_manifest
+
+    monkeypatch.setenv("FLOE_HOME", str(tmp_path / "home"))
+    root = write_tiny(tmp_path / "tiny")
+    catalog = catalog_for_manifest(root / "manifest.yaml")
+    lock = tmp_path / "audit.lock"
+    for action in ("push", "promote", "approve"):
+        audit.append(catalog, lock, who="alice", action=action, product="tiny",
+                     digest="sha256:" + "a" * 64, from_env="dev", to_env="staging")  # fmt: skip
+    env = {"FLOE_HOME": str(tmp_path / "home"), "FLOE_MANIFEST": str(root / "manifest.yaml")}
+    intact = run_floe("audit", "verify", env=env)
+    assert intact.code == 0, intact.err
+    assert "3 records" in intact.out
+
+    table = catalog.load_table(audit.TABLE)
+    rows = table.scan().to_arrow().to_pylist()
+    edited = [dict(r, who="mallory") if r["seq"] == 2 else r for r in rows]
+    table.overwrite(pa.Table.from_pylist(edited, schema=table.schema().as_arrow()))
+    broken = run_floe("audit", "verify", env=env)
+    assert broken.code == 3
+    assert "record 2 was edited" in broken.err
+
+    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 2],
+                                         schema=table.schema().as_arrow()))  # fmt: skip
+    deleted = run_floe("audit", "verify", env=env)
+    assert deleted.code == 3
+    assert "record 2 is missing" in deleted.err
+
+
+@pytest.mark.requirement("SC-009")
+def test_concurrent_promotions_of_one_product_are_serialised(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+):
+    """Two promotions of the product started together never run their gates at the same
+    time (the second waits for the first's lock); both pass and chain in the audit trail."""
+    inside = threading.Semaphore(1)
+    overlapped: list[bool] = []
+    waited: list[bool] = []
+    first_in, second_in = threading.Event(), threading.Event()
+
+    def probe(c: gates.Candidate) -> gates.GateResult:
+        got = inside.acquire(blocking=False)
+        overlapped.append(not got)
+        if not first_in.is_set():
+            first_in.set()
+            # with the lock the other promotion cannot reach its gates: this wait runs out
+            waited.append(second_in.wait(timeout=3))
+        else:
+            second_in.set()
+        if got:
+            inside.release()
+        return gates.GateResult("probe", gates.PASSED)
+
+    monkeypatch.setattr(gates, "GATES", (*gates.GATES, ("probe", probe)))
+    results: list[promote.Outcome] = []
+
+    def go() -> None:
+        results.append(promote.promote("tiny", "dev", "staging", flow.digest))
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    threads[0].start()
+    threads[1].start()
+    for t in threads:
+        t.join(timeout=120)
+    assert waited == [False]
+    assert overlapped == [False, False]
+    assert [r.status for r in results] == ["promoted", "promoted"]
+    assert overlapped == [False, False]
+    assert promote.verify_audit(flow.manifest).problems == []
+
+
+@pytest.mark.requirement("FR-074")
+def test_rollback_moves_the_env_back_and_with_data_its_tables(flow: Flow):
+    """A new digest promoted to staging and run there (revenue ×10) is rolled back: env-staging
+    points at the previous digest again, recorded; --data puts the tables back too."""
+    from floe.runtime.platform import catalog_for_manifest
+
+    ten_x = "select sum(amount) * 10 as revenue from {{ ref('int_orders') }}\n"
+    newer = flow.variant("0.5.0", ten_x, "mart_revenue")
+    artifact.sign("tiny", newer)
+    assert promote.run_artifact("tiny", "dev", newer)[1].success
+    assert promote.promote("tiny", "dev", "staging", newer).status == "promoted"
+    assert promote.run_artifact("tiny", "staging")[1].success
+
+    def revenue() -> int:
+        table = catalog_for_manifest(flow.manifest).load_table("tiny.mart_revenue")
+        return int(table.scan().to_arrow().to_pylist()[0]["revenue"])
+
+    assert revenue() == 600
+    result = run_floe("rollback", "tiny", "--env", "staging", "--data", "--reason", "bad x10",
+                      env=flow.env)  # fmt: skip
+    assert result.code == 0, result.err
+    assert flow.tag("staging") == flow.digest
+    assert "rolled back tiny.mart_revenue" in result.out
+    assert revenue() == 60
+    last = promote.history(flow.manifest, "staging")[-1]
+    assert (last.action, last.digest, last.from_env, last.reason) == (
+        "rollback",
+        flow.digest,
+        newer,
+        "bad x10",
+    )
