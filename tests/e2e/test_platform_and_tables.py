@@ -21,7 +21,7 @@ def test_platform_up_creates_home_and_checks_every_plugin(tmp_path: Path) -> Non
     assert res.code == 0, res.out + res.err
     home = tmp_path / ".floe"
     assert sorted(p.name for p in home.iterdir()) == [
-        "catalog.db", "dagster", "manifest.path", "runs", "warehouse"
+        "catalog.db", "catalog.lock", "dagster", "manifest.path", "runs", "warehouse"
     ]  # fmt: skip
     remembered = (home / "manifest.path").read_text().strip()
     assert remembered == str((tmp_path / "manifest.yaml").resolve())
