@@ -92,6 +92,13 @@ def orphans(catalog: Any, ns: str, name: str) -> list[str]:
     return sorted(str(p) for p in folder.rglob("*.parquet") if str(p) not in referenced)
 
 
+def stored(catalog: Any, ns: str, name: str) -> set[str]:
+    """Every file under the table's location (data and metadata)."""
+    table = catalog.load_table(f"{ns}.{name}")
+    root = Path(table.location().removeprefix("file://"))
+    return {str(p) for p in root.rglob("*") if p.is_file()}
+
+
 def runs(home: Path) -> dict[str, tuple[str, str]]:
     """run id → (status, failure message) of the platform's Dagster runs."""
     from floe.orchestrate.adapters.dagster_instance import open_instance

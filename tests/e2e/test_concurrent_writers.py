@@ -138,3 +138,77 @@ def test_two_products_write_one_catalog_at_once_and_a_kill_there_converges(
         again = crash.floe("run", shop_a, env=env)
         assert again.code == 0, again.out + again.err
         assert crash.states(catalog, "shop_a") == after
+
+
+@pytest.mark.requirement("FLOE-021")
+def test_a_compaction_committing_during_a_publish_retries_a_replace_and_refuses_a_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table of three small files (a replace, two incremental appends). A compaction
+    commits exactly while a publish has its files staged (at the ``commit`` crash point): a
+    replace loses that race, is re-applied on the compacted state and lands whole (its parent
+    is the compaction snapshot, its run tag on it, the lost attempt's data file deleted); an
+    incremental sync computed against the pre-compaction snapshot is refused with E547 naming
+    both snapshots and publishes nothing (the compaction stands, rows unchanged)."""
+    import pyarrow as pa
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from floe.runtime import publish
+    from floe.runtime.compaction import compact
+
+    (tmp_path / "wh").mkdir()
+    catalog = SqlCatalog("floe", uri=f"sqlite:///{tmp_path / 'c.db'}",
+                         warehouse=(tmp_path / "wh").as_uri())  # fmt: skip
+    catalog.create_namespace("race")
+
+    def ids(values: list[int]) -> pa.Table:
+        return pa.table({"id": pa.array(values, pa.int64())})
+
+    def small_files(name: str) -> int:
+        publish.replace(catalog, name, ids([0]), {"floe.run_id": "r0"})
+        for n in (2, 3):
+            publish.sync(catalog, name, ids(list(range(n))), {"floe.run_id": f"r{n}"})
+        table = catalog.load_table(name)
+        assert len(list(table.scan().plan_files())) == 3
+        return int(table.current_snapshot().snapshot_id)
+
+    compactions: list[int] = []
+    armed: list[str] = []  # the table a compaction races
+
+    def compact_first_time(point: str) -> None:  # another writer commits in between
+        if point == "commit" and armed and not compactions:
+            done = compact(catalog.load_table(armed[0]), 128 * 2**20)
+            assert done.files_rewritten == 3
+            assert done.snapshot_id is not None
+            compactions.append(done.snapshot_id)
+
+    monkeypatch.setattr(publish, "crashpoint", compact_first_time)
+    name = "race.replaced"
+    small_files(name)
+    armed.append(name)
+    result = publish.replace(catalog, name, ids([7, 8]), {"floe.run_id": "a"}, tag="run-a")
+    table = catalog.load_table(name)
+    [compacted] = compactions
+    assert table.current_snapshot().snapshot_id == result.snapshot_id
+    assert table.current_snapshot().parent_snapshot_id == compacted
+    assert table.metadata.refs["run-a"].snapshot_id == result.snapshot_id
+    assert sorted(table.scan().to_arrow()["id"].to_pylist()) == [7, 8]
+    assert crash.orphans(catalog, "race", "replaced") == []  # the lost attempt's file is gone
+
+    name = "race.synced"
+    armed.clear()
+    compactions.clear()
+    base = small_files(name)
+    armed.append(name)
+    with pytest.raises(publish.CommitConflict) as caught:
+        publish.sync(catalog, name, ids([0, 1, 2, 3]), {"floe.run_id": "b"}, tag="run-b",
+                     base=base)  # fmt: skip
+    [compacted] = compactions
+    assert f"E547]: {name} changed while this run built it (snapshot {base} → {compacted}" in (
+        str(caught.value)
+    )
+    table = catalog.load_table(name)
+    assert table.current_snapshot().snapshot_id == compacted
+    assert "run-b" not in table.metadata.refs
+    assert sorted(table.scan().to_arrow()["id"].to_pylist()) == [0, 1, 2]
+    assert crash.orphans(catalog, "race", "synced") == []

@@ -6,6 +6,7 @@ writers and PostgreSQL: test_concurrent_writers.py."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,10 @@ def test_a_run_killed_at_any_point_leaves_committed_tables_and_the_next_run_conv
     rows (the tables published before the kill: round 2), each published table carries its
     run's tag in the same snapshot, the kill's unreferenced files stay as orphans for
     maintenance, the next run marks the killed run FAILURE, and `floe run --from-failure`
-    ends with exactly the rows of a clean run (the incremental table without duplicates)."""
+    ends with exactly the rows of a clean run (the incremental table without duplicates).
+    Then `floe tables maintain <product> --older-than 0s` removes exactly the files the
+    uncommitted publish left (its data file, manifests and manifest list: every file the kill
+    added under stg_orders' location) and nothing from the other tables; the rows stay."""
     product = crash.product(tmp_path)
     home = product / ".floe"
     assert crash.floe("run", product).code == 0
@@ -40,12 +44,15 @@ def test_a_run_killed_at_any_point_leaves_committed_tables_and_the_next_run_conv
     assert (home / "scratch" / "tiny.duckdb").is_file()  # left behind by the kill
     assert crash.states(catalog) == before
 
+    stg_before = crash.stored(catalog, "tiny", "stg_orders")
     killed = crash.floe("run", product, env={KILL_ENV: "commit:2"})
     assert killed.code == KILLED, killed.out + killed.err
     assert "published tiny.raw_orders" in killed.out
     assert crash.states(catalog) == crash.mixed(before, after, published=1)
     orphans = crash.orphans(catalog, "tiny", "stg_orders")
     assert len(orphans) == 1  # the killed commit's data file: maintenance removes it
+    left = crash.stored(catalog, "tiny", "stg_orders") - stg_before  # nothing of it committed
+    assert set(orphans) < left  # with the manifests and manifest list written for the commit
     assert crash.orphans(catalog, "tiny", "raw_orders") == []
 
     killed = crash.floe("run", product, env={KILL_ENV: "publish:3"})
@@ -67,6 +74,14 @@ def test_a_run_killed_at_any_point_leaves_committed_tables_and_the_next_run_conv
     killed_messages = [m for s, m in runs.values() if s == "FAILURE"]
     assert all("ended without finishing (killed?)" in m for m in killed_messages)
     assert orphans == [o for o in crash.orphans(catalog, "tiny", "stg_orders") if o in orphans]
+
+    maintained = crash.floe("tables", "maintain", product, "--older-than", "0s", "--json")
+    assert maintained.code == 0, maintained.out + maintained.err
+    removed = {r["identifier"]: r["orphans_removed"] for r in json.loads(maintained.out)}
+    assert removed == {f"tiny.{t}": len(left) if t == "stg_orders" else 0 for t in TABLES}
+    assert not left & crash.stored(catalog, "tiny", "stg_orders")
+    assert crash.orphans(catalog, "tiny", "stg_orders") == []
+    assert crash.states(catalog) == after
 
 
 @pytest.mark.requirement("FLOE-021")

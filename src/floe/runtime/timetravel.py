@@ -77,23 +77,41 @@ def resolve_as_of(
             return snap.snapshot_id
         first = min((e.timestamp_ms for e in table.history()), default=None)
         since = datetime.fromtimestamp(first / 1000, UTC).isoformat() if first else "never (empty)"
+        if _expired(table):
+            since = f"first kept: {since}; older snapshots were expired"
+        else:
+            since = f"first: {since}"
         raise FloeError.single(
             E_BEFORE_FIRST,
-            f"{name} has no snapshot at or before {moment.isoformat()} (first: {since})",
+            f"{name} has no snapshot at or before {moment.isoformat()} ({since})",
             location,
             field_path=field_path,
             hint="pick a later timestamp, a snapshot id or a run tag (floe tables show lists them)",
         )
     tags = sorted(table.metadata.refs)
     shown = ", ".join(tags[:5]) + (", …" if len(tags) > 5 else "")
+    gone = ""
+    if is_run_tag(text) and _expired(table):
+        gone = (
+            "; older snapshots were expired (governance.snapshot_keep_last) and a run tag "
+            "goes with its snapshot"
+        )
     raise FloeError.single(
         E_UNKNOWN_AS_OF,
-        f"{name} has no snapshot, tag or branch '{text}' (refs: {shown or 'none'})",
+        f"{name} has no snapshot, tag or branch '{text}' (refs: {shown or 'none'}){gone}",
         location,
         field_path=field_path,
         hint="use a snapshot id or run-<run id> tag listed by `floe tables show`, or an ISO "
         "timestamp such as 2026-01-31T12:00:00Z",
     )
+
+
+def _expired(table: Table) -> bool:
+    """True when snapshots of the table were expired: it committed more snapshots (each takes
+    the next sequence number, format v2) than it keeps. (Expiry also clears the parent id of
+    a kept snapshot whose parent it removes, so parents cannot tell.)"""
+    last = getattr(table.metadata, "last_sequence_number", 0)  # format v1 has none
+    return int(last) > len(table.snapshots())
 
 
 #: table properties recording rollbacks (``floe.rollback.<UTC time>`` = JSON record)
