@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PRODUCTS := customer-360 iot-telemetry financial-risk
 
-.PHONY: setup demo test lint typecheck unit e2e trace bench schemas security clean help
+.PHONY: setup tools demo test lint typecheck unit chart e2e trace bench schemas security image clean help
 
 help:
 	@echo "make demo   - set everything up and run the three demo products"
@@ -16,6 +16,8 @@ help:
 	@echo "make bench  - performance benchmarks"
 	@echo "make schemas - regenerate the JSON Schemas in schemas/"
 	@echo "make security - bandit (0 medium/high) + pip-audit of uv.lock (needs network)"
+	@echo "make chart  - the floe-platform Helm chart tests (render, lint, validate, scripts)"
+	@echo "make image  - build the container image with docker, podman or buildah (IMAGE=floe:dev)"
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv \
@@ -43,6 +45,10 @@ $(VENV)/.spark: $(VENV)/.synced
 setup: $(VENV)/.synced $(VENV)/.spark
 	@$(BIN)/python -m compileall -q src >/dev/null
 
+# Debian tools the tests call (shellcheck for the chart's scripts); installed when missing.
+tools:
+	@command -v shellcheck >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
+
 demo: setup
 	$(BIN)/floe demo demo
 
@@ -61,15 +67,21 @@ unit: setup
 e2e: setup
 	$(BIN)/pytest tests/e2e $(ARGS)
 
+# The Helm chart: rendered by the Helm SDK (no helm binary), linted, validated; its scripts
+# shellchecked and run against local servers. The `cluster` tests need a Kind cluster
+# (.github/workflows/kind.yml) and are deselected by pytest's addopts.
+chart: setup tools
+	$(BIN)/pytest -n 2 -p randomly tests/chart $(ARGS)
+
 # Requirement traceability (tests/requirements.yaml, tests/traceability.py): fails on an
 # unknown requirement id, a test without a marker, or a group under its coverage floor.
 # `make trace ARGS=--summary` prints only the figures; ARGS=--raise raises the floors.
 trace: setup
 	$(BIN)/python tests/traceability.py $(ARGS)
 
-test: lint
+test: lint tools
 	$(BIN)/python tests/traceability.py --summary
-	$(BIN)/pytest -n 2 -p randomly tests/unit
+	$(BIN)/pytest -n 2 -p randomly tests/unit tests/chart
 	$(BIN)/pytest -n 2 --dist loadfile tests/e2e
 
 bench: setup
@@ -93,6 +105,19 @@ security: setup
 	$(UV) export --frozen --all-groups --no-emit-project --no-hashes --format requirements-txt \
 		--quiet --output-file $(VENV)/audit-requirements.txt
 	$(BIN)/python security/audit.py $(VENV)/audit-requirements.txt --service $(AUDIT_SERVICE)
+
+# The container image (Dockerfile) with the first OCI builder found. buildah runs with the vfs
+# storage driver and chroot isolation so that it needs no kernel overlay or user namespaces.
+IMAGE ?= floe:dev
+image:
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+		docker build -t $(IMAGE) . ; \
+	elif command -v podman >/dev/null 2>&1; then \
+		podman build -t $(IMAGE) . ; \
+	else \
+		command -v buildah >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq buildah >/dev/null; }; \
+		STORAGE_DRIVER=vfs buildah --storage-driver vfs build --isolation chroot -t $(IMAGE) . ; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/*/target

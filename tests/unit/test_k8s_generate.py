@@ -113,9 +113,9 @@ def test_network_policies_deny_by_default_and_allow_only_declared_egress(
     expected = {
         "catalog": ("floe-platform", 8181, "polaris.floe-platform.svc.cluster.local:8181"),
         "storage": ("floe-platform", 9000, "minio.floe-platform.svc.cluster.local:9000"),
-        "tracing": ("observability", 4317,
-                    "otel-collector.observability.svc.cluster.local:4317"),
-        "lineage": ("observability", 5000, "marquez.observability.svc.cluster.local:5000"),
+        "tracing": ("floe-platform", 4317,
+                    "otel-collector.floe-platform.svc.cluster.local:4317"),
+        "lineage": ("floe-platform", 5000, "marquez.floe-platform.svc.cluster.local:5000"),
     }  # fmt: skip
     for purpose, (namespace, port, shown) in expected.items():
         policy = policies[f"customer-360-egress-{purpose}"]

@@ -52,9 +52,15 @@ def catalog_for_manifest(path: Path, env: str = "dev") -> Catalog:
 
 
 def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> list[Check]:
-    """Health of the platform: home, catalog, warehouse and each plugin's own check."""
-    plugins = platform_plugins(manifest_path, env)
+    """Health of the platform: home, catalog, warehouse, each plugin's own check and each
+    service of ``platform.services`` (a deployed platform) on its health endpoint."""
+    from floe.runtime.services import check_services
+
+    manifest = load_manifest(manifest_path, env)
+    plugins = ResolvedPlugins(manifest_plugins(manifest), PlatformHome.for_manifest(manifest_path))
     checks = check_platform(plugins, create=create)
+    services = check_services(manifest.platform.services)
+    checks += [Check(f"service {name}", ok, detail) for name, ok, detail in services]
     if create:  # `floe platform up`: from now on this home serves this manifest
         plugins.home.remember_manifest(replace=True)
     return checks

@@ -155,6 +155,41 @@ class ResourcePreset(FloeModel):
     memory_limit: str = "1Gi"
 
 
+ServiceKind = Literal[
+    "polaris",
+    "object_storage",
+    "dagster",
+    "marquez",
+    "jaeger",
+    "otel_collector",
+    "prometheus",
+    "grafana",
+    "http",
+]
+
+
+class PlatformService(FloeModel):
+    """A service of a deployed platform whose health ``floe platform status`` checks."""
+
+    kind: ServiceKind = Field(
+        description="What the service is; decides its health path (Polaris /q/health/ready, "
+        "object storage /minio/health/ready, Dagster /server_info, Marquez /healthcheck, "
+        "Jaeger /status, the collector's health extension /, Prometheus /-/ready, Grafana "
+        "/api/health; http: /)."
+    )
+    url: str = Field(
+        description="Base URL of the port that serves the health endpoint (Polaris: its "
+        "management port 8182; Marquez: its admin port 5001; Jaeger and the collector: 13133)."
+    )
+    path: str | None = Field(default=None, description="Health path instead of the kind's.")
+
+
+class PlatformServices(FloeModel):
+    """The services of a deployed platform (e.g. the floe-platform Helm chart)."""
+
+    services: dict[str, PlatformService] = Field(default_factory=dict)
+
+
 EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
 
 
@@ -195,6 +230,10 @@ class Manifest(FloeModel):
         description="Per-environment overlays (dev/staging/prod): partial manifests merged on top.",
     )
     resource_presets: dict[str, ResourcePreset] = Field(default_factory=dict)
+    platform: PlatformServices = Field(
+        default_factory=PlatformServices,
+        description="A deployed platform's services, checked by `floe platform status`.",
+    )
 
     def compute_types(self) -> list[str]:
         """Compute plugin types products may use."""
