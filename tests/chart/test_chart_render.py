@@ -13,6 +13,7 @@ import yaml
 
 from tests.chart.conftest import (
     CHART,
+    CLUSTER_MANIFEST,
     NAMESPACE,
     VALUE_SETS,
     env_of,
@@ -190,11 +191,29 @@ def test_bootstrap_job_creates_then_verifies_the_catalog() -> None:
         body["storageConfigInfo"]["endpoint"] == "http://minio.floe-platform.svc.cluster.local:9000"
     )
     script = find(docs, "ConfigMap", "floe-scripts")["data"]["polaris-bootstrap.sh"]
-    create = script.index('/api/management/v1/catalogs"')
+    create = script.index("ensure \"catalog '$CATALOG_NAME'\" POST /catalogs")
     verify = script.index('catalog_exists "$token"')
     assert create < verify
     assert script == (CHART / "scripts" / "polaris-bootstrap.sh").read_text()
     assert find(docs, "ConfigMap", "floe-scripts")["data"]["lib.sh"].count("polaris_token()") == 1
+
+
+@pytest.mark.requirement("WU1-AC1")
+def test_bootstrap_job_creates_the_principal_the_cluster_manifest_logs_in_with() -> None:
+    """The bootstrap Job's runner principal is the catalog's oauth2 client_id of
+    demo/manifest-cluster.yaml (floe-runner); its credentials come from the runner's
+    existingSecret by secretKeyRef, never as values; the privilege is CATALOG_MANAGE_CONTENT."""
+    manifest = yaml.safe_load(CLUSTER_MANIFEST.read_text())
+    client_id = manifest["plugins"]["catalog"]["config"]["oauth2"]["client_id"]
+    env = env_of(pod_spec(find(rendered("test"), "Job", "polaris-bootstrap"))["containers"][0])
+    assert env["RUNNER_PRINCIPAL"] == client_id == "floe-runner"
+    assert env["RUNNER_CLIENT_ID"] == {
+        "secretKeyRef": {"name": "floe-polaris-runner", "key": "client-id"}
+    }
+    assert env["RUNNER_CLIENT_SECRET"] == {
+        "secretKeyRef": {"name": "floe-polaris-runner", "key": "client-secret"}
+    }
+    assert env["RUNNER_PRIVILEGE"] == "CATALOG_MANAGE_CONTENT"
 
 
 @pytest.mark.requirement("WU1-BC2")
@@ -240,7 +259,8 @@ def test_secrets_only_by_reference(value_set: str) -> None:
                 if any(w in e["name"] for w in ("PASSWORD", "SECRET", "ACCESS_KEY", "CLIENT_ID")):
                     assert "value" not in e, (obj["metadata"]["name"], e["name"])
                     refs.add(e["valueFrom"]["secretKeyRef"]["name"])
-    assert refs == {"floe-postgresql", "floe-polaris", "floe-object-storage", "floe-grafana"}
+    assert refs == {"floe-postgresql", "floe-polaris", "floe-polaris-runner",
+                    "floe-object-storage", "floe-grafana"}  # fmt: skip
 
 
 @pytest.mark.requirement("FR-004")

@@ -22,11 +22,14 @@ from tests.chart.conftest import SCRIPTS
 CLIENT_ID = "root"
 CLIENT_SECRET = "s3cr3t-value"
 TOKEN = "tok-123"
+RUNNER = "floe-runner"
+RUNNER_SECRET = "runner-s3cr3t-value"
 
 
 @dataclass
 class Polaris:
-    """State of the stand-in: which catalogs exist, what was asked, and how it misbehaves."""
+    """State of the stand-in: catalogs, principals, roles and grants, what was asked, and how
+    it misbehaves (``fail`` answers a (method, path) with that status instead)."""
 
     catalogs: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -35,6 +38,79 @@ class Polaris:
     appear_after: int = 0  # the catalog appears after this many GETs of it
     gets: int = 0
     bodies: list[dict] = field(default_factory=list)
+    credentials: dict[str, str] = field(default_factory=lambda: {CLIENT_ID: CLIENT_SECRET})
+    principals: dict[str, str | None] = field(default_factory=dict)  # name -> client id
+    principal_roles: dict[str, set[str]] = field(default_factory=dict)  # role -> principals
+    catalog_roles: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # -> grants
+    assigned: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # pr -> (cat, cr)
+    sent: dict[tuple[str, str], dict] = field(default_factory=dict)  # the JSON of each call
+    fail: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+M = "/api/management/v1"
+
+
+def _management(state: Polaris, method: str, path: str, body: dict) -> tuple[int, dict]:
+    """The management API's principal, role and grant endpoints on ``state``."""
+    parts = path.removeprefix(M + "/").split("/")
+    match method, parts:
+        case "POST", ["principals"]:
+            name = body["principal"]["name"]
+            if name in state.principals:
+                return 409, {"error": {"message": "exists"}}
+            state.principals[name] = None
+            return 201, {"principal": {"name": name}, "credentials": {"clientSecret": "gen"}}
+        case "POST", ["principals", name, "reset"] if name in state.principals:
+            old = state.principals[name]
+            state.credentials.pop(old or "", None)
+            state.principals[name] = body["clientId"]
+            state.credentials[body["clientId"]] = body["clientSecret"]
+            return 200, {"principal": {"name": name}, "credentials": body}
+        case "GET", ["principals", name] if name in state.principals:
+            return 200, {"name": name, "clientId": state.principals[name]}
+        case "POST", ["principal-roles"]:
+            name = body["principalRole"]["name"]
+            if name in state.principal_roles:
+                return 409, {"error": {"message": "exists"}}
+            state.principal_roles[name] = set()
+            return 201, {"name": name}
+        case "PUT", ["principals", name, "principal-roles"]:
+            role = body["principalRole"]["name"]
+            if name not in state.principals or role not in state.principal_roles:
+                return 404, {"error": {"message": "not found"}}
+            state.principal_roles[role].add(name)
+            return 201, {}
+        case "GET", ["principals", name, "principal-roles"] if name in state.principals:
+            roles = [{"name": r} for r, who in sorted(state.principal_roles.items()) if name in who]
+            return 200, {"roles": roles}
+        case "POST", ["catalogs", cat, "catalog-roles"] if cat in state.catalogs:
+            key = (cat, body["catalogRole"]["name"])
+            if key in state.catalog_roles:
+                return 409, {"error": {"message": "exists"}}
+            state.catalog_roles[key] = set()
+            return 201, {"name": key[1]}
+        case "PUT", ["principal-roles", pr, "catalog-roles", cat]:
+            key = (cat, body["catalogRole"]["name"])
+            if pr not in state.principal_roles or key not in state.catalog_roles:
+                return 404, {"error": {"message": "not found"}}
+            state.assigned.setdefault(pr, set()).add(key)
+            return 201, {}
+        case "GET", ["principal-roles", pr, "catalog-roles", cat] if pr in state.principal_roles:
+            roles = [{"name": cr} for c, cr in sorted(state.assigned.get(pr, set())) if c == cat]
+            return 200, {"roles": roles}
+        case "PUT", ["catalogs", cat, "catalog-roles", cr, "grants"] if (cat, cr) in (
+            state.catalog_roles
+        ):
+            state.catalog_roles[(cat, cr)].add(body["grant"]["privilege"])
+            return 201, {}
+        case "GET", ["catalogs", cat, "catalog-roles", cr, "grants"] if (cat, cr) in (
+            state.catalog_roles
+        ):
+            grants = [
+                {"type": "catalog", "privilege": g} for g in sorted(state.catalog_roles[(cat, cr)])
+            ]
+            return 200, {"grants": grants}
+    return 404, {"error": {"message": f"{method} {path}: not found"}}
 
 
 def _handler(state: Polaris) -> type[BaseHTTPRequestHandler]:
@@ -53,11 +129,16 @@ def _handler(state: Polaris) -> type[BaseHTTPRequestHandler]:
         def _authorized(self) -> bool:
             return self.headers.get("Authorization") == f"Bearer {TOKEN}"
 
+        def _body(self) -> str:
+            return self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+
         def do_GET(self) -> None:
             state.requests.append(("GET", self.path))
-            if self.path == "/q/health/ready":
+            if ("GET", self.path) in state.fail:
+                self._send(state.fail["GET", self.path], {"error": "injected"})
+            elif self.path == "/q/health/ready":
                 self._send(200, {"status": "UP"})
-            elif self.path.startswith("/api/management/v1/catalogs/"):
+            elif self.path.startswith(f"{M}/catalogs/") and self.path.count("/") == 5:
                 name = self.path.rsplit("/", 1)[1]
                 state.gets += 1
                 if state.gets > state.appear_after and state.appear_after:
@@ -68,23 +149,42 @@ def _handler(state: Polaris) -> type[BaseHTTPRequestHandler]:
                     self._send(200, {"type": "INTERNAL", "name": name, "properties": {}})
                 else:
                     self._send(404, {"error": {"message": f"Catalog {name} not found"}})
+            elif self.path.startswith(M) and self._authorized():
+                self._send(*_management(state, "GET", self.path, {}))
             else:
                 self._send(404, {})
 
+        def do_PUT(self) -> None:
+            raw = self._body()
+            state.requests.append(("PUT", self.path))
+            state.sent["PUT", self.path] = json.loads(raw)
+            if ("PUT", self.path) in state.fail:
+                self._send(state.fail["PUT", self.path], {"error": "injected"})
+            elif self._authorized():
+                self._send(*_management(state, "PUT", self.path, json.loads(raw)))
+            else:
+                self._send(401, {"error": "unauthorized"})
+
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            raw = self.rfile.read(length).decode()
+            raw = self._body()
             state.requests.append(("POST", self.path))
             if self.path == "/api/catalog/v1/oauth/tokens":
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
-                ok = form.get("client_id") == CLIENT_ID and form.get("client_secret") == (
-                    CLIENT_SECRET
+                client = form.get("client_id", "")
+                ok = (
+                    client in state.credentials
+                    and form.get("client_secret") == (state.credentials[client])
                 )
                 if ok and form.get("grant_type") == "client_credentials":
-                    self._send(200, {"access_token": TOKEN, "token_type": "bearer"})
+                    self._send(200, {"access_token": TOKEN if client == CLIENT_ID else "runner-tok",
+                                     "token_type": "bearer"})  # fmt: skip
                 else:
                     self._send(401, {"error": "unauthorized_client"})
-            elif self.path == "/api/management/v1/catalogs" and self._authorized():
+                return
+            state.sent["POST", self.path] = json.loads(raw)
+            if ("POST", self.path) in state.fail:
+                self._send(state.fail["POST", self.path], {"error": "injected"})
+            elif self.path == f"{M}/catalogs" and self._authorized():
                 body = json.loads(raw)
                 state.bodies.append(body)
                 name = body["catalog"]["name"]
@@ -94,6 +194,8 @@ def _handler(state: Polaris) -> type[BaseHTTPRequestHandler]:
                 if state.create_status == 201 and not state.lose_created:
                     state.catalogs.add(name)
                 self._send(state.create_status, body["catalog"])
+            elif self.path.startswith(M) and self._authorized():
+                self._send(*_management(state, "POST", self.path, json.loads(raw)))
             else:
                 self._send(401, {"error": "unauthorized"})
 
@@ -122,7 +224,8 @@ def _polaris_env(url: str, **extra: str) -> dict[str, str]:
     body = {"catalog": {"name": "floe", "type": "INTERNAL", "properties": {}}}
     return {"POLARIS_URL": url, "POLARIS_MANAGEMENT_URL": url, "POLARIS_CLIENT_ID": CLIENT_ID,
             "POLARIS_CLIENT_SECRET": CLIENT_SECRET, "CATALOG_NAME": "floe",
-            "CATALOG_BODY": json.dumps(body), "READY_TIMEOUT": "5", **extra}  # fmt: skip
+            "CATALOG_BODY": json.dumps(body), "READY_TIMEOUT": "5", "RUNNER_PRINCIPAL": RUNNER,
+            "RUNNER_CLIENT_ID": RUNNER, "RUNNER_CLIENT_SECRET": RUNNER_SECRET, **extra}  # fmt: skip
 
 
 @pytest.mark.requirement("NF-7")
@@ -144,7 +247,7 @@ def test_bootstrap_creates_then_verifies_the_catalog(polaris: tuple[Polaris, str
     state, url = polaris
     proc = _run("polaris-bootstrap.sh", _polaris_env(url))
     assert proc.returncode == 0, proc.stderr
-    assert state.requests == [
+    assert state.requests[:4] == [
         ("GET", "/q/health/ready"),
         ("POST", "/api/catalog/v1/oauth/tokens"),
         ("POST", "/api/management/v1/catalogs"),
@@ -155,6 +258,127 @@ def test_bootstrap_creates_then_verifies_the_catalog(polaris: tuple[Polaris, str
     assert CLIENT_SECRET not in proc.stdout + proc.stderr
 
 
+#: The runner principal's calls after the catalog is verified, in order.
+RUNNER_CALLS = [
+    ("POST", f"{M}/principals"),
+    ("POST", f"{M}/principals/{RUNNER}/reset"),
+    ("POST", f"{M}/principal-roles"),
+    ("PUT", f"{M}/principals/{RUNNER}/principal-roles"),
+    ("POST", f"{M}/catalogs/floe/catalog-roles"),
+    ("PUT", f"{M}/principal-roles/{RUNNER}/catalog-roles/floe"),
+    ("PUT", f"{M}/catalogs/floe/catalog-roles/{RUNNER}/grants"),
+    ("GET", f"{M}/principals/{RUNNER}"),
+    ("GET", f"{M}/principals/{RUNNER}/principal-roles"),
+    ("GET", f"{M}/principal-roles/{RUNNER}/catalog-roles/floe"),
+    ("GET", f"{M}/catalogs/floe/catalog-roles/{RUNNER}/grants"),
+    ("POST", "/api/catalog/v1/oauth/tokens"),
+]
+
+
+@pytest.mark.requirement("WU1-AC1")
+def test_bootstrap_creates_the_runner_principal_and_verifies_it_logs_in(
+    polaris: tuple[Polaris, str],
+) -> None:
+    """After the catalog: the principal the products name (client_id floe-runner) is
+    created, given the credentials of its Secret, a principal role, a catalog role on the
+    catalog and CATALOG_MANAGE_CONTENT — with exactly these calls and bodies — then read
+    back and logged in with; no secret appears in the output."""
+    state, url = polaris
+    proc = _run("polaris-bootstrap.sh", _polaris_env(url))
+    assert proc.returncode == 0, proc.stderr
+    assert state.requests[4:] == RUNNER_CALLS
+    assert state.sent["POST", f"{M}/principals"] == {
+        "principal": {"name": RUNNER, "properties": {}}, "credentialRotationRequired": False
+    }  # fmt: skip
+    assert state.sent["POST", f"{M}/principals/{RUNNER}/reset"] == {
+        "clientId": RUNNER, "clientSecret": RUNNER_SECRET
+    }  # fmt: skip
+    assert state.sent["POST", f"{M}/principal-roles"] == {"principalRole": {"name": RUNNER}}
+    assert state.sent["PUT", f"{M}/principals/{RUNNER}/principal-roles"] == {
+        "principalRole": {"name": RUNNER}
+    }
+    assert state.sent["POST", f"{M}/catalogs/floe/catalog-roles"] == {
+        "catalogRole": {"name": RUNNER}
+    }
+    assert state.sent["PUT", f"{M}/catalogs/floe/catalog-roles/{RUNNER}/grants"] == {
+        "grant": {"type": "catalog", "privilege": "CATALOG_MANAGE_CONTENT"}
+    }
+    assert state.principals == {RUNNER: RUNNER}
+    assert state.credentials[RUNNER] == RUNNER_SECRET
+    assert state.principal_roles == {RUNNER: {RUNNER}}
+    assert state.assigned == {RUNNER: {("floe", RUNNER)}}
+    assert state.catalog_roles == {("floe", RUNNER): {"CATALOG_MANAGE_CONTENT"}}
+    assert (
+        f"principal '{RUNNER}' verified: it logs in and holds CATALOG_MANAGE_CONTENT on "
+        "catalog 'floe'"
+    ) in proc.stderr
+    for secret in (CLIENT_SECRET, RUNNER_SECRET, "gen"):
+        assert secret not in proc.stdout + proc.stderr
+
+
+@pytest.mark.requirement("WU1-BC1")
+def test_bootstrap_of_the_runner_principal_is_idempotent(polaris: tuple[Polaris, str]) -> None:
+    """A second run (an upgrade's hook) meets 409 for the catalog, principal, principal role
+    and catalog role, counts them as success, sets the same credentials and verifies again."""
+    state, url = polaris
+    first = _run("polaris-bootstrap.sh", _polaris_env(url))
+    assert first.returncode == 0, first.stderr
+    state.requests.clear()
+    again = _run("polaris-bootstrap.sh", _polaris_env(url))
+    assert again.returncode == 0, again.stderr
+    assert state.requests[4:] == RUNNER_CALLS
+    for what in ("catalog 'floe'", f"principal '{RUNNER}'", f"principal role '{RUNNER}'",
+                 f"catalog role '{RUNNER}' of catalog 'floe'"):  # fmt: skip
+        assert f"{what} already exists" in again.stderr
+    assert state.catalog_roles == {("floe", RUNNER): {"CATALOG_MANAGE_CONTENT"}}
+    assert state.credentials == {CLIENT_ID: CLIENT_SECRET, RUNNER: RUNNER_SECRET}
+
+
+@pytest.mark.requirement("WU1-AC1")
+@pytest.mark.parametrize(
+    ("call", "status", "message"),
+    [
+        (("POST", f"{M}/principals"), 403, f"creating principal '{RUNNER}' answered HTTP 403"),
+        (("POST", f"{M}/principals/{RUNNER}/reset"), 404,
+         f"setting the credentials of principal '{RUNNER}' answered HTTP 404"),
+        (("PUT", f"{M}/catalogs/floe/catalog-roles/{RUNNER}/grants"), 500,
+         f"creating grant CATALOG_MANAGE_CONTENT to catalog role '{RUNNER}' answered HTTP 500"),
+        (("GET", f"{M}/catalogs/floe/catalog-roles/{RUNNER}/grants"), 404,
+         f"grant CATALOG_MANAGE_CONTENT of catalog role '{RUNNER}' cannot be read back"),
+        (("GET", f"{M}/principals/{RUNNER}"), 404, f"principal '{RUNNER}' cannot be read back"),
+    ],
+)  # fmt: skip
+def test_bootstrap_fails_when_a_runner_step_fails(
+    polaris: tuple[Polaris, str], call: tuple[str, str], status: int, message: str
+) -> None:
+    """Any refused create or a read-back that does not answer 200 exits 1 naming the step,
+    and nothing after that step is asked."""
+    state, url = polaris
+    state.fail[call] = status
+    proc = _run("polaris-bootstrap.sh", _polaris_env(url))
+    assert proc.returncode == 1
+    assert f"error: {message}" in proc.stderr
+    assert state.requests[4:] == RUNNER_CALLS[: RUNNER_CALLS.index(call) + 1]
+    assert RUNNER_SECRET not in proc.stdout + proc.stderr
+
+
+@pytest.mark.requirement("WU1-BC4")
+def test_bootstrap_fails_when_the_runner_cannot_log_in(polaris: tuple[Polaris, str]) -> None:
+    """Polaris acknowledges the credentials reset but does not keep them (the runner's token
+    request answers 401): exit 1 — products would not log in either."""
+    state, url = polaris
+    state.fail["POST", f"{M}/principals/{RUNNER}/reset"] = 200  # acknowledged, not applied
+    proc = _run("polaris-bootstrap.sh", _polaris_env(url))
+    assert proc.returncode == 1
+    assert f"token request to {url}/api/catalog/v1/oauth/tokens failed for client '{RUNNER}'" in (
+        proc.stderr
+    )
+    assert f"error: principal '{RUNNER}' cannot log in with the credentials of its Secret" in (
+        proc.stderr
+    )
+    assert state.requests[4:] == RUNNER_CALLS
+
+
 @pytest.mark.requirement("WU1-BC1")
 def test_bootstrap_counts_an_existing_catalog_as_success(polaris: tuple[Polaris, str]) -> None:
     """409 on create is success, and the catalog is still verified."""
@@ -163,7 +387,7 @@ def test_bootstrap_counts_an_existing_catalog_as_success(polaris: tuple[Polaris,
     proc = _run("polaris-bootstrap.sh", _polaris_env(url))
     assert proc.returncode == 0, proc.stderr
     assert "catalog 'floe' already exists" in proc.stderr
-    assert state.requests[-1] == ("GET", "/api/management/v1/catalogs/floe")
+    assert state.requests[3] == ("GET", "/api/management/v1/catalogs/floe")
 
 
 @pytest.mark.requirement("WU1-AC1")

@@ -3,6 +3,9 @@ secrets by name only, derived from the real compile of the demo products."""
 
 from __future__ import annotations
 
+import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import yaml
 
 from floe.errors import FloeError
 from floe.k8s.generate import CONFIGMAP_LIMIT, K8sOptions, check_size, generate
+from floe.observe.metrics import push
 from tests.conftest import DEMO, PRODUCTS, run_floe, write_tiny
 
 CLUSTER = DEMO / "manifest-cluster.yaml"
@@ -93,12 +97,12 @@ def test_network_policies_deny_by_default_and_allow_only_declared_egress(
 ) -> None:
     """Default deny (podSelector {}), DNS to kube-dns on 53 UDP+TCP, and exactly one egress
     policy per dependency of the manifest: Polaris 8181, MinIO 9000, OTel collector 4317,
-    Marquez 5000 — each to its service's namespace only."""
+    Marquez 5000, the chart's Pushgateway 9091 — each to its service's namespace only."""
     policies = {d["metadata"]["name"]: d for d in staging if d["kind"] == "NetworkPolicy"}
     assert sorted(policies) == [
         "customer-360-allow-dns", "customer-360-default-deny", "customer-360-egress-catalog",
-        "customer-360-egress-lineage", "customer-360-egress-storage",
-        "customer-360-egress-tracing",
+        "customer-360-egress-lineage", "customer-360-egress-metrics",
+        "customer-360-egress-storage", "customer-360-egress-tracing",
     ]  # fmt: skip
     assert policies["customer-360-default-deny"]["spec"] == {
         "podSelector": {}, "policyTypes": ["Ingress", "Egress"]
@@ -116,6 +120,7 @@ def test_network_policies_deny_by_default_and_allow_only_declared_egress(
         "tracing": ("floe-platform", 4317,
                     "otel-collector.floe-platform.svc.cluster.local:4317"),
         "lineage": ("floe-platform", 5000, "marquez.floe-platform.svc.cluster.local:5000"),
+        "metrics": ("floe-platform", 9091, "pushgateway.floe-platform.svc.cluster.local:9091"),
     }  # fmt: skip
     for purpose, (namespace, port, shown) in expected.items():
         policy = policies[f"customer-360-egress-{purpose}"]
@@ -378,3 +383,54 @@ def test_every_declared_dependency_gets_exactly_its_rule(tmp_path: Path) -> None
     ]
     for doc in result.docs:
         assert kubernetes_validate.validate(doc, K8S_VERSION, strict=True) == "1.37"
+
+
+@pytest.mark.requirement("FR-060")
+def test_the_metrics_egress_opens_the_port_the_run_pushes_to(tmp_path: Path) -> None:
+    """A Pushgateway URL without a port: the generated metrics egress opens 9091, and the
+    run's exporter, given such a URL, really pushes to port 9091 (a server listening there
+    receives the run's series) — one reading of the address (floe.spec.pushgateway) serves
+    the NetworkPolicy and the exporter, so they cannot disagree."""
+    product = write_tiny(tmp_path / "tiny", manifest=OTHER_MANIFEST)
+    result = generate(K8sOptions(product, "dev", None, tmp_path / "out"))
+    policy = _one(result.docs, "NetworkPolicy", "tiny-egress-metrics")
+    assert policy["spec"]["egress"][0]["ports"] == [{"port": 9091, "protocol": "TCP"}]
+    assert policy["metadata"]["annotations"]["floe.dev/destinations"] == (
+        "pushgateway.monitoring.svc:9091"
+    )
+    got: list[str] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            got.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+    server = _listen_on_9091(Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = server.server_address[0]
+        record = {"run_id": "r1", "product": "tiny", "namespace": "tiny", "status": "success",
+                  "started_at": 1.0, "ended_at": 2.0, "duration_seconds": 1.0,
+                  "trace_id": "0" * 32, "tests_failed": 0, "observe_seconds": 0.01,
+                  "nodes": []}  # fmt: skip
+        push(f"http://{host}", record, timeout=5.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert got == ["/metrics/job/floe/product/tiny"]
+
+
+def _listen_on_9091(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A server on port 9091 of a loopback address of its own (127.0.0.2-254), so that
+    parallel tests and other users of 127.0.0.1:9091 do not collide."""
+    for last in random.sample(range(2, 255), 20):
+        try:
+            return ThreadingHTTPServer((f"127.0.0.{last}", 9091), handler)
+        except OSError:
+            continue
+    raise AssertionError("no loopback address with port 9091 free")

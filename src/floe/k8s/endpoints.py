@@ -2,7 +2,8 @@
 
 Every URL in a plugin config (``uri``, ``endpoint``, ``token_url``, …) with a network scheme,
 the OTLP collector, the lineage backend and the metrics push gateway become a
-:class:`Destination`; loopback addresses need no policy and are left out. The collector is
+:class:`Destination`; loopback addresses need no policy and are left out. The push gateway is
+the address the run pushes to (:mod:`floe.spec.pushgateway`). The collector is
 the one the run's exporter dials (:func:`floe.observe.settings.trace_target`, manifest then
 telemetry_backend plugin), on the port it dials (:mod:`floe.spec.otlp`).
 """
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from floe.observe.settings import trace_target
 from floe.spec.artifacts import CompiledArtifacts
+from floe.spec.pushgateway import pushgateway_address
 
 #: Default ports of the schemes floe's plugins speak; other schemes (s3://, file://,
 #: sqlite://) name no network peer.
@@ -111,9 +113,11 @@ def _observability_destinations(artifacts: CompiledArtifacts) -> Iterator[Destin
         if endpoint:
             yield Destination("lineage", *endpoint, "observability.lineage.endpoint")
     if obs.metrics.enabled and obs.metrics.pushgateway:
-        endpoint = parse_endpoint(obs.metrics.pushgateway, 9091)
-        if endpoint:
-            yield Destination("metrics", *endpoint, "observability.metrics.pushgateway")
+        gateway = pushgateway_address(obs.metrics.pushgateway)  # what the run pushes to
+        if gateway and gateway.host not in LOOPBACK:
+            yield Destination(
+                "metrics", gateway.host, gateway.port, "observability.metrics.pushgateway"
+            )
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:

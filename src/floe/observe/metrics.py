@@ -22,6 +22,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from floe.observe.records import read_records
+from floe.spec.pushgateway import pushgateway_address
 
 LOG = logging.getLogger("floe.observe")
 BUCKETS = (1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -127,13 +128,19 @@ def registry_for(runs_dir: Path) -> CollectorRegistry:
 
 
 def push(gateway: str, record: dict[str, Any], timeout: float = 1.0) -> None:
-    """Push one run's metrics to a Pushgateway (grouped by product); failures warn."""
+    """Push one run's metrics to a Pushgateway (grouped by product); failures warn. The
+    address is read as :mod:`floe.spec.pushgateway` reads it (default port 9091), the same
+    host and port the Kubernetes NetworkPolicy opens."""
     from prometheus_client import push_to_gateway
 
+    address = pushgateway_address(gateway)
+    if address is None:
+        LOG.warning("metrics backend pushgateway %r names no host", gateway)
+        return
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RunRecordCollector(lambda: [record]))
     try:
-        push_to_gateway(gateway, job="floe", registry=registry, timeout=timeout,
+        push_to_gateway(address.url, job="floe", registry=registry, timeout=timeout,
                         grouping_key={"product": str(record["product"])})  # fmt: skip
     except Exception as exc:  # metrics must never break the run
         LOG.warning("metrics backend pushgateway %s not reachable (%s)", gateway, exc)
