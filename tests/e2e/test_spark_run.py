@@ -6,53 +6,18 @@ was. One Spark (JVM) for the module: the runs are in-process, as ``floe run`` ru
 
 from __future__ import annotations
 
-import hashlib
-import os
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from floe.app.run import RunSummary, run
 from tests.conftest import TINY_SPEC, write_tiny
+from tests.e2e.spark import catalog_of as _catalog
+from tests.e2e.spark import checksum as _checksum
+from tests.e2e.spark import run_in as _run_in
+from tests.e2e.spark import value as _value
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
 
 TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
-
-
-def _catalog(product: Path) -> Any:
-    from floe.runtime.platform import catalog_for_manifest
-
-    return catalog_for_manifest(product / "manifest.yaml")
-
-
-def _value(value: Any) -> Any:
-    """A number as its normalised decimal text: the engines agree on values, not on every
-    type (DuckDB's sum of bigints is a decimal(38,0), Spark's a bigint)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return value
-    return str(Decimal(repr(value) if isinstance(value, float) else value).normalize())
-
-
-def _checksum(table: Any) -> tuple[int, str]:
-    """Row count and an order-free digest of the rows (each row as sorted column=value text)."""
-    rows = table.scan().to_arrow().to_pylist()
-    lines = sorted(repr(sorted((k, _value(v)) for k, v in r.items())) for r in rows)
-    return len(rows), hashlib.md5("\n".join(lines).encode()).hexdigest()
-
-
-def _run_in(product: Path) -> RunSummary:
-    """``floe run`` of ``product`` with its own platform home beside it."""
-    saved = os.environ.get("FLOE_HOME")
-    os.environ["FLOE_HOME"] = str(product / ".floe")
-    try:
-        return run(product)
-    finally:
-        if saved is None:
-            os.environ.pop("FLOE_HOME", None)
-        else:
-            os.environ["FLOE_HOME"] = saved
 
 
 @pytest.fixture(scope="module")
