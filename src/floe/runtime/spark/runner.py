@@ -97,7 +97,7 @@ def _run_locked(
     building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
     if not building:
         return report
-    bases: dict[str, int] = {}  # Spark rebuilds incrementals whole: no difference to check
+    bases: dict[str, int] = {}  # table → the snapshot an incremental model's copy was taken at
     inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building}, bases)
     meta = spec.artifacts.metadata
     claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
@@ -109,7 +109,8 @@ def _run_locked(
     drop_scratch(session, schemas)
     try:
         _prepare(session, target.catalog_name, inputs, schemas)
-        report.outcomes = _build_audit_publish(spec, catalog, invoke, session, target, building)
+        report.outcomes = _build_audit_publish(spec, catalog, invoke, session, target, building,
+                                               bases)  # fmt: skip
     finally:
         drop_scratch(session, schemas)
     return report
@@ -122,6 +123,7 @@ def _build_audit_publish(
     session: SparkSession,
     target: SparkTarget,
     building: list[DbtNode],
+    bases: Mapping[str, int],
 ) -> list[NodeOutcome]:
     """Build without the data tests, write every built node to its audit branch, run the data
     tests on the branches, fast-forward ``main`` of the nodes that passed."""
@@ -139,7 +141,8 @@ def _build_audit_publish(
     with spec.observer.phase("audit"):
         for node in building:
             if node.unique_id in built:
-                branches[node.unique_id] = _to_branch(spec, session, target, node)
+                base = bases.get(_identifier(spec, node)) if node.keeps_state else None
+                branches[node.unique_id] = _to_branch(spec, session, target, node, base)
         test_args = ["test", *select, *NO_UNIT]
         tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
     outcomes = _audit(results + tested, manifest, building)
@@ -201,10 +204,12 @@ class _Branch:
     snapshot_id: int
     rows: int
     columns: list[tuple[str, str]]
+    mode: str  # replace | append (only the rows an incremental model added)
+    written: int
 
 
 def _to_branch(
-    spec: RunSpec, session: SparkSession, target: SparkTarget, node: DbtNode
+    spec: RunSpec, session: SparkSession, target: SparkTarget, node: DbtNode, base: int | None
 ) -> _Branch | str:
     """Write the node's built rows to the audit branch of its Iceberg table and point dbt's
     relation at the branch (a view), so that its data tests read the branch. The branch, or
@@ -216,7 +221,7 @@ def _to_branch(
     try:
         with spec.observer.phase("iceberg.branch", **{"iceberg.table": identifier}):
             data = session.table(relation)
-            branch = _write_branch(spec, session, target, node, identifier, data)
+            branch = _write_branch(spec, session, target, node, identifier, data, base)
             session.sql(f"DROP TABLE {relation}")
             on_branch = f"{branch.table}.{_q('branch_' + branch.name)}"
             session.sql(f"CREATE VIEW {relation} AS SELECT * FROM {on_branch}")  # noqa: S608  # nosec B608
@@ -233,9 +238,12 @@ def _write_branch(
     node: DbtNode,
     identifier: str,
     data: DataFrame,
+    base: int | None,
 ) -> _Branch:
     """Write ``data`` as one snapshot (run id, trace id … in its summary) to the table's
-    branch ``audit_<run id>`` and check the branch holds what dbt built."""
+    branch ``audit_<run id>`` and check the branch holds what dbt built. An incremental model
+    whose build only added rows to its ``base`` snapshot appends just those (the branch starts
+    at ``base``: a ``main`` moved since cannot be fast-forwarded); else the rows replace."""
     from pyspark.sql.functions import lit
 
     table = f"{_q(target.catalog_name)}.{_table_ref(identifier)}"
@@ -243,18 +251,44 @@ def _write_branch(
     rows = data.count()
     columns = [(f.name, f.dataType.simpleString()) for f in data.schema]
     _ensure_table(session, table, data)
-    session.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH {_q(branch)}")
-    writer = data.writeTo(f"{table}.{_q('branch_' + branch)}").option("mergeSchema", "true")
+    added = _added_only(session, table, data, base) if base is not None else None
+    at = f" AS OF VERSION {int(base)}" if added is not None and base is not None else ""
+    session.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH {_q(branch)}{at}")
+    rows_out = added if added is not None else data
+    writer = rows_out.writeTo(f"{table}.{_q('branch_' + branch)}").option("mergeSchema", "true")
     built = NodeOutcome(node.unique_id, node.name, node.resource_type, "passed")
     for key, value in _snapshot_props(spec, built).items():
         writer = writer.option(f"snapshot-property.{key}", value)
-    writer.overwrite(lit(True))
+    if added is not None:
+        writer.append()
+    else:
+        writer.overwrite(lit(True))
     counted = f"SELECT count(*) FROM {table} VERSION AS OF '{branch}'"  # noqa: S608  # nosec B608
     on_branch = session.sql(counted).first()  # branch: letters, digits, _ (audit_branch)
     if on_branch is None or on_branch[0] != rows:
         raise RuntimeError(f"branch {branch} holds {on_branch} rows, dbt built {rows}")
     snapshot = _branch_head(session, table, branch)
-    return _Branch(identifier, table, branch, snapshot, rows, columns)
+    mode, written = "replace", rows
+    if added is not None and base is not None:
+        mode, written = "append", rows - _count_at(session, table, base)
+    return _Branch(identifier, table, branch, snapshot, rows, columns, mode, written)
+
+
+def _added_only(session: SparkSession, table: str, data: DataFrame, base: int) -> DataFrame | None:
+    """The rows ``data`` has beyond the table at snapshot ``base``, when it only added rows
+    to it (same columns, every row of ``base`` still there); else None."""
+    previous = session.sql(f"SELECT * FROM {table} VERSION AS OF {int(base)}")  # noqa: S608  # nosec B608
+    if [f.name for f in previous.schema] != [f.name for f in data.schema]:
+        return None
+    if not previous.exceptAll(data).isEmpty():
+        return None
+    return data.exceptAll(previous)
+
+
+def _count_at(session: SparkSession, table: str, snapshot: int) -> int:
+    query = f"SELECT count(*) FROM {table} VERSION AS OF {int(snapshot)}"  # noqa: S608  # nosec B608
+    row = session.sql(query).first()
+    return int(row[0]) if row is not None else 0
 
 
 def _hold_back(
@@ -297,7 +331,12 @@ def _publish(
             _drop_branch(session, branch)
             tag_run(catalog.load_table(identifier), branch.snapshot_id, spec.run_id)
             outcome.publish = PublishResult(
-                identifier, "replace", branch.rows, branch.rows, branch.snapshot_id
+                identifier,
+                branch.mode,
+                branch.written,
+                branch.rows,
+                branch.snapshot_id,
+                rows_inserted=branch.written if branch.mode == "append" else 0,
             )
             outcome.status = "published"
     except Exception as exc:  # one table's failure must not hide what else was published
@@ -307,8 +346,8 @@ def _publish(
         progress.report(f"ERROR publishing {identifier}: {exc}")
         return
     progress.report(
-        f"published {identifier}: replace through branch {branch.name}, "
-        f"{branch.rows} rows written, snapshot {branch.snapshot_id}"
+        f"published {identifier}: {branch.mode} through branch {branch.name}, "
+        f"{branch.written} rows written, snapshot {branch.snapshot_id}"
     )
     spec.observer.published(outcome, branch.columns)
 
