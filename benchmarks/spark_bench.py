@@ -3,7 +3,8 @@
 iot-telemetry (the demo product whose SQL runs on both engines) with the demo manifest, which
 here also approves spark (`local[2]`): a cold `floe run` process per engine, first on the
 committed seeds, then on generated seeds with FLOE_BENCH_SPARK_ROWS readings (default
-1,000,000; `0` skips it). Spark's start-up (a JVM with the Iceberg runtime, the first
+100,000; `0` skips it; at 1,000,000 dbt-spark's seed load alone takes well over 10 minutes,
+see docs/compute.md). Spark's start-up (a JVM with the Iceberg runtime, the first
 SparkSession) is measured on its own in a fresh process and shown separately. Both runs must
 publish the same row counts.
 """
@@ -96,7 +97,7 @@ def compare(tmp: Path, rows: int, startup: float) -> None:
 
 
 def main() -> None:
-    rows = int(os.environ.get("FLOE_BENCH_SPARK_ROWS", "1000000"))
+    rows = int(os.environ.get("FLOE_BENCH_SPARK_ROWS", "100000"))
     startup = spark_startup()
     with tempfile.TemporaryDirectory(prefix="floe-spark-bench-") as tmp:
         compare(Path(tmp), 0, startup)
