@@ -103,6 +103,7 @@ bench: setup
 	$(BIN)/python benchmarks/corpus_bench.py
 	$(BIN)/python benchmarks/partition_bench.py
 	$(BIN)/python benchmarks/compaction_bench.py
+	$(BIN)/python benchmarks/spark_bench.py
 
 schemas: setup
 	$(BIN)/floe schema export --out schemas

@@ -6,53 +6,19 @@ was. One Spark (JVM) for the module: the runs are in-process, as ``floe run`` ru
 
 from __future__ import annotations
 
-import hashlib
-import os
-from decimal import Decimal
-from pathlib import Path
+import json
 from typing import Any
 
 import pytest
 
-from floe.app.run import RunSummary, run
 from tests.conftest import TINY_SPEC, write_tiny
+from tests.e2e.spark import catalog_of as _catalog
+from tests.e2e.spark import checksum as _checksum
+from tests.e2e.spark import run_in as _run_in
+from tests.e2e.spark import value as _value
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
 
 TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
-
-
-def _catalog(product: Path) -> Any:
-    from floe.runtime.platform import catalog_for_manifest
-
-    return catalog_for_manifest(product / "manifest.yaml")
-
-
-def _value(value: Any) -> Any:
-    """A number as its normalised decimal text: the engines agree on values, not on every
-    type (DuckDB's sum of bigints is a decimal(38,0), Spark's a bigint)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return value
-    return str(Decimal(repr(value) if isinstance(value, float) else value).normalize())
-
-
-def _checksum(table: Any) -> tuple[int, str]:
-    """Row count and an order-free digest of the rows (each row as sorted column=value text)."""
-    rows = table.scan().to_arrow().to_pylist()
-    lines = sorted(repr(sorted((k, _value(v)) for k, v in r.items())) for r in rows)
-    return len(rows), hashlib.md5("\n".join(lines).encode()).hexdigest()
-
-
-def _run_in(product: Path) -> RunSummary:
-    """``floe run`` of ``product`` with its own platform home beside it."""
-    saved = os.environ.get("FLOE_HOME")
-    os.environ["FLOE_HOME"] = str(product / ".floe")
-    try:
-        return run(product)
-    finally:
-        if saved is None:
-            os.environ.pop("FLOE_HOME", None)
-        else:
-            os.environ["FLOE_HOME"] = saved
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +76,11 @@ def test_spark_publishes_through_an_audit_branch_with_run_and_trace_ids(
 @pytest.mark.timeout(600)
 @pytest.mark.requirement("FLOE-133")
 def test_a_failing_test_on_spark_leaves_main_untouched(swapped: dict[str, Any]) -> None:
-    """A duplicated order id fails stg_orders' unique test on Spark: the run fails naming it,
-    stg_orders and everything downstream keep their published snapshot and rows (main
-    untouched, no branch left behind), while the seed, whose own checks passed, is published."""
+    """A duplicated order id fails stg_orders' unique test on Spark — run by ``dbt test`` on
+    the audit branch the built rows were written to: the run fails naming it; stg_orders keeps
+    its published snapshot and rows on ``main`` and its branch, holding the three rows the test
+    saw, is left for inspection; what is downstream is held back, its branch dropped; the seed,
+    whose own checks passed, is published."""
     spark, first = swapped["spark"]
     catalog = _catalog(spark)
     before = {n: catalog.load_table(f"tiny.{n}").current_snapshot().snapshot_id for n in TABLES}
@@ -124,13 +92,21 @@ def test_a_failing_test_on_spark_leaves_main_untouched(swapped: dict[str, Any]) 
     assert "stg_orders: test_failed: test failed: unique_stg_orders_id" in failure
     assert "int_orders: skipped" in failure
     assert "mart_revenue: skipped" in failure
+    tested = json.loads((spark / ".floe" / "runs" / second.run_id / "dbt-test" /
+                         "run_results.json").read_text())["results"]  # fmt: skip
+    status = {r["unique_id"].split(".")[2]: r["status"] for r in tested}
+    assert status["unique_stg_orders_id"] == "fail"
+    assert status["not_null_stg_orders_id"] == "pass"
     catalog = _catalog(spark)
-    for name in ("stg_orders", "int_orders", "mart_revenue"):
+    branch = "audit_" + second.run_id.replace("-", "_")
+    stg = catalog.load_table("tiny.stg_orders")
+    assert stg.current_snapshot().snapshot_id == before["stg_orders"]
+    assert sorted(stg.metadata.refs) == sorted(["main", f"run-{first.run_id}", branch])
+    assert sorted(stg.scan().to_arrow()["id"].to_pylist()) == [1, 2]
+    held = stg.scan(snapshot_id=stg.metadata.refs[branch].snapshot_id).to_arrow()
+    assert sorted(held["id"].to_pylist()) == [1, 2, 2]
+    for name in ("int_orders", "mart_revenue"):
         table = catalog.load_table(f"tiny.{name}")
         assert table.current_snapshot().snapshot_id == before[name], name
         assert sorted(table.metadata.refs) == ["main", f"run-{first.run_id}"], name
     assert catalog.load_table("tiny.raw_orders").scan().to_arrow().num_rows == 3
-    assert sorted(catalog.load_table("tiny.stg_orders").scan().to_arrow()["id"].to_pylist()) == [
-        1,
-        2,
-    ]

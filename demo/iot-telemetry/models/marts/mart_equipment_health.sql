@@ -91,6 +91,6 @@ select
             when anomaly_rate >= 0.25 or unplanned_maintenance_count >= 2 then 'critical'
             when anomaly_count >= 1 or unplanned_maintenance_count >= 1 then 'warning'
             else 'healthy'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as health_status
 from scored

@@ -12,15 +12,15 @@ with source as (
 cleaned as (
 
     select
-        cast(upper(trim(work_order_id)) as varchar)    as work_order_id,
-        cast(upper(trim(equipment_id)) as varchar)     as equipment_id,
-        cast(lower(trim(maintenance_type)) as varchar) as maintenance_type,
-        cast(started_at as timestamp)                  as started_at,
-        cast(completed_at as timestamp)                as completed_at,
-        cast(downtime_minutes as integer)              as downtime_minutes,
-        cast(cost as decimal(18, 2))                   as cost,
-        cast(trim(technician) as varchar)              as technician,
-        cast(_loaded_at as timestamp)                  as _loaded_at
+        cast(upper(trim(work_order_id)) as {{ dbt.type_string() }})    as work_order_id,
+        cast(upper(trim(equipment_id)) as {{ dbt.type_string() }})     as equipment_id,
+        cast(lower(trim(maintenance_type)) as {{ dbt.type_string() }}) as maintenance_type,
+        cast(started_at as timestamp)                                  as started_at,
+        cast(completed_at as timestamp)                                as completed_at,
+        cast(downtime_minutes as integer)                              as downtime_minutes,
+        cast(cost as decimal(18, 2))                                   as cost,
+        cast(trim(technician) as {{ dbt.type_string() }})              as technician,
+        cast(_loaded_at as timestamp)                                  as _loaded_at
     from source
     where work_order_id is not null
 
@@ -29,8 +29,13 @@ cleaned as (
 deduplicated as (
 
     select *
-    from cleaned
-    qualify row_number() over (partition by work_order_id order by _loaded_at desc) = 1
+    from (
+        select
+            cleaned.*,
+            row_number() over (partition by work_order_id order by _loaded_at desc) as _row_number
+        from cleaned
+    ) as ranked
+    where _row_number = 1
 
 )
 

@@ -11,12 +11,12 @@ with source as (
 cleaned as (
 
     select
-        cast(upper(trim(reading_id)) as varchar)   as reading_id,
-        cast(upper(trim(sensor_id)) as varchar)    as sensor_id,
-        cast(reading_at as timestamp)              as reading_at,
-        cast(value as decimal(10, 2))              as reading_value,
-        cast(lower(trim(quality_flag)) as varchar) as quality_flag,
-        cast(_loaded_at as timestamp)              as _loaded_at
+        cast(upper(trim(reading_id)) as {{ dbt.type_string() }})   as reading_id,
+        cast(upper(trim(sensor_id)) as {{ dbt.type_string() }})    as sensor_id,
+        cast(reading_at as timestamp)                              as reading_at,
+        cast(value as decimal(10, 2))                              as reading_value,
+        cast(lower(trim(quality_flag)) as {{ dbt.type_string() }}) as quality_flag,
+        cast(_loaded_at as timestamp)                              as _loaded_at
     from source
     where reading_id is not null
 
@@ -25,8 +25,13 @@ cleaned as (
 deduplicated as (
 
     select *
-    from cleaned
-    qualify row_number() over (partition by reading_id order by _loaded_at desc) = 1
+    from (
+        select
+            cleaned.*,
+            row_number() over (partition by reading_id order by _loaded_at desc) as _row_number
+        from cleaned
+    ) as ranked
+    where _row_number = 1
 
 )
 

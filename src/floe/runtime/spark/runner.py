@@ -9,27 +9,30 @@ namespace claim this module reuses), on a Spark session floe starts:
    a view over its Iceberg table in floe's catalog (read straight from the catalog, at a
    ``floe_as_of`` snapshot when the source asks for one); incremental models and snapshots
    about to be built are copied in.
-2. **Build.** One ``dbt build --select <nodes>`` (dbt-spark, ``session`` method): models and
-   their tests; dbt skips what is downstream of a failure.
-3. **Audit.** The node passed when dbt built it and its own tests passed (as on DuckDB).
-4. **Write–audit–publish.** For each passed node: the built rows are written as one snapshot
-   (summary: ``floe.run_id``, ``floe.product``, ``floe.dbt_unique_id``, ``floe.trace_id``) to
-   the branch ``audit_<run id>`` of its Iceberg table (created when missing, schema evolved by
-   name), the branch is checked (row count equals what dbt built and tested), ``main`` is
-   fast-forwarded to it (Iceberg's ``fast_forward`` procedure), the branch dropped and the
-   snapshot tagged ``run-<run id>``. A node that failed its tests is never written; a failure
-   while publishing leaves ``main`` as it was and the branch for inspection.
+2. **Build.** One ``dbt build --select <nodes> --exclude-resource-type test`` (dbt-spark,
+   ``session`` method): seeds, models, unit tests.
+3. **Write.** Each built node's rows as one snapshot (summary: ``floe.run_id``,
+   ``floe.product``, ``floe.dbt_unique_id``, ``floe.trace_id``) on the branch
+   ``audit_<run id>`` of its Iceberg table (created when missing, schema evolved by name),
+   checked (row count equals what dbt built); dbt's relation becomes a view over the branch.
+4. **Audit.** One ``dbt test --select <nodes>``: the data tests read the branches. A node
+   passed when dbt built it and its own tests passed (as on DuckDB); one built on a node that
+   did not is held back (as ``dbt build`` skips it).
+5. **Publish.** ``main`` fast-forwarded to the branch of each passed node (Iceberg's
+   ``fast_forward`` procedure), the branch dropped, the snapshot tagged ``run-<run id>``. A
+   node that failed its tests keeps ``main`` as it was and its branch for inspection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
 from floe.runtime import progress
-from floe.runtime.dbt_graph import DbtNode
+from floe.runtime.dbt_graph import DbtGraph, DbtNode
 from floe.runtime.publish import PublishResult
 from floe.runtime.runner import (
     DbtInvoke,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from floe.runtime.resolved import ResolvedPlugins
 
 MAIN = "main"
+NO_UNIT = ("--exclude-resource-type", "unit_test")  # run by the build, before the model
 E_THRIFT_RUN = "E582"
 
 
@@ -93,7 +97,7 @@ def _run_locked(
     building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
     if not building:
         return report
-    bases: dict[str, int] = {}  # Spark rebuilds incrementals whole: no difference to check
+    bases: dict[str, int] = {}  # table → the snapshot an incremental model's copy was taken at
     inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building}, bases)
     meta = spec.artifacts.metadata
     claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
@@ -105,24 +109,63 @@ def _run_locked(
     drop_scratch(session, schemas)
     try:
         _prepare(session, target.catalog_name, inputs, schemas)
-        args = ["build", "--select", " ".join(sorted(n.name for n in building)), *spec.dbt_args]
-        if spec.full_refresh:
-            args.append("--full-refresh")
-        dbt_target = spec.home.runs / spec.run_id / "dbt"
-        _seed_partial_parse(spec.parse_dir, dbt_target)
-        with spec.observer.phase("build"):
-            invoke(args, spec.scratch, dbt_target)
-        results, manifest = _read_results(dbt_target)
-        report.outcomes = _audit(results, manifest, building)
-        nodes = {n.unique_id: n for n in building}
-        with spec.observer.phase("publish"):
-            for outcome in report.outcomes:
-                if outcome.status == "passed":
-                    _publish(spec, catalog, session, target, outcome, nodes[outcome.unique_id])
-        spec.observer.dbt_results(results, manifest, report.outcomes)
+        report.outcomes = _build_audit_publish(spec, catalog, invoke, session, target, building,
+                                               bases)  # fmt: skip
     finally:
         drop_scratch(session, schemas)
     return report
+
+
+def _build_audit_publish(
+    spec: RunSpec,
+    catalog: Catalog,
+    invoke: DbtInvoke,
+    session: SparkSession,
+    target: SparkTarget,
+    building: list[DbtNode],
+    bases: Mapping[str, int],
+) -> list[NodeOutcome]:
+    """Build without the data tests, write every built node to its audit branch, run the data
+    tests on the branches, fast-forward ``main`` of the nodes that passed."""
+    assert spec.graph is not None
+    select = ["--select", " ".join(sorted(n.name for n in building)), *spec.dbt_args]
+    build_args = ["build", *select, "--exclude-resource-type", "test"]
+    if spec.full_refresh:
+        build_args.append("--full-refresh")
+    runs = spec.home.runs / spec.run_id
+    with spec.observer.phase("build"):
+        results, manifest = _invoke(invoke, spec, build_args, runs / "dbt")
+    built = {r["unique_id"] for r in results if r.get("status") == "success"}
+    nodes = {n.unique_id: n for n in building}
+    branches: dict[str, _Branch | str] = {}
+    with spec.observer.phase("audit"):
+        for node in building:
+            if node.unique_id in built:
+                base = bases.get(_identifier(spec, node)) if node.keeps_state else None
+                branches[node.unique_id] = _to_branch(spec, session, target, node, base)
+        test_args = ["test", *select, *NO_UNIT]
+        tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
+    outcomes = _audit(results + tested, manifest, building)
+    _hold_back(outcomes, branches, spec.graph)
+    with spec.observer.phase("publish"):
+        for outcome in outcomes:
+            branch = branches.get(outcome.unique_id)
+            if outcome.status == "passed" and isinstance(branch, _Branch):
+                _publish(spec, catalog, session, target, outcome, nodes[outcome.unique_id],
+                         branch)  # fmt: skip
+            elif isinstance(branch, _Branch) and outcome.status != "test_failed":
+                _drop_branch(session, branch)  # kept only where its own tests failed
+    spec.observer.dbt_results(results + tested, manifest, outcomes)
+    return outcomes
+
+
+def _invoke(
+    invoke: DbtInvoke, spec: RunSpec, args: list[str], dbt_target: Path
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One dbt invocation into its own target directory; its results and manifest."""
+    _seed_partial_parse(spec.parse_dir, dbt_target)
+    invoke(args, spec.scratch, dbt_target)
+    return _read_results(dbt_target)
 
 
 def _prepare(
@@ -151,6 +194,121 @@ def _table_ref(identifier: str) -> str:
     return f"{_q(namespace)}.{_q(name)}"
 
 
+@dataclass(frozen=True)
+class _Branch:
+    """A node's rows written to its table's audit branch."""
+
+    identifier: str  # namespace.table in floe's catalog
+    table: str  # the same, quoted, in Spark's catalog
+    name: str  # audit_<run id>
+    snapshot_id: int
+    rows: int
+    columns: list[tuple[str, str]]
+    mode: str  # replace | append (only the rows an incremental model added)
+    written: int
+
+
+def _to_branch(
+    spec: RunSpec, session: SparkSession, target: SparkTarget, node: DbtNode, base: int | None
+) -> _Branch | str:
+    """Write the node's built rows to the audit branch of its Iceberg table and point dbt's
+    relation at the branch (a view), so that its data tests read the branch. The branch, or
+    why it could not be written."""
+    identifier = _identifier(spec, node)
+    assert node.relation is not None
+    relation = f"spark_catalog.{_q(node.relation.schema)}.{_q(node.relation.identifier)}"
+    progress.report(f"writing {node.resource_type} {node.name} → {identifier} (audit branch)")
+    try:
+        with spec.observer.phase("iceberg.branch", **{"iceberg.table": identifier}):
+            data = session.table(relation)
+            branch = _write_branch(spec, session, target, node, identifier, data, base)
+            session.sql(f"DROP TABLE {relation}")
+            on_branch = f"{branch.table}.{_q('branch_' + branch.name)}"
+            session.sql(f"CREATE VIEW {relation} AS SELECT * FROM {on_branch}")  # noqa: S608  # nosec B608
+    except Exception as exc:  # one table's failure must not hide the others
+        progress.report(f"ERROR writing {identifier} to its audit branch: {exc}")
+        return f"writing {identifier} to its audit branch failed: {exc}"
+    return branch
+
+
+def _write_branch(
+    spec: RunSpec,
+    session: SparkSession,
+    target: SparkTarget,
+    node: DbtNode,
+    identifier: str,
+    data: DataFrame,
+    base: int | None,
+) -> _Branch:
+    """Write ``data`` as one snapshot (run id, trace id … in its summary) to the table's
+    branch ``audit_<run id>`` and check the branch holds what dbt built. An incremental model
+    whose build only added rows to its ``base`` snapshot appends just those (the branch starts
+    at ``base``: a ``main`` moved since cannot be fast-forwarded); else the rows replace."""
+    from pyspark.sql.functions import lit
+
+    table = f"{_q(target.catalog_name)}.{_table_ref(identifier)}"
+    branch = audit_branch(spec.run_id)
+    rows = data.count()
+    columns = [(f.name, f.dataType.simpleString()) for f in data.schema]
+    _ensure_table(session, table, data)
+    added = _added_only(session, table, data, base) if base is not None else None
+    at = f" AS OF VERSION {int(base)}" if added is not None and base is not None else ""
+    session.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH {_q(branch)}{at}")
+    rows_out = added if added is not None else data
+    writer = rows_out.writeTo(f"{table}.{_q('branch_' + branch)}").option("mergeSchema", "true")
+    built = NodeOutcome(node.unique_id, node.name, node.resource_type, "passed")
+    for key, value in _snapshot_props(spec, built).items():
+        writer = writer.option(f"snapshot-property.{key}", value)
+    if added is not None:
+        writer.append()
+    else:
+        writer.overwrite(lit(True))
+    counted = f"SELECT count(*) FROM {table} VERSION AS OF '{branch}'"  # noqa: S608  # nosec B608
+    on_branch = session.sql(counted).first()  # branch: letters, digits, _ (audit_branch)
+    if on_branch is None or on_branch[0] != rows:
+        raise RuntimeError(f"branch {branch} holds {on_branch} rows, dbt built {rows}")
+    snapshot = _branch_head(session, table, branch)
+    mode, written = "replace", rows
+    if added is not None and base is not None:
+        mode, written = "append", rows - _count_at(session, table, base)
+    return _Branch(identifier, table, branch, snapshot, rows, columns, mode, written)
+
+
+def _added_only(session: SparkSession, table: str, data: DataFrame, base: int) -> DataFrame | None:
+    """The rows ``data`` has beyond the table at snapshot ``base``, when it only added rows
+    to it (same columns, every row of ``base`` still there); else None."""
+    previous = session.sql(f"SELECT * FROM {table} VERSION AS OF {int(base)}")  # noqa: S608  # nosec B608
+    if [f.name for f in previous.schema] != [f.name for f in data.schema]:
+        return None
+    if not previous.exceptAll(data).isEmpty():
+        return None
+    return data.exceptAll(previous)
+
+
+def _count_at(session: SparkSession, table: str, snapshot: int) -> int:
+    query = f"SELECT count(*) FROM {table} VERSION AS OF {int(snapshot)}"  # noqa: S608  # nosec B608
+    row = session.sql(query).first()
+    return int(row[0]) if row is not None else 0
+
+
+def _hold_back(
+    outcomes: list[NodeOutcome], branches: Mapping[str, _Branch | str], graph: DbtGraph
+) -> None:
+    """A node whose branch could not be written is an error; a node built on one that is not
+    published is held back (as dbt build skips what is downstream of a failed test)."""
+    blocked: set[str] = set()
+    for outcome in outcomes:  # build order: parents first
+        branch = branches.get(outcome.unique_id)
+        if isinstance(branch, str) and outcome.status == "passed":
+            outcome.status, outcome.message = "error", branch
+        upstream = blocked & graph.inputs_of([outcome.unique_id])
+        if upstream and outcome.status == "passed":
+            outcome.status = "skipped"
+            outcome.message = "an upstream node or test failed"
+        if outcome.status != "passed":
+            blocked.add(outcome.unique_id)
+
+
 def _publish(
     spec: RunSpec,
     catalog: Catalog,
@@ -158,18 +316,28 @@ def _publish(
     target: SparkTarget,
     outcome: NodeOutcome,
     node: DbtNode,
+    branch: _Branch,
 ) -> None:
-    identifier = _identifier(spec, node)
-    assert node.relation is not None
-    rel = node.relation
+    """Fast-forward ``main`` to the audited branch, drop the branch, tag the run."""
+    identifier = branch.identifier
     progress.report(f"publishing {node.resource_type} {node.name} → {identifier}")
-    data = session.table(f"spark_catalog.{_q(rel.schema)}.{_q(rel.identifier)}")
     try:
         with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
-            outcome.publish = _write_audit_publish(spec, session, target, identifier, data,
-                                                   outcome)  # fmt: skip
-            assert outcome.publish.snapshot_id is not None
-            tag_run(catalog.load_table(identifier), outcome.publish.snapshot_id, spec.run_id)
+            namespace, name = identifier.rsplit(".", 1)
+            session.sql(
+                f"CALL {_q(target.catalog_name)}.system.fast_forward("
+                f"table => '{namespace}.{name}', branch => '{MAIN}', to => '{branch.name}')"
+            )
+            _drop_branch(session, branch)
+            tag_run(catalog.load_table(identifier), branch.snapshot_id, spec.run_id)
+            outcome.publish = PublishResult(
+                identifier,
+                branch.mode,
+                branch.written,
+                branch.rows,
+                branch.snapshot_id,
+                rows_inserted=branch.written if branch.mode == "append" else 0,
+            )
             outcome.status = "published"
     except Exception as exc:  # one table's failure must not hide what else was published
         outcome.status = "error"
@@ -177,46 +345,15 @@ def _publish(
         outcome.transient = is_transient(exc)
         progress.report(f"ERROR publishing {identifier}: {exc}")
         return
-    pub = outcome.publish
     progress.report(
-        f"published {identifier}: {pub.mode} through branch {audit_branch(spec.run_id)}, "
-        f"{pub.rows_written} rows written, snapshot {pub.snapshot_id}"
+        f"published {identifier}: {branch.mode} through branch {branch.name}, "
+        f"{branch.written} rows written, snapshot {branch.snapshot_id}"
     )
-    spec.observer.published(outcome, [(f.name, f.dataType.simpleString()) for f in data.schema])
+    spec.observer.published(outcome, branch.columns)
 
 
-def _write_audit_publish(
-    spec: RunSpec,
-    session: SparkSession,
-    target: SparkTarget,
-    identifier: str,
-    data: DataFrame,
-    outcome: NodeOutcome,
-) -> PublishResult:
-    """Write ``data`` to the table's audit branch, check it, fast-forward ``main`` to it."""
-    from pyspark.sql.functions import lit
-
-    table = f"{_q(target.catalog_name)}.{_table_ref(identifier)}"
-    branch = audit_branch(spec.run_id)
-    rows = data.count()
-    _ensure_table(session, table, data)
-    session.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH {_q(branch)}")
-    writer = data.writeTo(f"{table}.{_q('branch_' + branch)}").option("mergeSchema", "true")
-    for key, value in _snapshot_props(spec, outcome).items():
-        writer = writer.option(f"snapshot-property.{key}", value)
-    writer.overwrite(lit(True))
-    counted = f"SELECT count(*) FROM {table} VERSION AS OF '{branch}'"  # noqa: S608  # nosec B608
-    on_branch = session.sql(counted).first()  # branch: letters, digits, _ (audit_branch)
-    if on_branch is None or on_branch[0] != rows:  # the audit of the branch before publishing
-        raise RuntimeError(f"branch {branch} holds {on_branch} rows, dbt built {rows}")
-    snapshot = _branch_head(session, table, branch)
-    namespace, name = identifier.rsplit(".", 1)
-    session.sql(
-        f"CALL {_q(target.catalog_name)}.system.fast_forward("
-        f"table => '{namespace}.{name}', branch => '{MAIN}', to => '{branch}')"
-    )
-    session.sql(f"ALTER TABLE {table} DROP BRANCH {_q(branch)}")
-    return PublishResult(identifier, "replace", rows, rows, snapshot)
+def _drop_branch(session: SparkSession, branch: _Branch) -> None:
+    session.sql(f"ALTER TABLE {branch.table} DROP BRANCH IF EXISTS {_q(branch.name)}")
 
 
 def _ensure_table(session: SparkSession, table: str, data: DataFrame) -> None:
