@@ -1,5 +1,6 @@
-"""The chart's Helm copy of floe.k8s.network.peers (template floe.peers) agrees with the
-Python original: external S3 and PostgreSQL hosts become the same NetworkPolicy peers."""
+"""The chart's Helm copy of floe.plugins.builtin.network_k8s.peers (template floe.peers)
+agrees with the Python original (the k8s network_security plugin): external S3 and PostgreSQL
+hosts become the same NetworkPolicy peers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from floe.k8s.network import peers
+from floe.plugins.builtin.network_k8s import peers
 from tests.chart.conftest import find, render, values_of
 
 #: host as written in the values → (URL of the S3 endpoint, its port)
@@ -41,7 +42,7 @@ def test_external_s3_egress_equals_floe_k8s_network_peers(
 ) -> None:
     """MinIO off and objectStorage.endpoint external: the run, code location, Polaris and
     bucket Job each get exactly one egress rule on the endpoint's port whose peers are
-    floe.k8s.network.peers(host, clusterDomain)."""
+    floe.plugins.builtin.network_k8s.peers(host, clusterDomain)."""
     docs = render(values_of("production", minio={"enabled": False},
                             objectStorage={"endpoint": endpoint}))  # fmt: skip
     expected = peers(host, "cluster.local")
@@ -53,7 +54,8 @@ def test_external_s3_egress_equals_floe_k8s_network_peers(
 @pytest.mark.parametrize("host", PG_HOSTS)
 def test_external_postgresql_egress_equals_floe_k8s_network_peers(host: str) -> None:
     """PostgreSQL off and an external host: Dagster's webserver and daemon, the run,
-    Polaris and Marquez each reach it on its port through floe.k8s.network.peers' peers."""
+    Polaris and Marquez each reach it on its port through the peers of
+    floe.plugins.builtin.network_k8s.peers."""
     external = {"enabled": False, "external": {"host": host, "port": 6432}}
     docs = render(values_of("production", postgresql=external))
     expected = peers(host, "cluster.local")

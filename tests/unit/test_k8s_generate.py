@@ -3,6 +3,7 @@ secrets by name only, derived from the real compile of the demo products."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -133,6 +134,48 @@ def test_network_policies_deny_by_default_and_allow_only_declared_egress(
             "ports": [{"port": port, "protocol": "TCP"}],
         }]  # fmt: skip
         assert policy["metadata"]["annotations"]["floe.dev/destinations"] == shown
+
+
+def _with_network_security(platform_copy: Path, kind: str) -> Path:
+    """The cluster manifest choosing ``plugins.network_security: {type: <kind>}``."""
+    text = (platform_copy / "manifest-cluster.yaml").read_text(encoding="utf-8")
+    assert text.count("\nplugins:\n") == 1
+    choice = f"\nplugins:\n  network_security:\n    type: {kind}\n"
+    chosen = platform_copy / f"manifest-{kind}.yaml"
+    chosen.write_text(text.replace("\nplugins:\n", choice), encoding="utf-8")
+    return chosen
+
+
+def _chosen(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The network_security choice compiled into the ConfigMap's artifacts."""
+    artifacts = json.loads(_one(docs, "ConfigMap")["data"]["compiled_artifacts.json"])
+    return dict(artifacts["plugins"]["network_security"])
+
+
+@pytest.mark.requirement("SC-006")
+def test_network_policies_come_from_the_chosen_network_security_plugin(
+    platform_copy: Path, tmp_path: Path, staging: list[dict[str, Any]]
+) -> None:
+    """``k8s`` chosen explicitly writes exactly the NetworkPolicies of the default (the k8s
+    plugin asked through the NetworkSecurityPlugin ABC); ``none`` writes every other resource
+    and not one NetworkPolicy, and the CLI says so instead of listing allowed egress."""
+    policies = [d for d in staging if d["kind"] == "NetworkPolicy"]
+    assert len(policies) == 7
+    product = platform_copy / "customer-360"
+    k8s = generate(K8sOptions(product, "staging", _with_network_security(platform_copy, "k8s"),
+                              tmp_path / "k8s"))  # fmt: skip
+    assert k8s.network_security == "k8s"
+    assert _chosen(k8s.docs)["type"] == "k8s"
+    assert [d for d in k8s.docs if d["kind"] == "NetworkPolicy"] == policies
+    cluster = _with_network_security(platform_copy, "none")
+    cli = run_floe("k8s", "generate", product, "--manifest", cluster, "--env", "staging",
+                   "--out", tmp_path / "none")  # fmt: skip
+    assert cli.code == 0, cli.err
+    assert "no NetworkPolicies (network_security: none)" in cli.out
+    assert "allowed egress" not in cli.out
+    docs = _docs(tmp_path / "none" / "customer-360-staging.yaml")
+    assert _chosen(docs)["type"] == "none"
+    assert [d["kind"] for d in docs] == [d["kind"] for d in staging if d not in policies]
 
 
 @pytest.mark.requirement("FR-060")

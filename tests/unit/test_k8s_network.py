@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from floe.k8s.endpoints import parse_endpoint
-from floe.k8s.network import PRIVATE_RANGES, peers
+from floe.plugins.builtin.network_k8s import PRIVATE_RANGES, peers
 
 
 @pytest.mark.requirement("FR-060")

@@ -78,11 +78,11 @@ class Pushed:
 def push(product_dir: Path, manifest: Path | None = None, env: str = "dev",
          registry: str | None = None) -> Pushed:  # fmt: skip
     """Compile the product for ``env``, pack it and push it (version and environment tags)."""
+    from floe.app.platform import acting_principal
     from floe.compile.api import compile_product
     from floe.compile.canonical import canonical_json
     from floe.promote import artifact
     from floe.promote.bundle import product_bundle
-    from floe.promote.identity import current_user
 
     ctx = compile_product(product_dir, manifest=manifest, env=env)
     assert ctx.artifacts is not None
@@ -93,7 +93,7 @@ def push(product_dir: Path, manifest: Path | None = None, env: str = "dev",
                             exclude={ctx.manifest_doc.path})  # fmt: skip
     name, version = ctx.artifacts.metadata.product, ctx.artifacts.metadata.version
     config = artifact.config_document(doc, bundle)
-    who = current_user()
+    who = acting_principal(where.path, env)
     digest = artifact.push(where.client, name, version, config, bundle, env=env, who=who)
     _audit(where, who=who, action="push", product=name, digest=digest, to_env=env)
     return Pushed(name, version, digest, where.client.repository(name),
@@ -185,8 +185,8 @@ class Signed:
 def sign(product: str, ref: str, manifest: Path | None = None, env: str = "dev",
          registry: str | None = None) -> Signed:  # fmt: skip
     """Sign the digest ``ref`` names with the manifest's signing key (a secret reference)."""
+    from floe.app.platform import acting_principal
     from floe.promote import artifact, signing
-    from floe.promote.identity import current_user
 
     name = product_name(product)
     where = platform(manifest, env, registry)
@@ -201,7 +201,7 @@ def sign(product: str, ref: str, manifest: Path | None = None, env: str = "dev",
         )
     digest = artifact.resolve(where.client, name, ref)
     signing.sign(where.client, name, digest, where.secret(conf.key), conf.key_name,
-                 current_user())  # fmt: skip
+                 acting_principal(where.path, env))  # fmt: skip
     return Signed(name, digest, conf.key_name, oci.attached_tag(digest, signing.SIGNATURE_KIND))
 
 

@@ -9,7 +9,7 @@ from floe.runtime.home import PlatformHome, find_manifest
 from floe.runtime.platform import Check, check, platform_plugins
 from floe.runtime.resolved import ResolvedPlugins
 
-__all__ = ["Check", "Platform", "checks", "open_platform"]
+__all__ = ["Check", "Platform", "acting_principal", "checks", "open_platform"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,9 @@ def checks(manifest: Path | None, env: str, *, create: bool) -> tuple[Path, list
     """``floe platform up`` (``create``) or ``status``: the manifest and every check."""
     path = find_manifest(manifest)
     return path, check(path, env, create=create)
+
+
+def acting_principal(manifest: Path | None, env: str = "dev") -> str:
+    """Who is acting, as the manifest's identity plugin says (``local``: ``$FLOE_USER``, else
+    the OS user): the one answer every audit record and rollback record carries."""
+    return open_platform(manifest, env).plugins.identity.principal()

@@ -38,29 +38,32 @@ def promotion_platform(manifest: Path | None, env: str) -> Platform:
 def promote(product: str, source: str, target: str, digest: str | None = None,
             manifest: Path | None = None) -> Outcome:  # fmt: skip
     """Run the gates and move ``target``'s tag (or file an approval request)."""
+    from floe.app.platform import acting_principal
     from floe.promote import promotion
-    from floe.promote.identity import current_user
 
     p = promotion_platform(manifest, target)
-    return promotion.promote(p, product_name(product), source, target, digest, current_user())
+    return promotion.promote(
+        p, product_name(product), source, target, digest, acting_principal(p.manifest_path, target)
+    )
 
 
 def approve(request_id: str, manifest: Path | None = None, env: str = "prod") -> Outcome:
     """Approve a pending promotion request (the caller must be an approver)."""
+    from floe.app.platform import acting_principal
     from floe.promote import promotion
-    from floe.promote.identity import current_user
 
-    return promotion.approve(promotion_platform(manifest, env), request_id, current_user())
+    p = promotion_platform(manifest, env)
+    return promotion.approve(p, request_id, acting_principal(p.manifest_path, env))
 
 
 def reject(request_id: str, reason: str, manifest: Path | None = None,
            env: str = "prod") -> Outcome:  # fmt: skip
     """Reject a pending promotion request with a reason."""
+    from floe.app.platform import acting_principal
     from floe.promote import promotion
-    from floe.promote.identity import current_user
 
     p = promotion_platform(manifest, env)
-    return promotion.reject(p, request_id, current_user(), reason)
+    return promotion.reject(p, request_id, acting_principal(p.manifest_path, env), reason)
 
 
 def history(manifest: Path | None = None, env: str | None = None,
@@ -131,13 +134,13 @@ def rollback(product: str, env: str, to: str | None = None, *, data: bool = Fals
              reason: str = "", manifest: Path | None = None) -> RolledBack:  # fmt: skip
     """Point ``env`` back at its previous digest (or ``to``); with ``data``, roll the
     product's Iceberg tables back to the snapshots current when that digest was promoted."""
+    from floe.app.platform import acting_principal
     from floe.compile.stages.build import namespace_of
     from floe.promote import promotion
-    from floe.promote.identity import current_user
     from floe.runtime.rollback import rollback_product
 
     p = promotion_platform(manifest, env)
-    who = current_user()
+    who = acting_principal(p.manifest_path, env)
     out, promoted_at = promotion.rollback(p, product_name(product), env, to, who, reason)
     tables: list[str] = []
     if data:

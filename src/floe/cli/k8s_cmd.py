@@ -20,6 +20,9 @@ def generate_cmd(options: K8sOptions) -> Generated:
         meta = doc["metadata"]
         resources.add_row(doc["kind"], meta["name"], meta.get("namespace", ""))
     out.print(resources)
+    if not any(doc["kind"] == "NetworkPolicy" for doc in result.docs):
+        out.print(f"no NetworkPolicies (network_security: {result.network_security})")
+        return result
     egress = Table(title="allowed egress (besides DNS)", title_justify="left")
     for col in ("purpose", "host", "port", "declared by"):
         egress.add_column(col)

@@ -2,21 +2,22 @@
 
 Every URL in a plugin config (``uri``, ``endpoint``, ``token_url``, …) with a network scheme,
 the OTLP collector, the lineage backend and the metrics push gateway become a
-:class:`Destination`; loopback addresses need no policy and are left out. The push gateway is
-the address the run pushes to (:mod:`floe.spec.pushgateway`). The collector is
-the one the run's exporter dials (:func:`floe.observe.settings.trace_target`, manifest then
-telemetry_backend plugin), on the port it dials (:mod:`floe.spec.otlp`).
+:class:`~floe.plugins.abcs.Destination` (what the network_security plugin is told);
+loopback addresses need no policy and are left out. The push gateway is the address the run
+pushes to (:mod:`floe.spec.pushgateway`). The collector is the one the run's exporter dials
+(:func:`floe.observe.settings.trace_target`, manifest then telemetry_backend plugin), on the
+port it dials (:mod:`floe.spec.otlp`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from floe.observe.settings import trace_target
+from floe.plugins.abcs import Destination
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.pushgateway import pushgateway_address
 
@@ -40,16 +41,6 @@ PURPOSES = {
     "lineage_backend": "lineage",
     "alert_channel": "alerts",
 }
-
-
-@dataclass(frozen=True, order=True)
-class Destination:
-    """One host:port the product's pods must reach, and why (``source`` is the config path)."""
-
-    purpose: str
-    host: str
-    port: int
-    source: str
 
 
 def destinations(artifacts: CompiledArtifacts) -> list[Destination]:

@@ -10,9 +10,12 @@ from typing import Any
 from floe.compile.api import compile_product
 from floe.compile.stages.generate import ARTIFACTS_FILE, PROFILES_FILE
 from floe.errors import FloeError
-from floe.k8s import network, rbac, workload, writer
-from floe.k8s.endpoints import Destination, destinations
+from floe.k8s import rbac, workload, writer
+from floe.k8s.endpoints import destinations
 from floe.k8s.names import Names
+from floe.k8s.network import network_policies
+from floe.plugins.abcs import Destination, NetworkSecurityPlugin
+from floe.runtime.resolved import ResolvedPlugins
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.manifest import Manifest, ResourcePreset
 
@@ -44,12 +47,14 @@ class K8sOptions:
 
 @dataclass(frozen=True)
 class Generated:
-    """The result: where the file is, what it holds, which destinations were allowed."""
+    """The result: where the file is, what it holds, which destinations the product needs,
+    and the network_security plugin that isolated it (``none``: no policies)."""
 
     path: Path
     docs: list[dict[str, Any]]
     destinations: list[Destination]
     names: Names
+    network_security: str = "k8s"
 
 
 def generate(options: K8sOptions) -> Generated:
@@ -59,14 +64,15 @@ def generate(options: K8sOptions) -> Generated:
     names = Names.of(meta.product, meta.version, options.env, options.namespace)
     dests = destinations(artifacts)
     run = _run_spec(options, names, artifacts, manifest)
-    docs = build(names, artifacts, files, dests, run, options.cluster_domain)
+    network = ResolvedPlugins(artifacts.plugins).network_security
+    docs = build(names, artifacts, files, dests, run, options.cluster_domain, network)
     header = writer.HEADER
     if run.secret_keys:
         keys = ", ".join(run.secret_keys)
         header += writer.REFERENCES_NOTE.format(secret=names.secret, namespace=names.namespace,
                                             keys=keys)  # fmt: skip
     path = writer.write(options.output_dir / f"{meta.product}-{options.env}.yaml", docs, header)
-    return Generated(path, writer.ordered(docs), dests, names)
+    return Generated(path, writer.ordered(docs), dests, names, network.name)
 
 
 def build(
@@ -76,8 +82,10 @@ def build(
     dests: list[Destination],
     run: workload.RunSpec,
     cluster_domain: str,
+    network: NetworkSecurityPlugin[Any],
 ) -> list[dict[str, Any]]:
-    """Every resource of the product, in KIND_ORDER."""
+    """Every resource of the product, in KIND_ORDER; the network isolation is ``network``'s
+    (the manifest's network_security plugin)."""
     schedule = artifacts.schedule
     docs = [
         rbac.namespace(names),
@@ -85,7 +93,7 @@ def build(
         rbac.role(names, has_secrets=bool(run.secret_keys)),
         rbac.role_binding(names),
         workload.artifacts_configmap(names, files),
-        *network.network_policies(names, dests, cluster_domain),
+        *network_policies(network, names, dests, cluster_domain),
         workload.job(run),
         workload.cron_job(run, schedule.cron, schedule.timezone, schedule.enabled),
     ]

@@ -236,6 +236,31 @@ class RBACPlugin(Plugin[ConfigT], ABC):
         """Role definitions for a product's workloads."""
 
 
+@dataclass(frozen=True, order=True)
+class Destination:
+    """One host:port a product's pods must reach, and why: ``purpose`` (catalog, storage,
+    tracing, …) and ``source``, the config path that declared it."""
+
+    purpose: str
+    host: str
+    port: int
+    source: str
+
+
+@dataclass(frozen=True)
+class NetworkScope:
+    """What ``floe k8s generate`` worked out for one product's workloads, handed to the
+    network_security plugin: where they run, which labels select their pods, which labels
+    the generated resources carry, and every destination they must reach (DNS aside)."""
+
+    product: str
+    namespace: str
+    selector: Mapping[str, str]
+    labels: Mapping[str, str]
+    destinations: tuple[Destination, ...] = ()
+    cluster_domain: str = "cluster.local"
+
+
 class NetworkSecurityPlugin(Plugin[ConfigT], ABC):
     """Network isolation of a product's workloads."""
 
@@ -244,8 +269,9 @@ class NetworkSecurityPlugin(Plugin[ConfigT], ABC):
     floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
-    def policies_for(self, product: str) -> list[dict[str, Any]]:
-        """Network policies for a product's workloads."""
+    def policies_for(self, scope: NetworkScope) -> list[dict[str, Any]]:
+        """The Kubernetes resources (NetworkPolicies, …) isolating the workloads of
+        ``scope``; an empty list adds none."""
 
 
 class AlertChannelPlugin(Plugin[ConfigT], ABC):

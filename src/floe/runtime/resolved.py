@@ -20,7 +20,9 @@ from floe.plugins.abcs import (
     AlertChannelPlugin,
     CatalogPlugin,
     DbtPlugin,
+    IdentityPlugin,
     LineageBackendPlugin,
+    NetworkSecurityPlugin,
     SecretsPlugin,
     StoragePlugin,
     TelemetryBackendPlugin,
@@ -37,7 +39,12 @@ if TYPE_CHECKING:
 
 E_NO_CATALOG = "E501"
 #: What a category without a choice gets (the others: none).
-DEFAULTS: dict[PluginType, str] = {PluginType.SECRETS: "env", PluginType.DBT: "core"}
+DEFAULTS: dict[PluginType, str] = {
+    PluginType.SECRETS: "env",
+    PluginType.DBT: "core",
+    PluginType.NETWORK_SECURITY: "k8s",
+    PluginType.IDENTITY: "local",
+}
 E_CATALOG_AUTH = "E532"
 
 
@@ -101,7 +108,8 @@ class ResolvedPlugins:
 
     def plugin(self, ptype: PluginType) -> Plugin | None:
         """The plugin chosen for ``ptype`` (created on first use), None when none is chosen;
-        ``secrets`` defaults to ``env``, ``dbt`` to ``core`` (:data:`DEFAULTS`)."""
+        ``secrets`` defaults to ``env``, ``dbt`` to ``core``, ``network_security`` to
+        ``k8s``, ``identity`` to ``local`` (:data:`DEFAULTS`)."""
         if ptype not in self._made:
             ref = self.choices.get(ptype.value)
             if ref is not None:
@@ -155,6 +163,22 @@ class ResolvedPlugins:
     def dbt(self) -> DbtPlugin[Any]:
         """How the run invokes dbt (``core``, in process, when none is chosen)."""
         plugin: DbtPlugin[Any] | None = self._typed(PluginType.DBT, DbtPlugin)
+        assert plugin is not None
+        return plugin
+
+    @property
+    def network_security(self) -> NetworkSecurityPlugin[Any]:
+        """How a product's workloads are isolated (``k8s`` NetworkPolicies when none is
+        chosen)."""
+        plugin: NetworkSecurityPlugin[Any] | None
+        plugin = self._typed(PluginType.NETWORK_SECURITY, NetworkSecurityPlugin)
+        assert plugin is not None
+        return plugin
+
+    @property
+    def identity(self) -> IdentityPlugin[Any]:
+        """Who is acting (``local``, the OS user, when none is chosen)."""
+        plugin: IdentityPlugin[Any] | None = self._typed(PluginType.IDENTITY, IdentityPlugin)
         assert plugin is not None
         return plugin
 

@@ -11,7 +11,6 @@ at the timestamp); every target is resolved before the first table is changed.
 
 from __future__ import annotations
 
-import getpass
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,14 +38,13 @@ class Rollback:
 
 
 def rollback_tables(
-    catalog: Catalog, identifiers: list[str], to: str, reason: str, *, who: str | None = None
+    catalog: Catalog, identifiers: list[str], to: str, reason: str, *, who: str
 ) -> list[Rollback]:
     """Roll every table back to the snapshot ``to`` names in it (resolved for all first)."""
     from floe.runtime.tables import load
 
     targets = {i: resolve_as_of(load(catalog, i), to, field_path="--to") for i in identifiers}
-    user = who or _user()
-    return [_apply(catalog, i, sid, to, reason, user) for i, sid in targets.items()]
+    return [_apply(catalog, i, sid, to, reason, who) for i, sid in targets.items()]
 
 
 def _apply(catalog: Catalog, identifier: str, to_id: int, to: str, why: str, who: str) -> Rollback:
@@ -70,13 +68,6 @@ def _apply(catalog: Catalog, identifier: str, to_id: int, to: str, why: str, who
     return Rollback(identifier, record["from"], to_id, key, record)  # type: ignore[arg-type]
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 def product_tables(product_dir: Path, manifest: Path | None, env: str) -> tuple[Catalog, list[str]]:
     """The catalog of the product's platform and the tables of its namespace."""
     from floe.compile.context import CompileContext, CompileOptions
@@ -94,7 +85,7 @@ def product_tables(product_dir: Path, manifest: Path | None, env: str) -> tuple[
 
 
 def rollback_product(
-    catalog: Catalog, identifiers: list[str], to: str, reason: str, *, who: str | None = None
+    catalog: Catalog, identifiers: list[str], to: str, reason: str, *, who: str
 ) -> list[Rollback]:
     """Roll a product's tables back to a run tag (every table must carry it) or a timestamp."""
     if not is_run_tag(to) and parse_timestamp(to) is None:
