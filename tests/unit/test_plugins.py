@@ -86,6 +86,10 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("alert_channel", "webhook"),
         ("dbt", "core"),
         ("dbt", "core-subprocess"),
+        ("identity", "local"),
+        ("identity", "static"),
+        ("network_security", "k8s"),
+        ("network_security", "none"),
         *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
         *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }
