@@ -10,6 +10,7 @@ from floe.app.artifact import platform, product_name, trusted_keys
 from floe.app.run import RunSummary
 from floe.promote.audit import Record
 from floe.promote.promotion import Outcome, Platform
+from floe.promote.rego import Policy
 
 
 def promotion_platform(manifest: Path | None, env: str) -> Platform:
@@ -32,7 +33,23 @@ def promotion_platform(manifest: Path | None, env: str) -> Platform:
         advisories=(where.path.parent / conf.advisories).resolve(),
         approval_required=conf.approval_required,
         approvers=conf.approvers,
+        rego=rego_policies(where.path, conf.rego),
     )
+
+
+def rego_policies(manifest: Path, paths: list[str]) -> list[Policy]:
+    """The Rego policy files of ``artifacts.promotion.rego``, each with where it is named."""
+    from floe.spec.yamlload import load_yaml
+
+    if not paths:
+        return []
+    doc = load_yaml(manifest, what="manifest")
+    return [
+        Policy(
+            (manifest.parent / path).resolve(), doc.location(("artifacts", "promotion", "rego", i))
+        )
+        for i, path in enumerate(paths)
+    ]
 
 
 def promote(product: str, source: str, target: str, digest: str | None = None,

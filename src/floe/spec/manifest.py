@@ -239,6 +239,12 @@ class Promotion(FloeModel):
         "vulnerabilities the locked dependencies are checked against. Missing: the gate "
         "errors and the promotion is blocked.",
     )
+    rego: list[str] = Field(
+        default_factory=list,
+        description="Rego policy files (relative to the manifest) the 'rego' gate evaluates "
+        "over the promotion's input document; floe queries data.<package>.deny, a set of "
+        "messages: any message blocks. A missing file or a syntax error blocks too.",
+    )
     approval_required: list[EnvName] = Field(
         default_factory=lambda: ["prod"],
         description="Environments a promotion into waits for a manual approval.",
