@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from floe.promote.bundle import ARTIFACTS_ENTRY
 from floe.promote.rego import Policy
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
@@ -86,7 +87,7 @@ def rego(c: Candidate) -> GateResult:
     ``deny`` message blocks; a policy that is missing or does not parse errors (blocks)."""
     from floe.promote.rego import evaluate, input_document
 
-    compiled = json.loads(c.files["compiled/compiled_artifacts.json"])
+    compiled = json.loads(c.files[ARTIFACTS_ENTRY])
     document = input_document(compiled, digest=c.digest, source=c.source, target=c.target,
                               who=c.who)  # fmt: skip
     denied = evaluate(c.rego, document)
