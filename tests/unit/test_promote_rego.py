@@ -91,9 +91,11 @@ def test_a_syntax_error_or_a_missing_policy_blocks_with_a_located_error(
     (root / "nodeny.rego").write_text("package floe.other\n\nallow := true\n")
     monkeypatch.setattr(gates, "GATES", (("rego", gates.rego),))
     cases = {
-        "bad.rego": "E644: Rego policy: Invalid assignment operator",
-        "gone.rego": "E644: Rego policy",
-        "nodeny.rego": "E644: Rego policy: package floe.other defines no rule 'deny'",
+        "bad.rego": f"E644: {root / 'bad.rego'}:4:7: Rego policy: Invalid assignment operator",
+        "gone.rego": f"E644: {root / 'manifest.yaml'}:20:7: Rego policy {root / 'gone.rego'} "
+        "cannot be read",
+        "nodeny.rego": f"E644: {root / 'nodeny.rego'}:1:9: Rego policy: package floe.other "
+        "defines no rule 'deny'",
     }
     for name, start in cases.items():
         [result] = gates.run_gates(candidate(root, [root / name], tmp_path / name))

@@ -203,7 +203,9 @@ def run_gates(c: Candidate) -> list[GateResult]:
         except FloeError as exc:
             first = exc.diagnostics[0] if exc.diagnostics else None
             code = f"{first.code}: " if first else ""
-            results.append(GateResult(name, ERROR, f"{code}{first.message if first else exc}"))
+            where = f"{first.location.render()}: " if first and first.location else ""
+            message = first.message if first else str(exc)
+            results.append(GateResult(name, ERROR, f"{code}{where}{message}"))
         except Exception as exc:  # fail-closed: a gate that cannot decide blocks
             results.append(GateResult(name, ERROR, f"{type(exc).__name__}: {exc}"))
     return results
