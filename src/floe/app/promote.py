@@ -33,21 +33,22 @@ def promotion_platform(manifest: Path | None, env: str) -> Platform:
         advisories=(where.path.parent / conf.advisories).resolve(),
         approval_required=conf.approval_required,
         approvers=conf.approvers,
-        rego=rego_policies(where.path, conf.rego),
+        rego=rego_policies(where.path, env, conf.rego),
     )
 
 
-def rego_policies(manifest: Path, paths: list[str]) -> list[Policy]:
-    """The Rego policy files of ``artifacts.promotion.rego``, each with where it is named."""
+def rego_policies(manifest: Path, env: str, paths: list[str]) -> list[Policy]:
+    """The Rego policy files of ``artifacts.promotion.rego`` (``env``'s overlay when it sets
+    them), each with the manifest line that names it."""
     from floe.spec.yamlload import load_yaml
 
     if not paths:
         return []
     doc = load_yaml(manifest, what="manifest")
+    overlay = ("environments", env, "artifacts", "promotion", "rego")
+    prefix = overlay if (*overlay, 0) in doc.value_marks else overlay[2:]
     return [
-        Policy(
-            (manifest.parent / path).resolve(), doc.location(("artifacts", "promotion", "rego", i))
-        )
+        Policy((manifest.parent / path).resolve(), doc.location((*prefix, i)))
         for i, path in enumerate(paths)
     ]
 

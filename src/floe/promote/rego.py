@@ -1,5 +1,6 @@
 """The Rego gate: the manifest's Rego policies evaluated with a real Rego engine (regopy, the
-rego-cpp interpreter) over the promotion's input document (docs/promotion.md#the-rego-gate).
+rego-cpp interpreter) over the promotion's input document (docs/promotion.md#the-rego-gate);
+the engine runs in its own process (:mod:`floe.promote.rego_engine`).
 
 Each policy file is evaluated on its own; floe queries the rule ``deny`` of the file's package
 (``data.<package>.deny``), a set of messages (``deny contains msg if …``; the older
@@ -22,8 +23,7 @@ from floe.errors import FloeError, Location
 E_REGO = "E644"
 RULE = "deny"
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
-# rego-cpp reports an error as ``(error <n>:<file>|<byte offset>|<length> (errormsg <n>:<text>)``
-_ERROR = re.compile(r"\(error \d+:[^|]*\|(\d+)\|\d+\s*\(errormsg \d+:([^)\n]*)\)")
+ENGINE_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,6 @@ def evaluate(policies: Sequence[Policy], document: dict[str, Any]) -> dict[str, 
 
 
 def _evaluate_one(policy: Policy, document: dict[str, Any]) -> list[str]:
-    from regopy import Interpreter, LogLevel, RegoError  # type: ignore[import-untyped]
-
     try:
         source = policy.path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -82,31 +80,38 @@ def _evaluate_one(policy: Policy, document: dict[str, Any]) -> list[str]:
     package = _PACKAGE.search(source)
     if package is None:
         raise _located(policy.path, source, 0, "no 'package' declaration")
-    rego = Interpreter()
-    rego.log_level = LogLevel.NONE
-    try:
-        rego.add_module(policy.path.name, source)
-        rego.set_input(document)
-        out = rego.query(f"x = data.{package.group(1)}.{RULE}")
-    except RegoError as exc:
-        raise _rego_error(policy.path, source, str(exc)) from None
-    if not out.ok() or str(out) == "undefined":
+    request = {"input": document, "rule": RULE, "policies": [
+        {"name": policy.path.name, "source": source, "package": package.group(1)}]}  # fmt: skip
+    result = _run_engine(request)[policy.path.name]
+    if "error" in result:
+        offset = int(result["offset"])
+        where = package.start(1) if offset < 0 else offset
+        raise _located(policy.path, source, where, str(result["error"]))
+    if result.get("undefined"):
         raise _located(policy.path, source, package.start(1),
                        f"package {package.group(1)} defines no rule '{RULE}'")  # fmt: skip
-    value = json.loads(out.binding("x").json())
-    if isinstance(value, dict):  # deny[msg] { … } without `contains`: {msg: true}
-        return sorted(str(k) for k, v in value.items() if v)
-    if isinstance(value, list):
-        return sorted(str(v) for v in value)
-    raise _located(policy.path, source, package.start(1),
-                   f"rule '{RULE}' must be a set of messages, not {value!r}")  # fmt: skip
+    return [str(m) for m in result["deny"]]
 
 
-def _rego_error(path: Path, source: str, text: str) -> FloeError:
-    found = _ERROR.search(text)
-    if found is None:
-        return _located(path, source, 0, " ".join(text.split())[:300])
-    return _located(path, source, int(found.group(1)), found.group(2).strip())
+def _run_engine(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The engine in its own process (see :mod:`floe.promote.rego_engine` for why)."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "floe.promote.rego_engine"], input=json.dumps(request),
+            capture_output=True, text=True, timeout=ENGINE_TIMEOUT, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise FloeError.single(E_REGO, f"the Rego engine did not answer in {ENGINE_TIMEOUT} s",
+                               hint="simplify the policy") from None  # fmt: skip
+    if done.returncode != 0:
+        tail = " ".join(done.stderr.split())[-300:]
+        raise FloeError.single(E_REGO, f"the Rego engine failed (exit {done.returncode}): {tail}",
+                               hint="check that regopy installs for this Python")  # fmt: skip
+    answer: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    return answer
 
 
 def _located(path: Path, source: str, offset: int, message: str) -> FloeError:
