@@ -14,17 +14,7 @@ from floe.promote import gates
 from floe.promote.bundle import ARTIFACTS_ENTRY
 from floe.promote.rego import Policy
 from tests.conftest import write_tiny
-
-GOLD_NEEDS_TESTS = """\
-package floe.promotion
-
-deny contains msg if {
-  some m in input.models
-  m.tier == "gold"
-  count(m.tests) == 0
-  msg := sprintf("gold model %s has no tests", [m.name])
-}
-"""
+from tests.e2e.promotion_platform import GOLD_NEEDS_TESTS
 
 WHO_WHAT = """\
 package audit.shape
