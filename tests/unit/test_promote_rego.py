@@ -104,3 +104,24 @@ def test_a_syntax_error_or_a_missing_policy_blocks_with_a_located_error(
     assert str(missing.value).startswith(f"{root / 'manifest.yaml'}:20:7: error[E644]: "
                                          "artifacts.promotion.rego: ")  # fmt: skip
     assert "gone.rego cannot be read (No such file or directory)" in str(missing.value)
+
+
+@pytest.mark.requirement("FR-071")
+def test_compile_reports_a_missing_rego_policy_at_its_manifest_line(tmp_path: Path):
+    """`floe compile` (VALIDATE) already names a policy file of artifacts.promotion.rego that
+    does not exist, at the manifest line that names it; the existing one is accepted."""
+    from tests.conftest import TINY_MANIFEST
+
+    manifest = TINY_MANIFEST + (
+        "artifacts:\n  registry:\n    url: localhost:5000/floe\n"
+        "  promotion:\n    rego:\n      - gold.rego\n      - policies/gone.rego\n"
+    )
+    root = write_tiny(tmp_path / "tiny", manifest=manifest)
+    (root / "gold.rego").write_text(GOLD_NEEDS_TESTS)
+    line = manifest.splitlines().index("      - policies/gone.rego") + 1
+    with pytest.raises(FloeError) as missing:
+        compile_product(root, env="dev", write=False)
+    assert [(d.code, d.location, d.field_path) for d in missing.value.diagnostics] == [
+        ("E644", Location(str(root / "manifest.yaml"), line, 9), "artifacts.promotion.rego")
+    ]
+    assert "policies/gone.rego does not exist" in missing.value.diagnostics[0].message

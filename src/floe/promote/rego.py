@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from floe.errors import FloeError, Location
+from floe.spec.manifest import E_REGO
 
-E_REGO = "E644"
 RULE = "deny"
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 ENGINE_TIMEOUT = 60

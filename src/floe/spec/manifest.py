@@ -230,6 +230,9 @@ class Signing(FloeModel):
     trusted_keys: list[TrustedKey] = Field(default_factory=list)
 
 
+E_REGO = "E644"  # a Rego policy of artifacts.promotion.rego is missing or invalid
+
+
 class Promotion(FloeModel):
     """The gates of `floe promote` that the platform configures (docs/promotion.md)."""
 
