@@ -17,7 +17,15 @@ from floe.errors import FloeError
 from floe.promote import gates
 from tests.conftest import run_floe, write_tiny
 from tests.e2e.oci_registry import Registry, oci_registry
-from tests.e2e.promotion_platform import APPROVER, DEVELOPER, write_advisories, write_platform
+from tests.e2e.promotion_platform import (
+    APPROVER,
+    DEVELOPER,
+    GOLD_NEEDS_TESTS,
+    POLICY,
+    write_advisories,
+    write_platform,
+    write_policy,
+)
 from tests.signing_keys import ed25519_pair
 
 
@@ -96,7 +104,7 @@ def test_the_same_digest_moves_dev_to_staging_to_prod(flow: Flow):
     assert waiting.code == 6, waiting.err
     request = waiting.out.split("request ", 1)[1].split()[0]
     assert request.startswith("pr-")
-    assert gate_rows(waiting.out) == {"policy": "passed", "security": "passed",
+    assert gate_rows(waiting.out) == {"policy": "passed", "rego": "passed", "security": "passed",
                                       "signature": "passed", "source-run": "passed"}  # fmt: skip
     approved = run_floe("approve", request, env={**flow.env, "FLOE_USER": APPROVER})
     assert approved.code == 0, approved.err
@@ -110,7 +118,7 @@ def test_the_same_digest_moves_dev_to_staging_to_prod(flow: Flow):
         ("approve", APPROVER, "staging", "prod"),
     ]
     assert any(APPROVER in row for row in rows)
-    assert json.loads(actions[0].gates)[3]["evidence"]["run_id"]
+    assert json.loads(actions[0].gates)[4]["evidence"]["run_id"]
 
 
 @pytest.mark.requirement("FR-075")
@@ -172,10 +180,10 @@ def test_each_gate_blocks_on_its_own_failure(flow: Flow):
 
     unsigned = flow.variant("0.3.0", "select id, amount from {{ ref('raw_orders') }} -- v3\n")
     out = promote.promote("tiny", "dev", "staging", unsigned)
-    assert _outcomes(out) == {"policy": "passed", "security": "passed", "signature": "error",
-                              "source-run": "failed"}  # fmt: skip
-    assert "E631" in out.gates[2].reason
-    assert out.gates[3].reason.startswith(f"no run of {unsigned} in 'dev'")
+    assert _outcomes(out) == {"policy": "passed", "rego": "passed", "security": "passed",
+                              "signature": "error", "source-run": "failed"}  # fmt: skip
+    assert "E631" in out.gates[3].reason
+    assert out.gates[4].reason.startswith(f"no run of {unsigned} in 'dev'")
 
     tampered = flow.variant("0.4.0", "select id, amount from {{ ref('raw_orders') }} -- evil\n")
     client = artifact.platform(flow.manifest).client
@@ -184,11 +192,54 @@ def test_each_gate_blocks_on_its_own_failure(flow: Flow):
     client.put_manifest("tiny", tampered.replace(":", "-") + ".sig", signature[0])  # replayed
     out = promote.promote("tiny", "dev", "staging", tampered)
     assert _outcomes(out)["signature"] == "error"
-    assert "names another subject" in out.gates[2].reason
+    assert "names another subject" in out.gates[3].reason
     assert flow.tag("staging") == staging
     blocks = [r for r in promote.history(flow.manifest, "staging")
               if r.action == "promote-blocked"]  # fmt: skip
     assert {r.digest for r in blocks} >= {flow.digest, undocumented, unsigned, tampered}
+
+
+UNIQUE_GOLD = """\
+deny contains msg if {
+  some m in input.models
+  m.tier == "gold"
+  not "unique" in m.tests
+  msg := sprintf("gold model %s of %s has no unique test (%s -> %s)",
+                 [m.name, input.version, input.from, input.to])
+}
+"""
+
+
+@pytest.mark.requirement("FR-072")
+@pytest.mark.requirement("FR-071")
+def test_a_rego_deny_or_a_broken_policy_blocks_the_promotion(flow: Flow):
+    """The manifest's Rego policy, made stricter (a gold model needs a unique test), denies
+    the signed digest that ran green in dev: exit 5 naming the gate 'rego' and the message,
+    recorded with the deny; a syntax error in the policy blocks too, located at file:line:col."""
+    staging = flow.tag("staging")
+    write_policy(flow.root, GOLD_NEEDS_TESTS + UNIQUE_GOLD)
+    try:
+        denied = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
+                          flow.digest, env=flow.env)  # fmt: skip
+        write_policy(flow.root, "package floe.promotion\n\ndeny contains msg if {\n  msg := \n}\n")
+        broken = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
+                          flow.digest, env=flow.env)  # fmt: skip
+    finally:
+        write_policy(flow.root, GOLD_NEEDS_TESTS)
+    message = "gold model mart_revenue of 0.1.0 has no unique test (dev -> staging)"
+    assert denied.code == 5, denied.err
+    assert f"promotion blocked by gate 'rego': promotion.rego: {message}" in denied.err
+    assert gate_rows(denied.out)["rego"] == "failed"
+    assert broken.code == 5, broken.err
+    assert (f"promotion blocked by gate 'rego': E644: {flow.root / POLICY}:4:7: Rego policy: "
+            "Invalid assignment operator") in broken.err  # fmt: skip
+    assert flow.tag("staging") == staging
+    blocked = [r for r in promote.history(flow.manifest, "staging")
+               if r.action == "promote-blocked" and r.reason.startswith("rego: ")]  # fmt: skip
+    recorded = {g["gate"]: g for g in json.loads(blocked[-2].gates)}
+    assert recorded["rego"]["evidence"]["deny"] == [f"promotion.rego: {message}"]
+    assert recorded["rego"]["evidence"]["policies"] == [str(flow.root / POLICY)]
+    assert json.loads(blocked[-1].gates)[1]["outcome"] == "error"
 
 
 @pytest.mark.requirement("FR-072")

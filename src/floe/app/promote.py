@@ -10,6 +10,7 @@ from floe.app.artifact import platform, product_name, trusted_keys
 from floe.app.run import RunSummary
 from floe.promote.audit import Record
 from floe.promote.promotion import Outcome, Platform
+from floe.promote.rego import Policy
 
 
 def promotion_platform(manifest: Path | None, env: str) -> Platform:
@@ -32,7 +33,24 @@ def promotion_platform(manifest: Path | None, env: str) -> Platform:
         advisories=(where.path.parent / conf.advisories).resolve(),
         approval_required=conf.approval_required,
         approvers=conf.approvers,
+        rego=rego_policies(where.path, env, conf.rego),
     )
+
+
+def rego_policies(manifest: Path, env: str, paths: list[str]) -> list[Policy]:
+    """The Rego policy files of ``artifacts.promotion.rego`` (``env``'s overlay when it sets
+    them), each with the manifest line that names it."""
+    from floe.spec.yamlload import load_yaml
+
+    if not paths:
+        return []
+    doc = load_yaml(manifest, what="manifest")
+    overlay = ("environments", env, "artifacts", "promotion", "rego")
+    prefix = overlay if (*overlay, 0) in doc.value_marks else overlay[2:]
+    return [
+        Policy((manifest.parent / path).resolve(), doc.location((*prefix, i)))
+        for i, path in enumerate(paths)
+    ]
 
 
 def promote(product: str, source: str, target: str, digest: str | None = None,

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from floe.promote.bundle import ARTIFACTS_ENTRY
+from floe.promote.rego import Policy
+
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 
 
@@ -51,6 +54,8 @@ class Candidate:
     trusted_keys: Sequence[tuple[str, str]]
     advisories: Path
     verify_signature: Callable[[], str]
+    who: str = ""
+    rego: Sequence[Policy] = ()
 
 
 Gate = Callable[[Candidate], GateResult]
@@ -75,6 +80,23 @@ def policy(c: Candidate) -> GateResult:
     level = ctx.artifacts.governance.policy_enforcement_level
     return GateResult("policy", PASSED, f"ENFORCE passed at level '{level}'",
                       {"level": level, "violations": len(summary.violations)})  # fmt: skip
+
+
+def rego(c: Candidate) -> GateResult:
+    """The manifest's Rego policies over the input document (docs/promotion.md): every
+    ``deny`` message blocks; a policy that is missing or does not parse errors (blocks)."""
+    from floe.promote.rego import evaluate, input_document
+
+    compiled = json.loads(c.files[ARTIFACTS_ENTRY])
+    document = input_document(compiled, digest=c.digest, source=c.source, target=c.target,
+                              who=c.who)  # fmt: skip
+    denied = evaluate(c.rego, document)
+    messages = [f"{Path(path).name}: {m}" for path, found in denied.items() for m in found]
+    evidence = {"policies": sorted(denied), "deny": messages}
+    if messages:
+        return GateResult("rego", FAILED, "; ".join(messages[:5]), evidence)
+    return GateResult("rego", PASSED, f"{len(denied)} Rego policy file(s) denied nothing",
+                      evidence)  # fmt: skip
 
 
 _FORBIDDEN_SQL = re.compile(
@@ -163,6 +185,7 @@ def source_run(c: Candidate) -> GateResult:
 
 GATES: tuple[tuple[str, Gate], ...] = (
     ("policy", policy),
+    ("rego", rego),
     ("security", security),
     ("signature", signature),
     ("source-run", source_run),
@@ -180,7 +203,9 @@ def run_gates(c: Candidate) -> list[GateResult]:
         except FloeError as exc:
             first = exc.diagnostics[0] if exc.diagnostics else None
             code = f"{first.code}: " if first else ""
-            results.append(GateResult(name, ERROR, f"{code}{first.message if first else exc}"))
+            where = f"{first.location.render()}: " if first and first.location else ""
+            message = first.message if first else str(exc)
+            results.append(GateResult(name, ERROR, f"{code}{where}{message}"))
         except Exception as exc:  # fail-closed: a gate that cannot decide blocks
             results.append(GateResult(name, ERROR, f"{type(exc).__name__}: {exc}"))
     return results

@@ -25,6 +25,7 @@ from floe.promote.artifact import fetch_bundle, resolve
 from floe.promote.bundle import read_entries, unpack
 from floe.promote.gates import ERROR, Candidate, GateResult, run_gates
 from floe.promote.registry import RegistryClient
+from floe.promote.rego import Policy
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -50,6 +51,7 @@ class Platform:
     advisories: Path
     approval_required: Sequence[str]
     approvers: Sequence[str]
+    rego: Sequence[Policy] = ()
 
     def lock(self, product: str) -> Path:
         """The lock file that serialises promotions of ``product``."""
@@ -107,6 +109,7 @@ def promote(p: Platform, product: str, source: str, target: str, digest: str | N
                 product, digest, source, target, workdir, read_entries(data), p.manifest_path,
                 p.runs_dir, p.trusted_keys, p.advisories,
                 lambda: verify(p.client, product, resolved, p.trusted_keys).key_name,
+                who, p.rego,
             )  # fmt: skip
             gates = run_gates(candidate)
         out = Outcome(BLOCKED, product, digest, source, target, gates)

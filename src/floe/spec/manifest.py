@@ -230,6 +230,9 @@ class Signing(FloeModel):
     trusted_keys: list[TrustedKey] = Field(default_factory=list)
 
 
+E_REGO = "E644"  # a Rego policy of artifacts.promotion.rego is missing or invalid
+
+
 class Promotion(FloeModel):
     """The gates of `floe promote` that the platform configures (docs/promotion.md)."""
 
@@ -238,6 +241,12 @@ class Promotion(FloeModel):
         description="Offline advisory file (JSON, relative to the manifest): known "
         "vulnerabilities the locked dependencies are checked against. Missing: the gate "
         "errors and the promotion is blocked.",
+    )
+    rego: list[str] = Field(
+        default_factory=list,
+        description="Rego policy files (relative to the manifest) the 'rego' gate evaluates "
+        "over the promotion's input document; floe queries data.<package>.deny, a set of "
+        "messages: any message blocks. A missing file or a syntax error blocks too.",
     )
     approval_required: list[EnvName] = Field(
         default_factory=lambda: ["prod"],

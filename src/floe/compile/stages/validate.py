@@ -7,7 +7,7 @@ from floe.errors import Diagnostic, InputError, Location
 from floe.plugins.base import PluginType
 from floe.spec.common import TIER_ORDER
 from floe.spec.dbt_packages import package_problems
-from floe.spec.manifest import PLUGIN_CATEGORIES
+from floe.spec.manifest import E_REGO, PLUGIN_CATEGORIES
 from floe.spec.partitioning import (
     E_LAYOUT_COLUMN,
     Layout,
@@ -46,6 +46,7 @@ class ValidateStage:
         problems += _foreign_namespaces(ctx)
         problems += _retention(ctx)
         problems += _plugin_types(ctx)
+        problems += _rego_policies(ctx)
         if problems:
             raise InputError(problems)
 
@@ -351,3 +352,24 @@ def _plugin_types(ctx: CompileContext) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def _rego_policies(ctx: CompileContext) -> list[Diagnostic]:
+    """Every Rego policy of ``artifacts.promotion.rego`` exists beside the manifest (cheap; its
+    syntax is checked by the engine when ``floe promote`` runs the 'rego' gate)."""
+    manifest, doc = ctx.need_manifest(), ctx.manifest_doc
+    if manifest.artifacts is None or doc is None:
+        return []
+    env = ("environments", ctx.options.env, "artifacts", "promotion", "rego")
+    prefix = env if (*env, 0) in doc.value_marks else env[2:]
+    return [
+        Diagnostic(
+            E_REGO,
+            f"Rego policy {path} does not exist (relative to the manifest)",
+            doc.location((*prefix, i)),
+            "artifacts.promotion.rego",
+            "fix the path or add the policy file",
+        )
+        for i, path in enumerate(manifest.artifacts.promotion.rego)
+        if not (doc.path.parent / path).is_file()
+    ]
