@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from floe.app.platform import acting_principal, open_platform
+from floe.app.platform import open_platform
 from floe.runtime.maintenance import TableMaintenance
 from floe.runtime.rollback import Rollback
 from floe.runtime.tables import TableInfo
@@ -54,8 +54,9 @@ def rollback(
 
     path = Path(target)
     if path.is_dir() or path.name == "floe.yaml":
-        catalog, tables = product_tables(path, manifest, env)
-        return rollback_product(catalog, tables, to, reason, who=acting_principal(manifest, env))
+        plugins, tables = product_tables(path, manifest, env)
+        who = plugins.identity.principal()
+        return rollback_product(plugins.catalog(), tables, to, reason, who=who)
     plugins = open_platform(manifest, env).plugins
     return rollback_tables(plugins.catalog(), [target], to, reason,
                            who=plugins.identity.principal())  # fmt: skip

@@ -23,6 +23,8 @@ from floe.runtime.timetravel import ROLLBACK_PREFIX, is_run_tag, parse_timestamp
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
+    from floe.runtime.resolved import ResolvedPlugins
+
 E_PRODUCT_TARGET = "E572"
 
 
@@ -68,8 +70,11 @@ def _apply(catalog: Catalog, identifier: str, to_id: int, to: str, why: str, who
     return Rollback(identifier, record["from"], to_id, key, record)  # type: ignore[arg-type]
 
 
-def product_tables(product_dir: Path, manifest: Path | None, env: str) -> tuple[Catalog, list[str]]:
-    """The catalog of the product's platform and the tables of its namespace."""
+def product_tables(
+    product_dir: Path, manifest: Path | None, env: str
+) -> tuple[ResolvedPlugins, list[str]]:
+    """The plugins of the product's platform (its manifest found as `floe run` finds it) and
+    the tables of its namespace."""
     from floe.compile.context import CompileContext, CompileOptions
     from floe.compile.stages.build import namespace_of
     from floe.compile.stages.load import LoadStage
@@ -79,9 +84,9 @@ def product_tables(product_dir: Path, manifest: Path | None, env: str) -> tuple[
     ctx = CompileContext(CompileOptions(Path(product_dir), manifest, env), default_registry())
     LoadStage().run(ctx)
     namespace = namespace_of(ctx.need_spec().metadata.name)
-    catalog = plugins_of_loaded(ctx).catalog()
-    tables = sorted(".".join(t) for t in catalog.list_tables(namespace))
-    return catalog, tables
+    plugins = plugins_of_loaded(ctx)
+    tables = sorted(".".join(t) for t in plugins.catalog().list_tables(namespace))
+    return plugins, tables
 
 
 def rollback_product(
