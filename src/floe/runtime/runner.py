@@ -138,11 +138,16 @@ def _product_lock(spec: RunSpec) -> Iterator[None]:
         yield
 
 
-def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport:
+def selected_nodes(spec: RunSpec) -> tuple[DbtGraph, list[DbtNode]]:
+    """The product's dbt graph and the selected published nodes, in build order."""
     assert spec.graph is not None, "RunSpec.graph: the dbt manifest of the product"
     graph = spec.graph
+    return graph, graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
+
+
+def _run_locked(spec: RunSpec, catalog: Catalog, invoke: DbtInvoke) -> RunReport:
     report = RunReport(spec.run_id)
-    building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
+    graph, building = selected_nodes(spec)
     if not building:
         return report
     _check_layouts(spec, building)

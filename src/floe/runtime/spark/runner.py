@@ -48,6 +48,7 @@ from floe.runtime.runner import (
     _snapshot_props,
     claim_namespace,
     is_transient,
+    selected_nodes,
 )
 from floe.runtime.scratch import ScratchInput
 from floe.runtime.spark.session import drop_scratch, run_session
@@ -91,10 +92,8 @@ def run_product_spark(
 def _run_locked(
     spec: RunSpec, catalog: Catalog, invoke: DbtInvoke, target: SparkTarget
 ) -> RunReport:
-    assert spec.graph is not None, "RunSpec.graph: the dbt manifest of the product"
-    graph = spec.graph
     report = RunReport(spec.run_id)
-    building = graph.in_build_order(n for n in graph.published() if n.unique_id in spec.selected)
+    graph, building = selected_nodes(spec)
     if not building:
         return report
     bases: dict[str, int] = {}  # table → the snapshot an incremental model's copy was taken at
