@@ -3,6 +3,7 @@ telemetry is off (the compile path stays light)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,18 @@ print("LOADED=" + ",".join(loaded))
 """
 
 OFF = "observability:\n  tracing:\n    enabled: true\n    exporter: none\n"
+SAMPLED_OUT = "observability:\n  tracing:\n    enabled: true\n    sample_ratio: 0.0\n"
+
+
+def _probe(product: Path, *args: str) -> str:
+    """Compile ``product`` in a fresh process; which of OpenTelemetry/sqlite3 it loaded."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(product), *args],
+        capture_output=True, text=True, check=False, timeout=60,
+        env={**os.environ, "FLOE_HOME": "", "FLOE_MANIFEST": ""},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.rsplit("LOADED=", 1)[1].strip()
 
 
 @pytest.mark.requirement("FLOE-006")
@@ -66,3 +79,30 @@ def test_compile_with_tracing_off_loads_no_tracing_and_writes_no_span(tmp_path: 
     assert "LOADED=\n" in proc.stdout
     assert (product / "target" / "floe" / "compiled_artifacts.json").is_file()
     assert not spans_file(product / ".floe").exists()
+
+
+@pytest.mark.requirement("FLOE-006")
+def test_compile_to_the_file_backend_loads_no_opentelemetry(tmp_path: Path) -> None:
+    """The embedded 'file' backend gets the compile's spans (root + one per stage) without
+    OpenTelemetry being imported into the short compile process."""
+    product = write_tiny(tmp_path / "tiny")
+    assert _probe(product, "--offline") == ""
+    spans = read_spans(spans_file(product / ".floe"))
+    assert sorted(s["name"] for s in spans) == sorted(
+        ["compile", *(f"compile.{s.name}" for s in ALL_STAGES)]
+    )
+    assert all(len(s["trace_id"]) == 32 and len(s["span_id"]) == 16 for s in spans)
+
+
+@pytest.mark.requirement("FLOE-006")
+def test_compile_spans_follow_the_sample_ratio(tmp_path: Path) -> None:
+    """``sample_ratio: 0.0`` drops the compile's trace, as it drops a run's; two compiles at
+    the default ratio (1.0) write two traces with different ids."""
+    quiet = write_tiny(tmp_path / "quiet", manifest=TINY_MANIFEST + SAMPLED_OUT)
+    _probe(quiet, "--offline")
+    assert read_spans(spans_file(quiet / ".floe")) == []
+    loud = write_tiny(tmp_path / "loud")
+    _probe(loud, "--offline")
+    _probe(loud, "--offline")
+    roots = [s for s in read_spans(spans_file(loud / ".floe")) if s["parent_span_id"] is None]
+    assert len({r["trace_id"] for r in roots}) == len(roots) == 2

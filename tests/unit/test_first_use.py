@@ -92,3 +92,28 @@ def test_plaintext_catalog_secret_is_explained_in_floe_words(tmp_path: Path) -> 
     assert len(gate) == 1
     assert "catalog config invalid: 'token' must be a secret reference" in gate[0]
     assert "write 'token: {secret: NAME}'" in res.err
+
+
+@pytest.mark.requirement("FLOE-005")
+def test_a_command_line_gets_the_same_command_from_the_one_command_app() -> None:
+    """`floe <command> …` is parsed by an app holding only that command (start-up builds one
+    command, not all): for every command and group its help is the same as the whole app's,
+    and help, leading options and unknown names still go to the whole app."""
+    from typer.testing import CliRunner
+
+    from floe.cli.main import app, for_command
+
+    runner = CliRunner()
+    names = [str(c.name) for c in app.registered_commands]
+    names += [str(g.name) for g in app.registered_groups]
+    assert {"compile", "run", "tables", "promote"} <= set(names)
+    for name in names:
+        one = for_command([name, "--help"])
+        assert one is not app
+        assert len(one.registered_commands) + len(one.registered_groups) == 1
+        alone = runner.invoke(one, [name, "--help"], prog_name="floe")
+        whole = runner.invoke(app, [name, "--help"], prog_name="floe")
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), name
+    for args in ([], ["--help"], ["--version"], ["compil", "x"]):
+        assert for_command(args) is app
+    assert len(app.registered_commands) + len(app.registered_groups) == len(names)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -552,11 +554,33 @@ def without_debug(argv: list[str]) -> tuple[list[str], bool]:
     return kept, len(kept) != len(argv)
 
 
+def for_command(args: list[str]) -> typer.Typer:
+    """The app with only the command ``args`` start with, else the whole app.
+
+    Typer builds the parameters of every command before it parses one; a command line that
+    names its command needs only that one (the same help, options and errors), which keeps
+    start-up short. Help, leading options and unknown names go to the whole app (click's
+    "did you mean" needs every name).
+    """
+    name = args[0] if args else "-"
+    commands = [c for c in app.registered_commands if c.name == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if name.startswith("-") or len(commands) + len(groups) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
+
+
 def main() -> None:
     """Console-script entry point: user errors print cleanly, never as a traceback."""
     args, _STATE["debug"] = without_debug(sys.argv[1:])
+    # Pydantic looks for its plugins by scanning every installed distribution's metadata (a
+    # noticeable part of a short command); floe uses none. Set the variable to an empty value
+    # to have pydantic load its plugins in floe's processes.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
-        app(args=args)
+        for_command(args)(args=args)
     except FloeError as exc:
         from floe.cli.output import print_diagnostics
 

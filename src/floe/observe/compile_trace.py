@@ -9,21 +9,25 @@ and when telemetry is off, OpenTelemetry is never even imported.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from floe.compile.stage import on_stages_run
+from floe.observe.spanfile import SpanFile, spans_file
 
 if TYPE_CHECKING:
     from floe.compile.context import CompileContext, StageTiming
+    from floe.observe.settings import TraceTarget
     from floe.observe.tracing import RunTracing
     from floe.spec.artifacts import CompiledArtifacts
 
 LOG = logging.getLogger("floe.observe")
+_ID_SPACE = 2**64  # trace ids are sampled on their low 64 bits (OpenTelemetry's ratio rule)
 MAX_BUFFERED = 100  # compiles kept until a run or an export takes them
 
 
@@ -120,9 +124,64 @@ def export_compile_spans(artifacts: CompiledArtifacts, home_root: Path) -> int:
     if target.exporter == "none":
         _drain()
         return 0
+    if target.exporter == "file":
+        return _to_file(_drain(), target, home_root)
     from floe.observe.tracing import start_tracing
 
     tracing = start_tracing(target, home_root, {"floe.product": artifacts.metadata.product})
     count = hand_over(tracing)
     tracing.close()
     return count
+
+
+def _to_file(compiles: list[_Compile], target: TraceTarget, home_root: Path) -> int:
+    """The compiles' spans written straight to the embedded 'file' backend (the records its
+    exporter writes, without loading OpenTelemetry into a short ``floe compile``); how many."""
+    records = [r for done in compiles if done.timings for r in _records(done, target)]
+    if records:
+        spans = SpanFile(spans_file(home_root))
+        spans.append(records)
+        spans.close()
+    return len(records)
+
+
+def _records(done: _Compile, target: TraceTarget) -> list[dict[str, Any]]:
+    """Span records of one compile: one per stage, then the ``compile`` root; none when the
+    trace is not sampled (OpenTelemetry's TraceIdRatioBased rule on the root)."""
+    trace_id = _new_id(128)
+    if trace_id % _ID_SPACE >= round(target.sample_ratio * _ID_SPACE):
+        return []
+    root_id, timings = _new_id(64), done.timings
+    base = {"trace_id": f"{trace_id:032x}", "service": target.service_name}
+    records = [
+        {
+            **base,
+            "span_id": f"{_new_id(64):016x}",
+            "parent_span_id": f"{root_id:016x}",
+            "name": f"compile.{t.name}",
+            "start_ns": t.start_ns,
+            "end_ns": t.end_ns,
+            "status": "ERROR" if t.error else "UNSET",
+            "attributes": {"floe.stage.seconds": t.seconds},
+        }
+        for t in timings
+    ]
+    root = {
+        **base,
+        "span_id": f"{root_id:016x}",
+        "parent_span_id": None,
+        "name": "compile",
+        "start_ns": timings[0].start_ns,
+        "end_ns": timings[-1].end_ns,
+        "status": "ERROR" if timings[-1].error else "UNSET",
+        "attributes": {"floe.product_dir": done.product_dir, "floe.environment": done.environment},
+    }
+    return [*records, root]
+
+
+def _new_id(bits: int) -> int:
+    """A random non-zero id (as OpenTelemetry's RandomIdGenerator makes them)."""
+    while True:
+        value = random.getrandbits(bits)
+        if value:
+            return value

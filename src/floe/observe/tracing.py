@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
@@ -20,14 +21,52 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import Tracer, format_span_id, format_trace_id
 
 from floe.observe.guard import BackendGuard
 from floe.observe.settings import TraceTarget
-from floe.observe.spanfile import JsonLinesSpanExporter, spans_file
+from floe.observe.spanfile import SpanFile, spans_file
 
 #: The longest a run waits at its end for spans still being sent.
 FLUSH_DEADLINE = 0.5
+
+
+def span_record(span: ReadableSpan) -> dict[str, Any]:
+    """One span as a record of the spans file (floe.observe.spanfile)."""
+    ctx = span.get_span_context()
+    assert ctx is not None
+    parent = span.parent
+    return {
+        "trace_id": format_trace_id(ctx.trace_id),
+        "span_id": format_span_id(ctx.span_id),
+        "parent_span_id": format_span_id(parent.span_id) if parent else None,
+        "name": span.name,
+        "service": str(span.resource.attributes.get("service.name", "")),
+        "start_ns": span.start_time,
+        "end_ns": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": {k: _plain(v) for k, v in (span.attributes or {}).items()},
+    }
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """The embedded 'file' backend: appends each finished span to the spans file."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = SpanFile(path)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Append ``spans`` (one flushed write)."""
+        self.file.append(span_record(s) for s in spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """Close the file."""
+        self.file.close()
 
 
 class GuardedExporter(SpanExporter):
