@@ -1,0 +1,21 @@
+"""``floe semantic validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from floe.app.semantic import validate_semantic
+from floe.cli.output import console
+from floe.errors import display_path
+
+
+def validate(product_dir: Path, manifest: Path | None, env: str) -> None:
+    """Compile, load the data model with the semantic layer's own loader, print the files."""
+    done = validate_semantic(product_dir, manifest, env)
+    out = console()
+    for path in done.files:
+        out.print(f"wrote {display_path(path)}")
+    out.print(
+        f"semantic layer '{done.plugin}' of {done.product}: {len(done.files)} file(s) loaded "
+        "without errors"
+    )
