@@ -4,7 +4,7 @@
 //
 //   node cube_compile.js <compiler prefix (holds node_modules/)> <model folder>
 //
-// Each file is compiled alone first, so an error is attributed to its file (Cube's messages
+// Each file is compiled alone first (a folder of one file: once), so an error is attributed to its file (Cube's messages
 // such as "missing_col is not defined" name no cube), then all files together (what Cube
 // loads; cross-file problems such as two cubes of one name). Cube's native extension (a Rust
 // binary downloaded from GitHub at install time, absent here) is needed only for Jinja and
@@ -56,6 +56,11 @@ async function main() {
   const files = names.map((fileName) => ({
     fileName, content: fs.readFileSync(path.join(folder, fileName), 'utf8'),
   }));
+  if (files.length === 1) { // compiled alone is what Cube loads
+    const only = await compile(files);
+    const errors = only.errors.map((message) => ({ file: files[0].fileName, message }));
+    return { cubes: only.cubes || [], errors };
+  }
   const errors = [];
   for (const file of files) {
     const alone = await compile([file]);

@@ -85,21 +85,23 @@ class CubeSemanticLayerPlugin(SemanticLayerPlugin[CubeConfig]):
 
     def validate(self, directory: Path) -> list[SemanticProblem]:
         """Cube's compiler over every file of ``directory``."""
-        loaded = cube.compile_folder(self._node(), self._compiler_dir(), directory)
+        loaded = cube.compile_folder(self.node(), self.compiler_dir(), directory)
         return [SemanticProblem(e.file or "", _model_of(e.file), e.message) for e in loaded.errors]
 
     def health_check(self) -> HealthStatus:
         """Node.js and Cube's compiler are installed (degraded otherwise: the data model is
         still written, only its validation needs them)."""
-        missing = cube.missing(self._node(), self._compiler_dir())
+        missing = cube.missing(self.node(), self.compiler_dir())
         if missing:
             return HealthStatus(HealthState.DEGRADED, missing)
-        return HealthStatus(HealthState.HEALTHY, f"Cube's compiler in {self._compiler_dir()}")
+        return HealthStatus(HealthState.HEALTHY, f"Cube's compiler in {self.compiler_dir()}")
 
-    def _compiler_dir(self) -> Path:
+    def compiler_dir(self) -> Path:
+        """Where Cube's compiler is installed (an npm prefix)."""
         return Path(self.config.compiler_dir or Path(sys.prefix) / "cube")
 
-    def _node(self) -> str:
+    def node(self) -> str:
+        """The Node.js executable."""
         return shutil.which(self.config.node) or self.config.node
 
 
