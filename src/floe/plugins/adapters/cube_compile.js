@@ -17,6 +17,8 @@ const fs = require('fs');
 const path = require('path');
 
 const [prefix, folder] = process.argv.slice(2);
+// Cube's JavaScript transpilation (its default), not the native one an environment may ask for.
+process.env.CUBEJS_TRANSPILATION_NATIVE = 'false';
 const need = (name) => require(path.join(prefix, 'node_modules', name));
 const { prepareCompiler } = need('@cubejs-backend/schema-compiler');
 const { NativeInstance } = need('@cubejs-backend/native');
