@@ -28,6 +28,7 @@ models:
   - name: mart_revenue
     description: Revenue per customer.
     config:
+      alias: revenue_by_customer
       meta:
         cube:
           measures:
@@ -104,17 +105,17 @@ def test_primary_key_comes_from_meta_then_unique_key_then_tests() -> None:
 @pytest.mark.requirement("FLOE-333")
 def test_compile_writes_one_cube_per_gold_model_from_its_columns_and_meta(tmp_path: Path) -> None:
     """With ``semantic_layer: cube`` in the manifest, compile writes target/floe/semantic/
-    <gold model>.yml: the cube on the Iceberg table, one dimension per documented column
-    typed from its data_type, count plus the meta measures (column measures over the
-    column, model measures over a member reference or their own SQL), the key from the tests,
-    and no Jinja braces left in descriptions."""
+    <gold model>.yml: the cube on the Iceberg table (named by the alias), one dimension per
+    documented column typed from its data_type, count plus the meta measures (column
+    measures over the column, model measures over a member reference or their own SQL), the
+    key from the tests, and no Jinja braces left in descriptions."""
     product = _product(tmp_path / "tiny")
     ctx = compile_product(product)
     out = product / "target" / "floe" / "semantic"
     assert [p.name for p in ctx.written if p.parent == out] == ["mart_revenue.yml"]
     (cube,) = yaml.safe_load((out / "mart_revenue.yml").read_text())["cubes"]
     assert cube["name"] == "mart_revenue"
-    assert cube["sql_table"] == "tiny.mart_revenue"
+    assert cube["sql_table"] == "tiny.revenue_by_customer"  # the table: dbt's alias
     assert cube["description"] == "Revenue per customer."
     assert [(d["name"], d["type"], d["sql"]) for d in cube["dimensions"]] == [
         ("at", "time", "{CUBE}.at"),

@@ -1,10 +1,10 @@
 """The semantic layer's input: the product's gold models as the plugin sees them.
 
 A gold model (floe.yaml ``tier: gold``) is served over the Iceberg table it is published as
-(``<namespace>.<model>``), with its documented columns (dbt properties: description, tests,
-``meta``). A column's type is its declared ``data_type``, else the type derived from the SQL
-(floe.govern.schema_derive: passed-through columns and casts); a gold model without
-documented columns is served with the columns derived from its SQL.
+(``<namespace>.<alias or model name>``), with its documented columns (dbt properties:
+description, tests, ``meta``). A column's type is its declared ``data_type``, else the type
+derived from the SQL (floe.govern.schema_derive: passed-through columns and casts); a gold
+model without documented columns is served with the columns derived from its SQL.
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def _model(
         )
         for c in model.columns
     ) or tuple(SemanticColumn(n, t) for n, t in derived or [])
+    alias, _ = model.config_at.get("alias", (None, None))
+    table = alias if isinstance(alias, str) and "alias" not in model.config_unknown else name
     return SemanticModel(
-        name, f"{namespace}.{name}", model.description, columns, model.unique_key, model.meta
+        name, f"{namespace}.{table}", model.description, columns, model.unique_key, model.meta
     )
 
 

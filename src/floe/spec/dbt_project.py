@@ -265,9 +265,10 @@ def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: 
     return found
 
 
-#: config keys read with where they are set: the table layout, and the custom schema (a
-#: product writes only into its own namespace, whatever the schema says)
-LOCATED_KEYS = ("partition_by", "sort_by", "schema")
+#: config keys read with where they are set: the table layout, the custom schema (a
+#: product writes only into its own namespace, whatever the schema says) and the alias (the
+#: name of the model's table)
+LOCATED_KEYS = ("partition_by", "sort_by", "schema", "alias")
 LAYOUT_KEYS = ("partition_by", "sort_by")
 
 
