@@ -175,3 +175,36 @@ def test_none_writes_nothing_and_a_dropped_gold_model_leaves_no_file(tmp_path: P
     assert sorted(p.name for p in ctx.written) == [
         "compiled_artifacts.json", "definitions.py", "profiles.yml",
     ]  # fmt: skip
+
+
+@pytest.mark.requirement("FLOE-332")
+def test_validation_without_a_layer_or_a_compiler_says_what_to_do(tmp_path: Path) -> None:
+    """`floe semantic validate` on a platform without a semantic layer is E682 at the
+    manifest's plugins; a cube plugin whose compiler is not installed is E680 naming the
+    folder, with `make setup` as the fix, and its health check is degraded, not failing."""
+    from floe.app.semantic import validate_semantic
+    from floe.errors import InputError
+    from floe.plugins.base import HealthState
+
+    product = _product(tmp_path / "tiny", TINY_MANIFEST)
+    with pytest.raises(InputError) as err:
+        validate_semantic(product, None, "dev")
+    (diag,) = err.value.diagnostics
+    assert (diag.code, diag.field_path) == ("E682", "plugins.semantic_layer")
+    assert diag.message == "the platform of 'tiny' chooses no semantic layer"
+    manifest = (product / "manifest.yaml").read_text().splitlines()
+    assert diag.location is not None
+    assert manifest[diag.location.line - 1] == "plugins:"
+    empty = tmp_path / "no-compiler"
+    empty.mkdir()
+    plugin = CubeSemanticLayerPlugin.from_config({"compiler_dir": str(empty)})
+    health = plugin.health_check()
+    assert (health.state, health.message) == (
+        HealthState.DEGRADED,
+        f"Cube's schema compiler is not installed in {empty}",
+    )
+    with pytest.raises(InputError) as err:
+        plugin.validate(tmp_path)
+    (diag,) = err.value.diagnostics
+    assert (diag.code, diag.message) == ("E680", health.message)
+    assert diag.hint.startswith("run `make setup`")

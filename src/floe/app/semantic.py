@@ -37,7 +37,7 @@ def validate_semantic(product_dir: Path, manifest: Path | None, env: str) -> Sem
         raise InputError.single(
             E_NO_LAYER,
             f"the platform of '{product}' chooses no semantic layer",
-            ctx.manifest_doc.location(("plugins",)),
+            ctx.manifest_doc.location(("plugins",), key=True),
             field_path="plugins.semantic_layer",
             hint="add 'semantic_layer: {type: cube}' under plugins in manifest.yaml",
         )
