@@ -11,7 +11,7 @@ from floe.app.compile import GateOptions, compile_one
 from floe.compile.context import CompileContext
 from floe.compile.semantic import SEMANTIC_DIR
 from floe.errors import Diagnostic, InputError, Location
-from floe.plugins.abcs import SemanticLayerPlugin, SemanticProblem
+from floe.plugins.abcs import SemanticLayerPlugin, SemanticLoaded, SemanticProblem
 
 E_NO_LAYER = "E682"
 E_REFUSED = "E683"
@@ -19,11 +19,12 @@ E_REFUSED = "E683"
 
 @dataclass(frozen=True)
 class SemanticCheck:
-    """What was written and loaded without a problem."""
+    """What was written, and loaded without a problem."""
 
     product: str
     plugin: str
     files: list[Path]
+    loaded: tuple[SemanticLoaded, ...]
 
 
 def validate_semantic(product_dir: Path, manifest: Path | None, env: str) -> SemanticCheck:
@@ -43,10 +44,10 @@ def validate_semantic(product_dir: Path, manifest: Path | None, env: str) -> Sem
         )
     folder = ctx.options.output_dir / SEMANTIC_DIR
     files = sorted(p for p in ctx.written if folder in p.parents)
-    problems = plugin.validate(folder) if files else []
-    if problems:
-        raise InputError([_diagnostic(ctx, folder, p) for p in problems])
-    return SemanticCheck(product, plugin.name, files)
+    done = plugin.validate(folder) if files else None
+    if done is not None and done.problems:
+        raise InputError([_diagnostic(ctx, folder, p) for p in done.problems])
+    return SemanticCheck(product, plugin.name, files, done.loaded if done else ())
 
 
 def _diagnostic(ctx: CompileContext, folder: Path, problem: SemanticProblem) -> Diagnostic:

@@ -199,6 +199,23 @@ class SemanticProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class SemanticLoaded:
+    """A model as the semantic layer loaded it: its members and their types there."""
+
+    model: str
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    measures: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SemanticValidation:
+    """What the semantic layer's loader made of the data model."""
+
+    loaded: tuple[SemanticLoaded, ...] = ()
+    problems: tuple[SemanticProblem, ...] = ()
+
+
 class SemanticLayerPlugin(Plugin[ConfigT], ABC):
     """Serves metrics over the gold tables: writes the semantic layer's data model from the
     gold models and validates it with the semantic layer's own loader."""
@@ -212,10 +229,10 @@ class SemanticLayerPlugin(Plugin[ConfigT], ABC):
         """The data-model files (relative path → text) for ``models``; the same models give
         the same bytes."""
 
-    def validate(self, directory: Path) -> list[SemanticProblem]:
+    def validate(self, directory: Path) -> SemanticValidation:
         """Load the files written into ``directory`` as the semantic layer would (nothing to
-        load: no problem)."""
-        return []
+        load: nothing loaded, no problem)."""
+        return SemanticValidation()
 
 
 class IngestionPlugin(Plugin[ConfigT], ABC):

@@ -32,8 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from floe.plugins.abcs import (
     SemanticColumn,
     SemanticLayerPlugin,
+    SemanticLoaded,
     SemanticModel,
     SemanticProblem,
+    SemanticValidation,
 )
 from floe.plugins.adapters import cube
 from floe.plugins.base import EmptyConfig, HealthState, HealthStatus
@@ -83,10 +85,18 @@ class CubeSemanticLayerPlugin(SemanticLayerPlugin[CubeConfig]):
         """One ``<model>.yml`` per model."""
         return {f"{m.name}.yml": _dump({"cubes": [cube_of(m)]}) for m in models}
 
-    def validate(self, directory: Path) -> list[SemanticProblem]:
-        """Cube's compiler over every file of ``directory``."""
-        loaded = cube.compile_folder(self.node(), self.compiler_dir(), directory)
-        return [SemanticProblem(e.file or "", _model_of(e.file), e.message) for e in loaded.errors]
+    def validate(self, directory: Path) -> SemanticValidation:
+        """Cube's compiler over every file of ``directory``: the cubes as Cube compiled them
+        (members without the ``cube.`` prefix), or its messages."""
+        load = cube.compile_folder(self.node(), self.compiler_dir(), directory)
+        problems = [
+            SemanticProblem(e.file or "", _model_of(e.file), e.message) for e in load.errors
+        ]
+        loaded = [
+            SemanticLoaded(c.name, _members(c.name, c.dimensions), _members(c.name, c.measures))
+            for c in load.cubes
+        ]
+        return SemanticValidation(tuple(loaded), tuple(problems))
 
     def health_check(self) -> HealthStatus:
         """Node.js and Cube's compiler are installed (degraded otherwise: the data model is
@@ -193,6 +203,10 @@ def _as_list(value: Any) -> list[Any]:
 def _text(text: str) -> str:
     """A description Cube will not take for a Jinja template."""
     return _JINJA.sub(lambda m: " ".join(m.group(0)), " ".join(text.split()))
+
+
+def _members(cube_name: str, members: Mapping[str, str]) -> dict[str, str]:
+    return {k.removeprefix(f"{cube_name}."): v for k, v in sorted(members.items())}
 
 
 def _model_of(file: str | None) -> str | None:
