@@ -52,9 +52,21 @@ $(VENV)/.registry: $(VENV)/.synced
 	fi
 	@touch $@
 
+# The semantic layer (docs/semantic-layer.md): Cube's schema compiler from npm, pinned by
+# deploy/cube/package-lock.json, into $(VENV)/cube/ (what `floe semantic validate` runs with
+# node). Installed again only when the lock changes; without npm it is left out (the cube
+# plugin's health check and `floe semantic validate` then say so). --ignore-scripts: Cube's
+# native extension would download a binary from GitHub; its compiler needs none for YAML.
+CUBE_DIR := $(VENV)/cube
+$(CUBE_DIR)/.installed: deploy/cube/package.json deploy/cube/package-lock.json | $(VENV)/.synced
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p $(CUBE_DIR) && cp deploy/cube/package.json deploy/cube/package-lock.json $(CUBE_DIR)/ && \
+		npm ci --prefix $(CUBE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: Cube's schema compiler not installed (floe semantic validate needs it)"; fi
+
 # floe's own sources are byte-compiled too: shells that set PYTHONDONTWRITEBYTECODE would
 # otherwise compile every floe module on every command (~40 ms per `floe compile`).
-setup: $(VENV)/.synced $(VENV)/.spark $(VENV)/.registry
+setup: $(VENV)/.synced $(VENV)/.spark $(VENV)/.registry $(CUBE_DIR)/.installed
 	@$(BIN)/python -m compileall -q src >/dev/null
 
 # Debian tools the tests call (shellcheck for the chart's scripts); installed when missing.

@@ -352,3 +352,37 @@ def test_only_the_adapters_reach_third_party_internals() -> None:
     )
     kinds = {use.split(" ", 1)[1].split(" ")[0] for use in inside}
     assert {"'_ENV'", "from", ".run_domain", ".commit_uuid"} <= kinds, inside
+
+
+# --- Cube's schema compiler: what a compile asks of the native extension ------------------
+
+CUBE = "plugins/adapters/cube_compile.js"
+
+
+@pytest.mark.requirement("FLOE-004")
+@pytest.mark.requirement("FLOE-332")
+def test_cube_compiler_asks_the_native_extension_only_for_a_jinja_engine() -> None:
+    """The installed @cubejs-backend/schema-compiler is the version deploy/cube pins; it still
+    takes ``nativeInstance`` as an option of prepareCompiler, and its compiler calls only
+    ``newJinjaEngine`` and ``loadPythonContext`` (with a globals.py, which floe never writes)
+    on it: the two things the adapter's script relies on."""
+    import json
+    import re
+    import sys
+
+    from tests.conftest import ROOT
+
+    lock = json.loads((ROOT / "deploy" / "cube" / "package-lock.json").read_text())
+    pinned = lock["packages"]["node_modules/@cubejs-backend/schema-compiler"]["version"]
+    dist = Path(sys.prefix) / "cube" / "node_modules" / "@cubejs-backend" / "schema-compiler"
+    installed = json.loads((dist / "package.json").read_text())["version"]
+    assert installed == pinned, f"run `make setup`: .venv/cube has {installed}, not {pinned}"
+    changed = f"@cubejs-backend/schema-compiler {installed} changed {{}}: fix src/floe/{CUBE}"
+    options = (dist / "dist" / "src" / "compiler" / "PrepareCompiler.d.ts").read_text()
+    assert "nativeInstance?: NativeInstance;" in options, changed.format("PrepareCompilerOptions")
+    calls = {
+        m.group(1)
+        for path in (dist / "dist" / "src").rglob("*.js")
+        for m in re.finditer(r"nativeInstance\.([A-Za-z]+)\(", path.read_text())
+    }
+    assert calls == {"newJinjaEngine", "loadPythonContext"}, changed.format(f"its calls {calls}")

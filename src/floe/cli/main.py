@@ -39,6 +39,10 @@ seeds_app = typer.Typer(help="Demo seed data at any scale.", no_args_is_help=Tru
 app.add_typer(seeds_app, name="seeds")
 k8s_app = typer.Typer(help="Kubernetes manifests for a data product.", no_args_is_help=True)
 app.add_typer(k8s_app, name="k8s")
+semantic_app = typer.Typer(
+    help="The semantic layer's data model of the gold models.", no_args_is_help=True
+)
+app.add_typer(semantic_app, name="semantic")
 
 traces_app = typer.Typer(help="Traces of runs (embedded 'file' exporter).", no_args_is_help=True)
 lineage_app = typer.Typer(help="OpenLineage of products (embedded 'file' transport).",
@@ -475,6 +479,18 @@ def seeds_generate(
     from floe.cli.seeds_cmd import generate_seeds
 
     generate_seeds(product_dir, scale, seed, out)
+
+
+@semantic_app.command("validate")
+def semantic_validate(product_dir: ProductDir, manifest: ManifestOpt = None,
+                      env: EnvOpt = "dev") -> None:  # fmt: skip
+    """Compile the product and load the data model of its gold models with the semantic
+    layer's own loader (Cube's schema compiler for 'cube'); its errors name the model.
+
+    Exit status: 0 loaded, 2 invalid input or refused by the semantic layer."""
+    from floe.cli.semantic_cmd import validate
+
+    validate(product_dir, manifest, env)
 
 
 @k8s_app.command("generate")

@@ -163,16 +163,76 @@ class DbtPlugin(Plugin[ConfigT], ABC):
         invocation's callbacks."""
 
 
+@dataclass(frozen=True)
+class SemanticColumn:
+    """A column of a model the semantic layer serves: ``data_type`` in floe's canonical
+    spelling (``long``, ``string``, ``decimal(18,2)``, ``timestamp``…; None when unknown),
+    its dbt tests by name and its dbt ``meta``."""
+
+    name: str
+    data_type: str | None = None
+    description: str = ""
+    tests: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class SemanticModel:
+    """A gold model: the warehouse table it is published as (``namespace.table``), its
+    columns, the dbt ``unique_key`` and ``meta`` of the model."""
+
+    name: str
+    table: str
+    description: str = ""
+    columns: tuple[SemanticColumn, ...] = ()
+    unique_key: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class SemanticProblem:
+    """What the semantic layer's own loader refused: the file, the model it describes (when
+    known) and the loader's message."""
+
+    file: str
+    model: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class SemanticLoaded:
+    """A model as the semantic layer loaded it: its members and their types there."""
+
+    model: str
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    measures: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SemanticValidation:
+    """What the semantic layer's loader made of the data model."""
+
+    loaded: tuple[SemanticLoaded, ...] = ()
+    problems: tuple[SemanticProblem, ...] = ()
+
+
 class SemanticLayerPlugin(Plugin[ConfigT], ABC):
-    """Serves metrics over the gold tables."""
+    """Serves metrics over the gold tables: writes the semantic layer's data model from the
+    gold models and validates it with the semantic layer's own loader."""
 
     plugin_type: ClassVar[PluginType] = PluginType.SEMANTIC_LAYER
     api_version: ClassVar[str] = "1.0"
     floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
-    def endpoint(self) -> str:
-        """Where the semantic layer answers."""
+    def data_model(self, models: list[SemanticModel]) -> dict[str, str]:
+        """The data-model files (relative path → text) for ``models``; the same models give
+        the same bytes."""
+
+    def validate(self, directory: Path) -> SemanticValidation:
+        """Load the files written into ``directory`` as the semantic layer would (nothing to
+        load: nothing loaded, no problem)."""
+        return SemanticValidation()
 
 
 class IngestionPlugin(Plugin[ConfigT], ABC):

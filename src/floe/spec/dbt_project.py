@@ -53,6 +53,8 @@ class DbtColumn:
     description: str = ""
     data_type: str | None = None
     tests: tuple[DbtTest, ...] = ()
+    #: dbt ``meta`` (the property, with ``config.meta`` over it as dbt 1.10 merges them).
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -70,6 +72,7 @@ class DbtModel:
     tests: tuple[DbtTest, ...] = ()
     contract_enforced: bool = False
     on_schema_change: str = "ignore"
+    meta: dict[str, Any] = field(default_factory=dict)  # dbt ``meta`` (config.meta over it)
     properties_location: Location | None = None
     language: str = "sql"
     #: ``partition_by``/``sort_by``/``schema`` as configured (config() in the file over the
@@ -262,9 +265,10 @@ def _folder_setting(folder_config: dict[str, Any], parts: tuple[str, ...], key: 
     return found
 
 
-#: config keys read with where they are set: the table layout, and the custom schema (a
-#: product writes only into its own namespace, whatever the schema says)
-LOCATED_KEYS = ("partition_by", "sort_by", "schema")
+#: config keys read with where they are set: the table layout, the custom schema (a
+#: product writes only into its own namespace, whatever the schema says) and the alias (the
+#: name of the model's table)
+LOCATED_KEYS = ("partition_by", "sort_by", "schema", "alias")
 LAYOUT_KEYS = ("partition_by", "sort_by")
 
 
@@ -496,10 +500,20 @@ def _columns(entries: Any) -> tuple[DbtColumn, ...]:
         name = str(col["name"])
         tests = _tests(col.get("data_tests", col.get("tests")), name)
         dtype = col.get("data_type")
-        cols.append(
-            DbtColumn(name, str(col.get("description", "")), str(dtype) if dtype else None, tests)
-        )
+        description = str(col.get("description", ""))
+        cols.append(DbtColumn(name, description, str(dtype) if dtype else None, tests, _meta(col)))
     return tuple(cols)
+
+
+def _meta(entry: dict[str, Any]) -> dict[str, Any]:
+    """dbt's ``meta`` of a model or column entry: the property, ``config.meta`` over it."""
+    config = entry.get("config")
+    nested = config.get("meta") if isinstance(config, dict) else None
+    own = entry.get("meta")
+    return {
+        **(own if isinstance(own, dict) else {}),
+        **(nested if isinstance(nested, dict) else {}),
+    }
 
 
 def _apply_properties(
@@ -567,6 +581,7 @@ def _apply_model(
     model.description = str(entry.get("description", ""))
     model.columns = _columns(entry.get("columns"))
     model.tests = _tests(entry.get("data_tests", entry.get("tests")), None)
+    model.meta = _meta(entry)
     model.properties_location = location
     config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
     assert isinstance(config, dict)

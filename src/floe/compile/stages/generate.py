@@ -1,4 +1,5 @@
-"""GENERATE: write compiled_artifacts.json (canonical) and profiles.yml."""
+"""GENERATE: write compiled_artifacts.json (canonical), profiles.yml, definitions.py and the
+semantic layer's data model of the gold models (when the manifest chooses one)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import yaml
 from floe.compile.canonical import canonical_json, write_atomic
 from floe.compile.context import CompileContext
 from floe.compile.definitions_file import definitions_source
+from floe.compile.semantic import gold_models, write_data_model
 from floe.compile.stages.enforce import DERIVE_CACHE_FILE
 from floe.errors import InputError, Location, display_path
+from floe.plugins.abcs import SemanticLayerPlugin
 
 ARTIFACTS_FILE = "compiled_artifacts.json"
 PROFILES_FILE = "profiles.yml"
@@ -39,9 +42,19 @@ class GenerateStage:
         write_atomic(profiles, header + yaml.safe_dump(ctx.profiles, sort_keys=True))
         definitions = out / DEFINITIONS_FILE
         write_atomic(definitions, _definitions(ctx))
-        ctx.written = [artifacts, profiles, definitions]
+        ctx.written = [artifacts, profiles, definitions, *_semantic(ctx)]
         if ctx.derive_cache is not None:
             ctx.derive_cache.save(out / DERIVE_CACHE_FILE)
+
+
+def _semantic(ctx: CompileContext) -> list[Path]:
+    """The semantic layer's data model of the gold models (docs/semantic-layer.md)."""
+    plugin = ctx.need_resolved().instances.get("semantic_layer")
+    if not isinstance(plugin, SemanticLayerPlugin):
+        return []
+    assert ctx.artifacts is not None
+    models = gold_models(ctx.artifacts, ctx.need_project(), ctx.derive_cache)
+    return write_data_model(plugin, models, ctx.options.output_dir)
 
 
 def _check_writable(out: Path) -> None:
