@@ -167,6 +167,22 @@ class EnvironmentOverride(FloeModel):
     )
 
 
+#: One expectation: ``{<expectation type>: {<argument>: <value>, …}}`` (a single key).
+Expectation = Annotated[dict[str, dict[str, Any]], Field(min_length=1, max_length=1)]
+
+
+class Quality(FloeModel):
+    """Checks beyond dbt tests, validated on each model's scratch table before it is published
+    (the manifest's ``plugins.quality``, e.g. ``great_expectations``)."""
+
+    expectations: dict[ModelName, list[Expectation]] = Field(
+        default_factory=dict,
+        description="Per model, its expectations: [{expect_column_values_to_not_be_null: "
+        "{column: id}}, …]. A file <model>.expectations.yml beside the model's .sql may "
+        "declare more ({expectations: [...]}).",
+    )
+
+
 class FloeSpec(FloeModel):
     """A data product: its dbt models by tier, their dependencies and its schedule."""
 
@@ -200,4 +216,8 @@ class FloeSpec(FloeModel):
     plugins: dict[str, PluginOverride] | None = Field(
         default=None,
         description="Overrides of the manifest's plugin config; locked fields cannot change.",
+    )
+    quality: Quality = Field(
+        default_factory=Quality,
+        description="Data-quality checks beyond dbt tests (FR-026), e.g. GX expectations.",
     )

@@ -1,0 +1,142 @@
+"""The quality plugin category (issue 16 point 2, FR-026): expectations declared in floe.yaml
+are checked at compile (a model of the product, a type the chosen plugin provides, a plugin
+that validates any), land in the artifacts, and the great_expectations plugin validates a
+table through GX's own expectations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from floe.compile.api import compile_product
+from floe.errors import InputError
+from floe.plugins.abcs import QualityCheck
+from floe.plugins.builtin.quality import GX_EXPECTATIONS, GreatExpectationsQualityPlugin
+from tests.conftest import TINY_MANIFEST, TINY_SPEC, write_tiny
+
+GX_MANIFEST = TINY_MANIFEST.replace(
+    "  storage:\n    type: local\n",
+    "  storage:\n    type: local\n  quality:\n    type: great_expectations\n",
+)
+QUALITY = """\
+quality:
+  expectations:
+    stg_orders:
+      - expect_column_values_to_not_be_null: {column: id}
+    int_orders:
+      - expect_column_values_to_be_between: {column: amount, min_value: 0, max_value: 100}
+"""
+
+
+def _problems(product: Path) -> list[tuple[str, int, int, str, str, str]]:
+    with pytest.raises(InputError) as err:
+        compile_product(product, write=False)
+    return [
+        (d.code, d.location.line, d.location.col, d.field_path, d.message, d.hint)
+        for d in err.value.diagnostics
+        if d.location is not None
+    ]
+
+
+@pytest.mark.requirement("FLOE-301")
+def test_declared_expectations_compile_into_the_artifacts(tmp_path: Path) -> None:
+    """Two expectations of two models in floe.yaml with the great_expectations plugin: the
+    artifacts carry, per model, each expectation's type, arguments and floe.yaml line."""
+    product = write_tiny(tmp_path / "tiny", spec=TINY_SPEC + QUALITY, manifest=GX_MANIFEST)
+    ctx = compile_product(product, out_dir=tmp_path / "out")
+    assert ctx.artifacts is not None
+    got = {
+        model: [(c.type, c.kwargs, c.where) for c in checks]
+        for model, checks in ctx.artifacts.quality.items()
+    }
+    line = len(TINY_SPEC.splitlines()) + 4  # the stg_orders expectation's line
+    assert got == {
+        "int_orders": [
+            ("expect_column_values_to_be_between",
+             {"column": "amount", "min_value": 0, "max_value": 100}, f"floe.yaml:{line + 2}:9"),
+        ],
+        "stg_orders": [
+            ("expect_column_values_to_not_be_null", {"column": "id"}, f"floe.yaml:{line}:9"),
+        ],
+    }  # fmt: skip
+    assert ctx.artifacts.plugins["quality"].type == "great_expectations"
+
+
+@pytest.mark.requirement("FLOE-302")
+def test_an_unknown_model_or_expectation_type_is_a_located_error(tmp_path: Path) -> None:
+    """An expectation of a model the product does not have (E651, the model's key, 'did you
+    mean' the transform) and a misspelt expectation type (E652, the type's key, 'did you
+    mean' GX's name) are reported together at file:line:col."""
+    spec = TINY_SPEC + QUALITY.replace("    int_orders:", "    int_order:").replace(
+        "expect_column_values_to_not_be_null", "expect_column_values_to_not_be_nul"
+    )
+    product = write_tiny(tmp_path / "tiny", spec=spec, manifest=GX_MANIFEST)
+    line = len(TINY_SPEC.splitlines()) + 3  # quality.expectations.stg_orders
+    assert _problems(product) == [
+        ("E651", line + 2, 5, "quality.expectations.int_order",
+         "quality.expectations names 'int_order', which is not a transform of this product",
+         "did you mean 'int_orders'?"),
+        ("E652", line + 1, 9, "quality.expectations.stg_orders.0",
+         "unknown expectation type 'expect_column_values_to_not_be_nul' (quality plugin "
+         "'great_expectations')",
+         "did you mean 'expect_column_values_to_not_be_null'?"),
+    ]  # fmt: skip
+
+
+@pytest.mark.requirement("FLOE-302")
+def test_expectations_without_a_validating_quality_plugin_are_refused(tmp_path: Path) -> None:
+    """The platform chooses no quality plugin (the default, dbt tests only): declared
+    expectations are E650 at floe.yaml's quality.expectations, saying how to choose GX."""
+    product = write_tiny(tmp_path / "tiny", spec=TINY_SPEC + QUALITY)
+    line = len(TINY_SPEC.splitlines()) + 2
+    ((code, at, col, field, message, hint),) = _problems(product)
+    assert (code, at, col, field) == ("E650", line, 3, "quality.expectations.stg_orders")
+    assert message == (
+        "floe.yaml declares expectations but the platform's quality plugin 'dbt' validates "
+        "none (dbt tests only)"
+    )
+    assert "plugins: {quality: {type: great_expectations}}" in hint
+
+
+@pytest.mark.requirement("FLOE-303")
+def test_gx_validates_a_table_naming_each_failed_expectation() -> None:
+    """Three rows through the great_expectations plugin: a passing not-null, a failing range
+    (the unexpected value quoted), arguments GX refuses (a failed result saying so) and a
+    table-level row count; one result per check, in order."""
+    table = pa.table({"id": [1, 2, 3], "amount": [5, 50, 500]})
+    checks = [
+        QualityCheck("expect_column_values_to_not_be_null", {"column": "id"}),
+        QualityCheck(
+            "expect_column_values_to_be_between",
+            {"column": "amount", "min_value": 0, "max_value": 100},
+        ),
+        QualityCheck("expect_column_values_to_be_between", {"colum": "amount"}),
+        QualityCheck("expect_table_row_count_to_equal", {"value": 3}),
+    ]
+    results = GreatExpectationsQualityPlugin().validate("tiny.orders", table, checks)
+    assert [(r.name, r.success, r.column) for r in results] == [
+        ("expect_column_values_to_not_be_null(column=id)", True, "id"),
+        ("expect_column_values_to_be_between(column=amount)", False, "amount"),
+        ("expect_column_values_to_be_between", False, None),
+        ("expect_table_row_count_to_equal", True, None),
+    ]
+    assert results[1].detail == "1 of 3 values unexpected, e.g. [500]"
+    assert results[2].detail == (
+        "invalid expectation: column: field required; colum: extra fields not permitted; "
+        "min_value and max_value cannot both be None"
+    )
+
+
+@pytest.mark.requirement("FLOE-303")
+def test_the_declarable_expectations_are_gx_core_expectations() -> None:
+    """Every type compile accepts for great_expectations is registered by the installed GX
+    (compile knows them without importing GX)."""
+    from great_expectations.expectations.registry import (
+        list_registered_expectation_implementations,
+    )
+
+    registered = set(list_registered_expectation_implementations())
+    assert set(GX_EXPECTATIONS) <= registered
+    assert len(GX_EXPECTATIONS) == len(set(GX_EXPECTATIONS)) == 56
