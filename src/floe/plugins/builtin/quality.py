@@ -154,8 +154,7 @@ class GreatExpectationsQualityPlugin(QualityPlugin[GreatExpectationsConfig]):
     def _run(
         self, gx: Any, table: str, data: Any, expectations: list[dict[str, Any]]
     ) -> list[tuple[int, bool, str]]:
-        context = gx.get_context(mode="ephemeral")
-        _quiet(context)
+        context = gx.get_context(mode="ephemeral", project_config=_context_config())
         asset = context.data_sources.add_pandas("floe").add_dataframe_asset(table)
         batch = asset.add_batch_definition_whole_dataframe("scratch").get_batch(
             batch_parameters={"dataframe": data.to_pandas()}
@@ -214,11 +213,19 @@ def _import_gx() -> Any:
     return gx
 
 
-def _quiet(context: Any) -> None:
-    """No progress bars on floe's output."""
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+def _context_config() -> Any:
+    """An in-memory GX context: no data docs site, no analytics, no progress bars."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
 
 
 def _problems(exc: Exception) -> str:
