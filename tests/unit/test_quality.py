@@ -88,16 +88,70 @@ def test_an_unknown_model_or_expectation_type_is_a_located_error(tmp_path: Path)
 @pytest.mark.requirement("FLOE-302")
 def test_expectations_without_a_validating_quality_plugin_are_refused(tmp_path: Path) -> None:
     """The platform chooses no quality plugin (the default, dbt tests only): declared
-    expectations are E650 at floe.yaml's quality.expectations, saying how to choose GX."""
+    expectations are E650 at the first one in floe.yaml, saying how to choose GX."""
     product = write_tiny(tmp_path / "tiny", spec=TINY_SPEC + QUALITY)
-    line = len(TINY_SPEC.splitlines()) + 2
+    line = len(TINY_SPEC.splitlines()) + 4
     ((code, at, col, field, message, hint),) = _problems(product)
-    assert (code, at, col, field) == ("E650", line, 3, "quality.expectations.stg_orders")
+    assert (code, at, col, field) == ("E650", line, 9, "quality.expectations.stg_orders.0")
     assert message == (
         "floe.yaml declares expectations but the platform's quality plugin 'dbt' validates "
         "none (dbt tests only)"
     )
     assert "plugins: {quality: {type: great_expectations}}" in hint
+
+
+BESIDE = """expectations:
+  - expect_table_row_count_to_equal: {value: 2}
+  - expect_column_values_to_be_unique: {column: id}
+"""
+
+
+@pytest.mark.requirement("FLOE-301")
+def test_an_expectations_file_beside_the_model_adds_its_checks(tmp_path: Path) -> None:
+    """models/int_orders.expectations.yml declares two more expectations of int_orders: they
+    follow floe.yaml's in the artifacts, located in their own file."""
+    product = write_tiny(tmp_path / "tiny", spec=TINY_SPEC + QUALITY, manifest=GX_MANIFEST)
+    (product / "models" / "int_orders.expectations.yml").write_text(BESIDE)
+    ctx = compile_product(product, out_dir=tmp_path / "out")
+    assert ctx.artifacts is not None
+    got = [(c.type, c.kwargs, c.where) for c in ctx.artifacts.quality["int_orders"]]
+    line = len(TINY_SPEC.splitlines()) + 6
+    assert got == [
+        ("expect_column_values_to_be_between",
+         {"column": "amount", "min_value": 0, "max_value": 100}, f"floe.yaml:{line}:9"),
+        ("expect_table_row_count_to_equal", {"value": 2},
+         "models/int_orders.expectations.yml:2:5"),
+        ("expect_column_values_to_be_unique", {"column": "id"},
+         "models/int_orders.expectations.yml:3:5"),
+    ]  # fmt: skip
+
+
+@pytest.mark.requirement("FLOE-302")
+def test_errors_in_an_expectations_file_are_located_in_it(tmp_path: Path) -> None:
+    """An unknown type in stg_orders' file is E652 at its line in that file; an entry of two
+    expectations in int_orders' file is refused at its line (one expectation per entry)."""
+    product = write_tiny(tmp_path / "tiny", manifest=GX_MANIFEST)
+    models = product / "models"
+    (models / "stg_orders.expectations.yml").write_text(
+        "expectations:\n  - expect_column_values_to_be_uniq: {column: id}\n"
+    )
+    (models / "int_orders.expectations.yml").write_text(
+        "expectations:\n  - {expect_column_to_exist: {column: id},"
+        " expect_column_values_to_be_unique: {column: id}}\n"
+    )
+    with pytest.raises(InputError) as err:
+        compile_product(product, write=False)
+    found = sorted(
+        (Path(d.location.file).name, d.location.line, d.code, d.field_path, d.hint)
+        for d in err.value.diagnostics
+        if d.location is not None
+    )
+    assert len(found) == 2
+    assert found[1] == (
+        "stg_orders.expectations.yml", 2, "E652", "expectations.0",
+        "did you mean 'expect_column_values_to_be_unique'?",
+    )  # fmt: skip
+    assert found[0][:4] == ("int_orders.expectations.yml", 2, "E110", "expectations[0]")
 
 
 @pytest.mark.requirement("FLOE-303")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
 from floe.spec.base import FloeModel
 from floe.spec.common import (
@@ -167,8 +167,17 @@ class EnvironmentOverride(FloeModel):
     )
 
 
+def _one_expectation(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) != 1:
+        raise ValueError(
+            f"an entry holds one expectation, not {len(value)}: write each as its own item "
+            "'- <expectation type>: {<argument>: <value>}'"
+        )
+    return value
+
+
 #: One expectation: ``{<expectation type>: {<argument>: <value>, …}}`` (a single key).
-Expectation = Annotated[dict[str, dict[str, Any]], Field(min_length=1, max_length=1)]
+Expectation = Annotated[dict[str, dict[str, Any]], BeforeValidator(_one_expectation)]
 
 
 class Quality(FloeModel):
@@ -181,6 +190,13 @@ class Quality(FloeModel):
         "{column: id}}, …]. A file <model>.expectations.yml beside the model's .sql may "
         "declare more ({expectations: [...]}).",
     )
+
+
+class ExpectationsFile(FloeModel):
+    """``<model>.expectations.yml`` beside a model's .sql: the model's expectations, in the
+    form of floe.yaml's ``quality.expectations.<model>``."""
+
+    expectations: list[Expectation] = Field(default_factory=list)
 
 
 class FloeSpec(FloeModel):
