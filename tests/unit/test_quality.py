@@ -194,3 +194,25 @@ def test_the_declarable_expectations_are_gx_core_expectations() -> None:
     registered = set(list_registered_expectation_implementations())
     assert set(GX_EXPECTATIONS) <= registered
     assert len(GX_EXPECTATIONS) == len(set(GX_EXPECTATIONS)) == 56
+
+
+@pytest.mark.requirement("FLOE-302")
+def test_expectations_of_a_spark_product_are_refused(tmp_path: Path) -> None:
+    """A product on Spark compute (whose runner audits dbt tests on Iceberg branches and does
+    not validate expectations yet) declaring expectations is E653 at the first one, instead
+    of their being silently skipped."""
+    manifest = GX_MANIFEST.replace(
+        "governance:\n",
+        "approved_compute: [duckdb, spark]\ncompute_configs:\n  spark: {master: 'local[2]'}\n"
+        "governance:\n",
+    )
+    spec = TINY_SPEC.replace("transforms:\n", "compute: spark\ntransforms:\n") + QUALITY
+    product = write_tiny(tmp_path / "tiny", spec=spec, manifest=manifest)
+    line = len(spec.splitlines()) - 2  # the stg_orders expectation
+    ((code, at, col, field, message, hint),) = _problems(product)
+    assert (code, at, col, field) == ("E653", line, 9, "quality.expectations.stg_orders.0")
+    assert message == (
+        "expectations are validated on DuckDB scratch tables; this product runs on compute "
+        "'spark', which does not validate them yet"
+    )
+    assert hint.startswith("run the product on duckdb")

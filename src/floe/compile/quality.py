@@ -21,6 +21,10 @@ from floe.spec.yamlload import load_yaml
 E_NO_CHECKS = "E650"
 E_UNKNOWN_MODEL = "E651"
 E_UNKNOWN_CHECK = "E652"
+E_COMPUTE = "E653"
+#: Computes whose runner does not validate quality checks yet (the Spark runner audits on
+#: Iceberg branches; floe.runtime.spark.runner).
+UNCHECKED_COMPUTE = ("spark",)
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,12 @@ def _beside_models(ctx: CompileContext) -> tuple[list[Declared], list[Diagnostic
     return out, problems
 
 
-def quality_problems(ctx: CompileContext, plugin: QualityPlugin[Any] | None) -> list[Diagnostic]:
+def quality_problems(
+    ctx: CompileContext, plugin: QualityPlugin[Any] | None, compute: str = "duckdb"
+) -> list[Diagnostic]:
     """Declared checks naming no model of the product, or a type the plugin does not
-    provide; checks declared while the platform's quality plugin takes none."""
+    provide; checks declared while the platform's quality plugin takes none, or for a
+    product whose ``compute`` does not validate them."""
     checks, out = _read(ctx)
     if not checks:
         return out
@@ -113,6 +120,16 @@ def quality_problems(ctx: CompileContext, plugin: QualityPlugin[Any] | None) -> 
                 f"quality.expectations.{model}",
                 _close(model, models, "transforms"),
             ))  # fmt: skip
+    if compute in UNCHECKED_COMPUTE:
+        out.append(Diagnostic(
+            E_COMPUTE,
+            f"expectations are validated on DuckDB scratch tables; this product runs on "
+            f"compute '{compute}', which does not validate them yet",
+            checks[0].location,
+            _field(checks[0]),
+            "run the product on duckdb, or write these checks as dbt tests (Spark audits "
+            "dbt tests on Iceberg branches)",
+        ))  # fmt: skip
     if not names:
         chosen = plugin.name if plugin is not None else "dbt"
         first = checks[0]

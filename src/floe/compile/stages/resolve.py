@@ -57,7 +57,8 @@ class ResolveStage:
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
         if "quality" in instances or "quality" not in raw_plugins:
-            problems += quality_problems(ctx, _quality(instances))
+            product_compute = ctx.need_spec().compute or ctx.need_manifest().plugins.compute.type
+            problems += quality_problems(ctx, _quality(instances), product_compute)
         if problems:
             _log_refused_overrides(ctx, problems)
             raise InputError(problems)
