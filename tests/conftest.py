@@ -79,6 +79,12 @@ governance:
     minimum_test_coverage: 50
 """
 
+#: The tiny manifest with the great_expectations quality plugin (docs/quality.md).
+GX_MANIFEST = TINY_MANIFEST.replace(
+    "  storage:\n    type: local\n",
+    "  storage:\n    type: local\n  quality:\n    type: great_expectations\n",
+)
+
 TINY_SPEC = """\
 apiVersion: floe.dev/v1
 kind: FloeSpec

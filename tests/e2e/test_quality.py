@@ -17,12 +17,8 @@ import pytest
 
 from floe.app.run import RunSummary, run_logged
 from floe.runtime.platform import catalog_for_manifest
-from tests.conftest import TINY_MANIFEST, TINY_SPEC, write_tiny
+from tests.conftest import GX_MANIFEST, TINY_SPEC, write_tiny
 
-MANIFEST = TINY_MANIFEST.replace(
-    "  storage:\n    type: local\n",
-    "  storage:\n    type: local\n  quality:\n    type: great_expectations\n",
-)
 QUALITY = """\
 quality:
   expectations:
@@ -68,7 +64,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """Run 1: amounts 20 and 40, every expectation passes. Run 2: a third order of 30
     (amount 60 in int_orders) breaks int_orders' range of 0..50."""
     root = write_tiny(
-        tmp_path_factory.mktemp("quality") / "tiny", spec=TINY_SPEC + QUALITY, manifest=MANIFEST
+        tmp_path_factory.mktemp("quality") / "tiny", spec=TINY_SPEC + QUALITY, manifest=GX_MANIFEST
     )
     lines: list[str] = []
     first, _ = run_logged(root, progress=lines.append)

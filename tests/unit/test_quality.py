@@ -14,12 +14,8 @@ from floe.compile.api import compile_product
 from floe.errors import InputError
 from floe.plugins.abcs import QualityCheck
 from floe.plugins.builtin.quality import GX_EXPECTATIONS, GreatExpectationsQualityPlugin
-from tests.conftest import TINY_MANIFEST, TINY_SPEC, write_tiny
+from tests.conftest import GX_MANIFEST, TINY_SPEC, write_tiny
 
-GX_MANIFEST = TINY_MANIFEST.replace(
-    "  storage:\n    type: local\n",
-    "  storage:\n    type: local\n  quality:\n    type: great_expectations\n",
-)
 QUALITY = """\
 quality:
   expectations:

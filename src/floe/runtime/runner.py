@@ -348,8 +348,7 @@ def _audit_and_publish(
         con = scratch.connect(db, spec.scratch_setup) if passed else None
         try:
             if con is not None:
-                passed = _check_built_layouts(spec, con, passed, nodes, graph)
-                passed = _check_quality(spec, con, passed, nodes, graph)
+                passed = _check_scratch(spec, con, passed, nodes, graph)
             for outcome in passed:
                 assert con is not None
                 _publish(spec, catalog, con, outcome, nodes[outcome.unique_id], bases)
@@ -362,16 +361,26 @@ def _audit_and_publish(
     return outcomes
 
 
-def _check_built_layouts(
+def _check_scratch(
     spec: RunSpec,
     con: Any,
     passed: list[NodeOutcome],
     nodes: Mapping[str, DbtNode],
     graph: DbtGraph,
 ) -> list[NodeOutcome]:
-    """Before anything is published: a node whose ``partition_by``/``sort_by`` names a column
-    dbt did not build is an error (E216; what compile could not check); the nodes built on it
-    are not published either (as after a failed test). The outcomes still to publish."""
+    """Before anything is published, on the scratch tables, what dbt's tests do not check:
+    the layout's columns exist (E216; what compile could not check), then the quality
+    plugin's checks pass. A node failing either is not published, nor are the nodes built
+    on it (as after a failed test). The outcomes still to publish."""
+    checks = [_layout_check(spec, con), *_quality_check(spec, con)]
+    return _gate(passed, nodes, graph, lambda node, o: all(ok(node, o) for ok in checks))
+
+
+Check = Callable[[DbtNode, NodeOutcome], bool]
+
+
+def _layout_check(spec: RunSpec, con: Any) -> Check:
+    """A node whose ``partition_by``/``sort_by`` names a column dbt did not build: an error."""
     from floe.runtime.layout import check
 
     def layout_ok(node: DbtNode, outcome: NodeOutcome) -> bool:
@@ -386,14 +395,14 @@ def _check_built_layouts(
             return False
         return True
 
-    return _gate(passed, nodes, graph, layout_ok)
+    return layout_ok
 
 
 def _gate(
     passed: list[NodeOutcome],
     nodes: Mapping[str, DbtNode],
     graph: DbtGraph,
-    ok: Callable[[DbtNode, NodeOutcome], bool],
+    ok: Check,
 ) -> list[NodeOutcome]:
     """The outcomes ``ok`` lets through, in build order; a node built on one it stops is
     skipped (not published), as after a failed test."""
@@ -411,20 +420,14 @@ def _gate(
     return [o for o in passed if o.unique_id not in blocked]
 
 
-def _check_quality(
-    spec: RunSpec,
-    con: Any,
-    passed: list[NodeOutcome],
-    nodes: Mapping[str, DbtNode],
-    graph: DbtGraph,
-) -> list[NodeOutcome]:
+def _quality_check(spec: RunSpec, con: Any) -> list[Check]:
     """The audit beyond dbt's tests: each model's declared checks validated by the quality
     plugin on its scratch table; a failed check keeps the model unpublished (status
-    ``test_failed``, the check named among its failed tests) and what is built on it too."""
+    ``test_failed``, the check named among its failed tests). None when nothing is declared."""
     declared = spec.artifacts.quality
     plugin = spec.quality
     if not declared or plugin is None:
-        return passed
+        return []
 
     def checks_pass(node: DbtNode, outcome: NodeOutcome) -> bool:
         wanted = declared.get(node.name)
@@ -448,7 +451,7 @@ def _check_quality(
             f"{r.name} ({r.check.where}) — {r.detail}" for r in failed)  # fmt: skip
         return False
 
-    return _gate(passed, nodes, graph, checks_pass)
+    return [checks_pass]
 
 
 def _seed_partial_parse(parse_dir: Path | None, target: Path) -> None:
