@@ -5,6 +5,7 @@ table through GX's own expectations."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -212,3 +213,26 @@ def test_expectations_of_a_spark_product_are_refused(tmp_path: Path) -> None:
         "'spark', which does not validate them yet"
     )
     assert hint.startswith("run the product on duckdb")
+
+
+@pytest.mark.requirement("FLOE-303")
+def test_without_gx_installed_the_plugin_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Great Expectations not importable: validating expectations is E655 naming the extra to
+    install (the health check, which never imports GX, stays an answer)."""
+    from floe.errors import FloeError
+
+    monkeypatch.setitem(sys.modules, "great_expectations", None)  # import fails
+    plugin = GreatExpectationsQualityPlugin()
+    with pytest.raises(FloeError) as err:
+        plugin.validate(
+            "tiny.orders",
+            pa.table({"id": [1]}),
+            [QualityCheck("expect_column_to_exist", {"column": "id"})],
+        )
+    (diag,) = err.value.diagnostics
+    assert diag.code == "E655"
+    assert diag.hint == "pip install 'floe-platform[quality]'"
+    assert diag.field_path == "plugins.quality.type"
+    assert plugin.health_check().ok
