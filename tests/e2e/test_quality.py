@@ -24,10 +24,10 @@ quality:
   expectations:
     stg_orders:
       - expect_column_values_to_not_be_null: {column: id}
-      - expect_table_row_count_to_be_between: {min_value: 1, max_value: 10}
     int_orders:
       - expect_column_values_to_be_between: {column: amount, min_value: 0, max_value: 50}
 """
+BESIDE = "expectations:\n  - expect_table_row_count_to_be_between: {min_value: 1, max_value: 10}\n"
 RANGE = "expect_column_values_to_be_between(column=amount)"
 NOT_NULL = "expect_column_values_to_not_be_null(column=id)"
 ROWS = "expect_table_row_count_to_be_between"
@@ -61,11 +61,13 @@ def _state(root: Path) -> tuple[dict[str, int], dict[str, list[tuple[Any, ...]]]
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
-    """Run 1: amounts 20 and 40, every expectation passes. Run 2: a third order of 30
+    """Run 1: amounts 20 and 40, every expectation passes (stg_orders' row count declared in
+    models/stg_orders.expectations.yml, the others in floe.yaml). Run 2: a third order of 30
     (amount 60 in int_orders) breaks int_orders' range of 0..50."""
     root = write_tiny(
         tmp_path_factory.mktemp("quality") / "tiny", spec=TINY_SPEC + QUALITY, manifest=GX_MANIFEST
     )
+    (root / "models" / "stg_orders.expectations.yml").write_text(BESIDE)
     lines: list[str] = []
     first, _ = run_logged(root, progress=lines.append)
     after_first = _state(root)
@@ -143,7 +145,7 @@ def test_a_failed_expectation_blocks_publishing_and_is_named(runs: Runs) -> None
         "int_orders": [(1, 20), (2, 40)],
         "mart_revenue": [(60,)],
     }
-    line = len(TINY_SPEC.splitlines()) + 7  # the int_orders expectation in floe.yaml
+    line = len(TINY_SPEC.splitlines()) + 6  # the int_orders expectation in floe.yaml
     assert (
         f"int_orders: test_failed: expectation failed: {RANGE} (floe.yaml:{line}:9) — "
         "1 of 3 values unexpected, e.g. [60]" in second.failure
