@@ -17,16 +17,9 @@ import pytest
 
 from floe.app.run import RunSummary, run_logged
 from floe.runtime.platform import catalog_for_manifest
-from tests.conftest import GX_MANIFEST, TINY_SPEC, write_tiny
+from tests.conftest import GX_MANIFEST, TINY_SPEC, tiny_quality, write_tiny
 
-QUALITY = """\
-quality:
-  expectations:
-    stg_orders:
-      - expect_column_values_to_not_be_null: {column: id}
-    int_orders:
-      - expect_column_values_to_be_between: {column: amount, min_value: 0, max_value: 50}
-"""
+QUALITY = tiny_quality(50)
 BESIDE = "expectations:\n  - expect_table_row_count_to_be_between: {min_value: 1, max_value: 10}\n"
 RANGE = "expect_column_values_to_be_between(column=amount)"
 NOT_NULL = "expect_column_values_to_not_be_null(column=id)"

@@ -15,16 +15,9 @@ from floe.compile.api import compile_product
 from floe.errors import InputError
 from floe.plugins.abcs import QualityCheck
 from floe.plugins.builtin.quality import GX_EXPECTATIONS, GreatExpectationsQualityPlugin
-from tests.conftest import GX_MANIFEST, TINY_SPEC, write_tiny
+from tests.conftest import GX_MANIFEST, TINY_SPEC, tiny_quality, write_tiny
 
-QUALITY = """\
-quality:
-  expectations:
-    stg_orders:
-      - expect_column_values_to_not_be_null: {column: id}
-    int_orders:
-      - expect_column_values_to_be_between: {column: amount, min_value: 0, max_value: 100}
-"""
+QUALITY = tiny_quality(100)
 
 
 def _problems(product: Path) -> list[tuple[str, int, int, str, str, str]]:
