@@ -79,6 +79,24 @@ governance:
     minimum_test_coverage: 50
 """
 
+#: The tiny manifest with the great_expectations quality plugin (docs/quality.md).
+GX_MANIFEST = TINY_MANIFEST.replace(
+    "  storage:\n    type: local\n",
+    "  storage:\n    type: local\n  quality:\n    type: great_expectations\n",
+)
+
+
+def tiny_quality(max_amount: int) -> str:
+    """floe.yaml's quality block for the tiny product: stg_orders' id not null, int_orders'
+    amount within 0..``max_amount``."""
+    return (
+        "quality:\n  expectations:\n    stg_orders:\n"
+        "      - expect_column_values_to_not_be_null: {column: id}\n    int_orders:\n"
+        "      - expect_column_values_to_be_between: "
+        f"{{column: amount, min_value: 0, max_value: {max_amount}}}\n"
+    )
+
+
 TINY_SPEC = """\
 apiVersion: floe.dev/v1
 kind: FloeSpec

@@ -219,8 +219,10 @@ def test_the_kit_runs_as_a_pytest_suite(tmp_path: Path) -> None:
 def test_each_abc_carries_its_own_api_version(monkeypatch: pytest.MonkeyPatch) -> None:
     """Raising the catalog ABC to 2.1 refuses catalog plugins built for 1.x (E208 naming the
     plugin and both versions) while plugins of other categories still load; a plugin built
-    for another minor of the same major is accepted."""
-    assert {abc.__dict__["api_version"] for abc in ABC_BY_TYPE.values()} == {"1.0"}
+    for another minor of the same major is accepted. The quality ABC is at 2.0 (validate was
+    added), the others at 1.0."""
+    versions = {t.value: abc.__dict__["api_version"] for t, abc in ABC_BY_TYPE.items()}
+    assert {t: v for t, v in versions.items() if v != "1.0"} == {"quality": "2.0"}
     monkeypatch.setattr(CatalogPlugin, "api_version", "2.1")
     registry = PluginRegistry()
     with pytest.raises(PluginError) as err:
@@ -240,9 +242,12 @@ def test_each_abc_carries_its_own_api_version(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.requirement("SC-006")
 def test_implemented_categories_are_counted_from_the_registry() -> None:
     """The categories with at least one built-in plugin, each passing the kit, counted from
-    the registry: 12 of 15 today (semantic_layer joined compute … alert_channel, dbt,
-    network_security and identity); the three still without one are named (issue 16 delivers
-    them)."""
+    the registry: 13 of 15 today (quality and semantic_layer joined compute … alert_channel,
+    dbt, network_security and identity); the ones still without one are named (issue 16
+    delivers them)."""
     implemented = {ptype for (ptype, _), found in _kit_findings().items() if not found}
-    assert len(implemented) == 12
-    assert {p.value for p in set(PluginType) - implemented} == {"ingestion", "quality", "rbac"}
+    assert len(implemented) == 13
+    assert {p.value for p in set(PluginType) - implemented} == {"ingestion", "rbac"}
+    assert {n for (p, n) in _kit_findings() if p is PluginType.QUALITY} == {
+        "dbt", "great_expectations",
+    }  # fmt: skip

@@ -92,12 +92,15 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("network_security", "none"),
         ("semantic_layer", "cube"),
         ("semantic_layer", "none"),
+        ("quality", "dbt"),
+        ("quality", "great_expectations"),
         *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
         *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }
     duck = found[("compute", "duckdb")]
     assert duck["entry_point"] == "floe.plugins.builtin.compute_duckdb:DuckDBComputePlugin"
     assert duck["floe_api_version"] == "1.0"
+    assert found[("quality", "great_expectations")]["floe_api_version"] == "2.0"
 
 
 @pytest.mark.requirement("FR-053")

@@ -40,6 +40,7 @@ class RunSummary:
     assets: list[AssetRow] = field(default_factory=list)
     failure: str = ""
     tests_passed: int = 0
+    checks_passed: int = 0  # the quality plugin's checks (e.g. GX expectations) that passed
 
 
 def run(
@@ -250,7 +251,7 @@ def summary_from_events(
     """A run's summary from its Dagster events (in-process result or instance event log)."""
     tiers = {t.name: t.tier for t in artifacts.transforms}
     rows: list[AssetRow] = []
-    tests_passed = 0
+    tests_passed = checks_passed = 0
     failure = ""
     for event in events:
         if event.event_type_value == "STEP_FAILURE":
@@ -262,6 +263,7 @@ def summary_from_events(
         meta = mat.metadata
         name = mat.asset_key.path[-1]
         tests_passed += int(meta["tests_passed"].value) if "tests_passed" in meta else 0
+        checks_passed += int(meta["checks_passed"].value) if "checks_passed" in meta else 0
         rows.append(
             AssetRow(
                 name=name,
@@ -280,4 +282,5 @@ def summary_from_events(
         assets=rows,
         failure=failure,
         tests_passed=tests_passed,
+        checks_passed=checks_passed,
     )

@@ -100,6 +100,7 @@ def print_summary(summary: RunSummary, log_path: Path | None = None) -> None:
     out.print(
         f"{summary.product}: {verdict} in {summary.seconds:.1f}s · "
         f"{len(summary.assets)} assets published · {summary.tests_passed} tests passed"
+        + (f" · {summary.checks_passed} quality checks passed" if summary.checks_passed else "")
     )
     if not summary.success:
         out.print(f"[red]{summary.failure}[/]")

@@ -83,6 +83,8 @@ class CompileContext:
     timings: list[StageTiming] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     derive_cache: DeriveCache | None = None  # ENFORCE's derived schemas, saved by GENERATE
+    #: The declared quality checks and the problems of their files (floe.compile.quality).
+    declared_checks: tuple[list[Any], list[Diagnostic]] | None = None
 
     def need_spec(self) -> FloeSpec:
         """The loaded floe.yaml (a stage ordering bug otherwise)."""

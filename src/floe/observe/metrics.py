@@ -77,6 +77,7 @@ def _nodes(records: list[dict[str, Any]]) -> Iterator[Metric]:
                 seconds[key] = float(node["seconds"])  # the latest run wins
     for key, n in sorted(written.items()):
         rows.add_metric(list(key), n)
+    yield _checks(records)
     model = GaugeMetricFamily(
         "floe_model_duration_seconds",
         "dbt's time for a model in its latest run.",
@@ -86,6 +87,24 @@ def _nodes(records: list[dict[str, Any]]) -> Iterator[Metric]:
         model.add_metric(list(key), value)
     yield rows
     yield model
+
+
+def _checks(records: list[dict[str, Any]]) -> Metric:
+    """Quality checks (beyond dbt tests, e.g. GX expectations) by model, check and result."""
+    fam = CounterMetricFamily(
+        "floe_quality_checks",
+        "Quality checks validated before publishing, by result.",
+        labels=["product", "model", "check", "result"],
+    )
+    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for r in records:
+        for node in r.get("nodes", []):
+            for check in node.get("checks", []):
+                result = "passed" if check.get("success") else "failed"
+                counts[(r["product"], node["name"], str(check.get("check")), result)] += 1
+    for key, n in sorted(counts.items()):
+        fam.add_metric(list(key), n)
+    return fam
 
 
 def _latest(records: list[dict[str, Any]]) -> Iterator[Metric]:

@@ -153,9 +153,11 @@ class RunObserver:
                 RUN_LOG.info("dbt node finished", node=node.unique_id, status=node.status,
                              seconds=_seconds(node))  # fmt: skip
             if node.resource_type == "model":
+                outcome = by_id.get(node.unique_id)
+                quality = [(r.name, r.success, r.column) for r in outcome.checks] if outcome else []
                 ctx = ModelContext(inputs_of(manifest, node.unique_id, self.sources),
                                    self.columns.get(node.unique_id, []),
-                                   checks.get(node.unique_id, []), known)  # fmt: skip
+                                   checks.get(node.unique_id, []) + quality, known)  # fmt: skip
                 started = node.unique_id in self.started_live
                 for spec in self.lineage.model_events(node, by_id.get(node.unique_id), ctx,
                                                       _ids(span), started):  # fmt: skip

@@ -24,6 +24,7 @@ def _node(outcome: NodeOutcome, seconds: dict[str, float], tiers: dict[str, str]
         "snapshot_id": str(pub.snapshot_id) if pub and pub.snapshot_id is not None else None,
         "tests_passed": outcome.tests_passed,
         "failed_tests": list(outcome.failed_tests),
+        "checks": [{"check": r.name, "success": r.success} for r in outcome.checks],
     }
 
 

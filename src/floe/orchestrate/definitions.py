@@ -126,6 +126,7 @@ def build_definitions(
             dbt_args=dbt_args(artifacts),
             source_namespaces={s.name: s.namespace for s in artifacts.sources},
             scratch_setup=access.setup,
+            quality=plugins.quality if artifacts.quality else None,
         )
 
         def invoke(args: list[str], db: Path, target: Path) -> None:
@@ -242,6 +243,7 @@ def _materializations(report: RunReport, ns: str) -> Iterator[dg.MaterializeResu
                 "snapshot_id": dg.MetadataValue.text(str(pub.snapshot_id)),
                 "mode": dg.MetadataValue.text(pub.mode),
                 "tests_passed": dg.MetadataValue.int(outcome.tests_passed),
+                "checks_passed": dg.MetadataValue.int(sum(r.success for r in outcome.checks)),
                 "dbt_unique_id": dg.MetadataValue.text(outcome.unique_id),
             },
         )

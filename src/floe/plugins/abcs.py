@@ -9,7 +9,7 @@ when it does not), and the registry refuses a plugin whose major differs (E208).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -247,16 +247,66 @@ class IngestionPlugin(Plugin[ConfigT], ABC):
         """Names of the sources it loads."""
 
 
+@dataclass(frozen=True)
+class QualityCheck:
+    """One check a product declares for a model: its type (a name of the plugin's
+    :meth:`QualityPlugin.check_names`), its arguments, and where it is declared
+    (``floe.yaml:12:9``, for the messages)."""
+
+    type: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    where: str = ""
+
+    @property
+    def label(self) -> str:
+        """How reports name it: ``type(column=amount)`` (its column, if it has one)."""
+        column = self.kwargs.get("column")
+        return f"{self.type}(column={column})" if column is not None else self.type
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found: whether it passed, the column it was about, and a short account
+    (unexpected values, counts, or why it could not be evaluated)."""
+
+    check: QualityCheck
+    success: bool
+    detail: str = ""
+
+    @property
+    def name(self) -> str:
+        """The check's label (what the run summary, lineage and metrics show)."""
+        return self.check.label
+
+    @property
+    def column(self) -> str | None:
+        """The column the check is about (None: the table)."""
+        column = self.check.kwargs.get("column")
+        return None if column is None else str(column)
+
+
 class QualityPlugin(Plugin[ConfigT], ABC):
-    """Data-quality checks beyond dbt tests."""
+    """Data-quality checks beyond dbt tests, in the audit step of write–audit–publish: after
+    a model's dbt tests pass, its declared checks are validated on the scratch table; a
+    failing check keeps the model (and what is built on it) unpublished.
+
+    API 2.0: ``validate`` was added (1.0 only named the checks)."""
 
     plugin_type: ClassVar[PluginType] = PluginType.QUALITY
-    api_version: ClassVar[str] = "1.0"
+    api_version: ClassVar[str] = "2.0"
     floe_api_version: ClassVar[str] = api_version
 
     @abstractmethod
     def check_names(self) -> list[str]:
-        """Names of the checks it provides."""
+        """The check types a product may declare (compile refuses any other); empty when the
+        plugin takes no declarations."""
+
+    @abstractmethod
+    def validate(self, table: str, data: Any, checks: Sequence[QualityCheck]) -> list[CheckResult]:
+        """Validate ``data`` — the model's scratch table as a ``pyarrow.Table``, before it is
+        published as Iceberg table ``table`` — against ``checks``: one result per check, in
+        order. A check that cannot be evaluated is a failed result saying why, not an
+        exception."""
 
 
 class SecretsPlugin(Plugin[ConfigT], ABC):

@@ -23,6 +23,7 @@ from floe.plugins.abcs import (
     IdentityPlugin,
     LineageBackendPlugin,
     NetworkSecurityPlugin,
+    QualityPlugin,
     SecretsPlugin,
     StoragePlugin,
     TelemetryBackendPlugin,
@@ -44,6 +45,7 @@ DEFAULTS: dict[PluginType, str] = {
     PluginType.DBT: "core",
     PluginType.NETWORK_SECURITY: "k8s",
     PluginType.IDENTITY: "local",
+    PluginType.QUALITY: "dbt",
 }
 E_CATALOG_AUTH = "E532"
 
@@ -109,7 +111,7 @@ class ResolvedPlugins:
     def plugin(self, ptype: PluginType) -> Plugin | None:
         """The plugin chosen for ``ptype`` (created on first use), None when none is chosen;
         ``secrets`` defaults to ``env``, ``dbt`` to ``core``, ``network_security`` to
-        ``k8s``, ``identity`` to ``local`` (:data:`DEFAULTS`)."""
+        ``k8s``, ``identity`` to ``local``, ``quality`` to ``dbt`` (:data:`DEFAULTS`)."""
         if ptype not in self._made:
             ref = self.choices.get(ptype.value)
             if ref is not None:
@@ -179,6 +181,14 @@ class ResolvedPlugins:
     def identity(self) -> IdentityPlugin[Any]:
         """Who is acting (``local``, the OS user, when none is chosen)."""
         plugin: IdentityPlugin[Any] | None = self._typed(PluginType.IDENTITY, IdentityPlugin)
+        assert plugin is not None
+        return plugin
+
+    @property
+    def quality(self) -> QualityPlugin[Any]:
+        """What audits a model beyond its dbt tests (``dbt``, nothing more, when none is
+        chosen)."""
+        plugin: QualityPlugin[Any] | None = self._typed(PluginType.QUALITY, QualityPlugin)
         assert plugin is not None
         return plugin
 

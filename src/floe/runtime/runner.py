@@ -10,8 +10,10 @@ names it (custom schemas, aliases, the project's ``generate_schema_name``):
   table, so ``is_incremental()``, the incremental strategies, ``on_schema_change`` and snapshot
   history see the published state — as in a persistent dbt database.
 
-Then each node that dbt built and whose own tests passed (``severity: warn`` does not block) is
-published; nothing else is (write–audit–publish). A failing test keeps the previous snapshot.
+Then each node that dbt built and whose own tests passed (``severity: warn`` does not block), and
+whose declared quality checks pass on its scratch table (the quality plugin, e.g. Great
+Expectations), is published; nothing else is (write–audit–publish). A failing test or check
+keeps the previous snapshot.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
+from floe.plugins.abcs import CheckResult, QualityCheck, QualityPlugin
 from floe.runtime import progress, scratch
 from floe.runtime.crashpoint import crashpoint
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource
@@ -64,6 +67,7 @@ class NodeOutcome:
     publish: PublishResult | None = None
     tests_passed: int = 0
     transient: bool = False
+    checks: list[CheckResult] = field(default_factory=list)  # the quality plugin's results
 
 
 @dataclass
@@ -106,6 +110,7 @@ class RunSpec:
     source_namespaces: Mapping[str, str] = field(default_factory=dict)  # dbt source → namespace
     scratch_setup: tuple[str, ...] = ()  # statements before reading Iceberg (S3 secret)
     observer: Observer = field(default_factory=NullObserver, compare=False)
+    quality: QualityPlugin[Any] | None = field(default=None, compare=False)  # None: dbt's tests
 
     @property
     def scratch(self) -> Path:
@@ -343,7 +348,7 @@ def _audit_and_publish(
         con = scratch.connect(db, spec.scratch_setup) if passed else None
         try:
             if con is not None:
-                passed = _check_built_layouts(spec, con, passed, nodes, graph)
+                passed = _check_scratch(spec, con, passed, nodes, graph)
             for outcome in passed:
                 assert con is not None
                 _publish(spec, catalog, con, outcome, nodes[outcome.unique_id], bases)
@@ -356,18 +361,51 @@ def _audit_and_publish(
     return outcomes
 
 
-def _check_built_layouts(
+def _check_scratch(
     spec: RunSpec,
     con: Any,
     passed: list[NodeOutcome],
     nodes: Mapping[str, DbtNode],
     graph: DbtGraph,
 ) -> list[NodeOutcome]:
-    """Before anything is published: a node whose ``partition_by``/``sort_by`` names a column
-    dbt did not build is an error (E216; what compile could not check); the nodes built on it
-    are not published either (as after a failed test). The outcomes still to publish."""
+    """Before anything is published, on the scratch tables, what dbt's tests do not check:
+    the layout's columns exist (E216; what compile could not check), then the quality
+    plugin's checks pass. A node failing either is not published, nor are the nodes built
+    on it (as after a failed test). The outcomes still to publish."""
+    checks = [_layout_check(spec, con), *_quality_check(spec, con)]
+    return _gate(passed, nodes, graph, lambda node, o: all(ok(node, o) for ok in checks))
+
+
+Check = Callable[[DbtNode, NodeOutcome], bool]
+
+
+def _layout_check(spec: RunSpec, con: Any) -> Check:
+    """A node whose ``partition_by``/``sort_by`` names a column dbt did not build: an error."""
     from floe.runtime.layout import check
 
+    def layout_ok(node: DbtNode, outcome: NodeOutcome) -> bool:
+        assert node.relation is not None
+        columns = scratch.column_names(con, node.relation.schema, node.relation.identifier)
+        try:
+            check(node_layout(spec, node), columns, _identifier(spec, node),
+                  _node_location(spec, node))  # fmt: skip
+        except FloeError as exc:
+            outcome.status, outcome.message = "error", str(exc)
+            progress.report(f"ERROR {exc}")
+            return False
+        return True
+
+    return layout_ok
+
+
+def _gate(
+    passed: list[NodeOutcome],
+    nodes: Mapping[str, DbtNode],
+    graph: DbtGraph,
+    ok: Check,
+) -> list[NodeOutcome]:
+    """The outcomes ``ok`` lets through, in build order; a node built on one it stops is
+    skipped (not published), as after a failed test."""
     blocked: set[str] = set()
     for outcome in passed:  # build order: parents first
         node = nodes[outcome.unique_id]
@@ -377,17 +415,43 @@ def _check_built_layouts(
             outcome.message = "an upstream node was not published (" + ", ".join(
                 sorted(nodes[u].name for u in upstream)) + ")"  # fmt: skip
             blocked.add(node.unique_id)
-            continue
-        assert node.relation is not None
-        columns = scratch.column_names(con, node.relation.schema, node.relation.identifier)
-        try:
-            check(node_layout(spec, node), columns, _identifier(spec, node),
-                  _node_location(spec, node))  # fmt: skip
-        except FloeError as exc:
-            outcome.status, outcome.message = "error", str(exc)
-            progress.report(f"ERROR {exc}")
+        elif not ok(node, outcome):
             blocked.add(node.unique_id)
     return [o for o in passed if o.unique_id not in blocked]
+
+
+def _quality_check(spec: RunSpec, con: Any) -> list[Check]:
+    """The audit beyond dbt's tests: each model's declared checks validated by the quality
+    plugin on its scratch table; a failed check keeps the model unpublished (status
+    ``test_failed``, the check named among its failed tests). None when nothing is declared."""
+    declared = spec.artifacts.quality
+    plugin = spec.quality
+    if not declared or plugin is None:
+        return []
+
+    def checks_pass(node: DbtNode, outcome: NodeOutcome) -> bool:
+        wanted = declared.get(node.name)
+        if not wanted:
+            return True
+        assert node.relation is not None
+        checks = [QualityCheck(c.type, dict(c.kwargs), c.where) for c in wanted]
+        data = scratch.read_relation(con, node.relation.schema, node.relation.identifier)
+        with spec.observer.phase("quality", **{"dbt.unique_id": node.unique_id}):
+            outcome.checks = plugin.validate(_identifier(spec, node), data, checks)
+        failed = [r for r in outcome.checks if not r.success]
+        for result in outcome.checks:
+            word = "PASS" if result.success else "FAIL"
+            progress.report(f"{word} {plugin.name} {result.name} on {node.name}"
+                            + (f": {result.detail}" if result.detail else ""))  # fmt: skip
+        if not failed:
+            return True
+        outcome.failed_tests += [r.name for r in failed]
+        outcome.status = "test_failed"
+        outcome.message = "expectation failed: " + "; ".join(
+            f"{r.name} ({r.check.where}) — {r.detail}" for r in failed)  # fmt: skip
+        return False
+
+    return [checks_pass]
 
 
 def _seed_partial_parse(parse_dir: Path | None, target: Path) -> None:

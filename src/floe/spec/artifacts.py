@@ -204,6 +204,15 @@ class EnforcementResultSummary(FloeModel):
     schema_gate: SchemaGate = Field(default_factory=SchemaGate)
 
 
+class QualityCheckArtifact(FloeModel):
+    """One declared quality check of a model (an expectation): type, arguments, and where it
+    is declared (``floe.yaml:12:9``, relative to the product)."""
+
+    type: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    where: str = ""
+
+
 class CompiledArtifacts(FloeModel):
     """Everything a run needs, reproducible byte for byte from the same inputs."""
 
@@ -222,3 +231,7 @@ class CompiledArtifacts(FloeModel):
     observability: Observability
     governance: Governance
     enforcement_result: EnforcementResultSummary
+    quality: dict[str, list[QualityCheckArtifact]] = Field(
+        default_factory=dict,
+        description="Per model, the checks the quality plugin validates before publishing.",
+    )

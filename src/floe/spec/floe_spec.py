@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
 from floe.spec.base import FloeModel
 from floe.spec.common import (
@@ -167,6 +167,38 @@ class EnvironmentOverride(FloeModel):
     )
 
 
+def _one_expectation(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) != 1:
+        raise ValueError(
+            f"an entry holds one expectation, not {len(value)}: write each as its own item "
+            "'- <expectation type>: {<argument>: <value>}'"
+        )
+    return value
+
+
+#: One expectation: ``{<expectation type>: {<argument>: <value>, …}}`` (a single key).
+Expectation = Annotated[dict[str, dict[str, Any]], BeforeValidator(_one_expectation)]
+
+
+class Quality(FloeModel):
+    """Checks beyond dbt tests, validated on each model's scratch table before it is published
+    (the manifest's ``plugins.quality``, e.g. ``great_expectations``)."""
+
+    expectations: dict[ModelName, list[Expectation]] = Field(
+        default_factory=dict,
+        description="Per model, its expectations: [{expect_column_values_to_not_be_null: "
+        "{column: id}}, …]. A file <model>.expectations.yml beside the model's .sql may "
+        "declare more ({expectations: [...]}).",
+    )
+
+
+class ExpectationsFile(FloeModel):
+    """``<model>.expectations.yml`` beside a model's .sql: the model's expectations, in the
+    form of floe.yaml's ``quality.expectations.<model>``."""
+
+    expectations: list[Expectation] = Field(default_factory=list)
+
+
 class FloeSpec(FloeModel):
     """A data product: its dbt models by tier, their dependencies and its schedule."""
 
@@ -200,4 +232,8 @@ class FloeSpec(FloeModel):
     plugins: dict[str, PluginOverride] | None = Field(
         default=None,
         description="Overrides of the manifest's plugin config; locked fields cannot change.",
+    )
+    quality: Quality = Field(
+        default_factory=Quality,
+        description="Data-quality checks beyond dbt tests (FR-026), e.g. GX expectations.",
     )

@@ -7,6 +7,7 @@ from typing import Any
 from floe import __version__
 from floe.compile.canonical import source_hash
 from floe.compile.context import CompileContext
+from floe.compile.quality import quality_artifacts
 from floe.plugins.abcs import ComputePlugin, StoragePlugin
 from floe.plugins.builtin.compute_duckdb import env_var
 from floe.spec.artifacts import (
@@ -110,6 +111,7 @@ class CompileStage:
             observability=ctx.need_manifest().observability,
             governance=resolved.governance,
             enforcement_result=ctx.enforcement,
+            quality=quality_artifacts(ctx),
         )
 
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from floe import events
 from floe.compile.context import CompileContext, Resolved
+from floe.compile.quality import quality_problems
 from floe.errors import Diagnostic, FloeError, InputError, Location
 from floe.govern.secrets import find_plaintext, reference_name, scrub
+from floe.plugins.abcs import QualityPlugin
 from floe.plugins.base import Plugin, PluginType
 from floe.spec.common import LEVEL_ORDER, Tier
 from floe.spec.floe_spec import GovernanceOverride
@@ -54,6 +56,9 @@ class ResolveStage:
             ctx.warnings += _notices(ctx, category, plugin)
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
+        if "quality" in instances or "quality" not in raw_plugins:
+            product_compute = ctx.need_spec().compute or ctx.need_manifest().plugins.compute.type
+            problems += quality_problems(ctx, _quality(instances), product_compute)
         if problems:
             _log_refused_overrides(ctx, problems)
             raise InputError(problems)
@@ -65,6 +70,11 @@ class ResolveStage:
             schedule=_schedule(ctx, instances),
             secret_findings=findings,
         )
+
+
+def _quality(instances: dict[str, Plugin]) -> QualityPlugin[Any] | None:
+    plugin = instances.get("quality")
+    return plugin if isinstance(plugin, QualityPlugin) else None
 
 
 def _notices(ctx: CompileContext, category: str, plugin: Plugin) -> list[Diagnostic]:
