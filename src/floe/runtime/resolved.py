@@ -23,11 +23,12 @@ from floe.plugins.abcs import (
     IdentityPlugin,
     LineageBackendPlugin,
     NetworkSecurityPlugin,
+    RBACPlugin,
     SecretsPlugin,
     StoragePlugin,
     TelemetryBackendPlugin,
 )
-from floe.plugins.base import Plugin, PluginType, SecretResolver
+from floe.plugins.base import Plugin, PluginType, SecretResolver, TokenSource
 from floe.plugins.registry import PluginRegistry, default_registry
 from floe.runtime.home import PlatformHome
 from floe.runtime.secrets import resolver_for
@@ -44,6 +45,7 @@ DEFAULTS: dict[PluginType, str] = {
     PluginType.DBT: "core",
     PluginType.NETWORK_SECURITY: "k8s",
     PluginType.IDENTITY: "local",
+    PluginType.RBAC: "none",
 }
 E_CATALOG_AUTH = "E532"
 
@@ -183,6 +185,34 @@ class ResolvedPlugins:
         return plugin
 
     @property
+    def rbac(self) -> RBACPlugin[Any]:
+        """Catalog access control (``none`` when none is chosen)."""
+        plugin: RBACPlugin[Any] | None = self._typed(PluginType.RBAC, RBACPlugin)
+        assert plugin is not None
+        return plugin
+
+    @cached_property
+    def identity_tokens(self) -> TokenSource | None:
+        """The identity's bearer tokens (``oidc``), one cache for the whole run; None when
+        the identity issues none."""
+        return self.identity.token_source(self.resolve)
+
+    @cached_property
+    def tokens(self) -> TokenSource | None:
+        """Bearer tokens for the catalog's management API: the identity's, else the catalog
+        plugin's own credentials (Polaris ``oauth2``), else None."""
+        if self.identity_tokens is not None:
+            return self.identity_tokens
+        plugin = self._typed(PluginType.CATALOG, CatalogPlugin)
+        return None if plugin is None else plugin.token_source(self.resolve)
+
+    def principal(self) -> str:
+        """Who is acting — what audit records carry and what access is checked for: the
+        subject of the identity's tokens when it issues them, else its principal."""
+        tokens = self.identity_tokens
+        return tokens.subject() if tokens is not None else self.identity.principal()
+
+    @property
     def telemetry(self) -> TelemetryBackendPlugin[Any] | None:
         """The telemetry backend plugin, if any."""
         plugin: TelemetryBackendPlugin[Any] | None = self._typed(
@@ -244,8 +274,12 @@ class ResolvedPlugins:
         from floe.runtime.locks import exclusive
 
         self.home.ensure()
-        props = self.catalog_properties()
+        props: dict[str, Any] = self.catalog_properties()
         name = str(props.pop("name", "floe"))
+        if self.catalog_plugin.bearer_auth and self.identity_tokens is not None:
+            from floe.runtime.iceberg_auth import with_token_auth
+
+            props = with_token_auth(props, self.identity_tokens)
         try:
             with exclusive(self.home.root / "catalog.lock"):  # the first opening creates tables
                 return load_catalog(name, **props)
