@@ -247,6 +247,8 @@ class RBACPlugin(Plugin[ConfigT], ABC):
     plugin_type: ClassVar[PluginType] = PluginType.RBAC
     api_version: ClassVar[str] = "1.0"
     floe_api_version: ClassVar[str] = api_version
+    #: The plugin manages the catalog's access (False: ``none``, nothing is asked of it).
+    manages_access: ClassVar[bool] = False
 
     @abstractmethod
     def roles_for(self, product: str) -> list[dict[str, Any]]:

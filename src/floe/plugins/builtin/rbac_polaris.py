@@ -16,8 +16,7 @@ drift on those (and on roles the rules name) only — roles made by hand are nev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +85,7 @@ class PolarisRbacPlugin(RBACPlugin[PolarisRbacConfig]):
     name: ClassVar[str] = "polaris"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Polaris roles and grants from the manifest's access rules"
+    manages_access: ClassVar[bool] = True
 
     def roles_for(self, product: str) -> list[dict[str, Any]]:
         """The product's two catalog roles and their privileges on its namespace."""
@@ -102,26 +102,22 @@ class PolarisRbacPlugin(RBACPlugin[PolarisRbacConfig]):
     def plan(self, access: Access, tokens: TokenSource | None) -> AccessPlan:
         """The rules against Polaris's live roles and grants."""
         want = wanted(access)
-        with self._api(tokens) as api:
-            return plan(want, _Reader(api, self.config.catalog).live(want))
+        return plan(want, _Reader(self._api(tokens), self.config.catalog).live(want))
 
     def apply(self, plan: AccessPlan, tokens: TokenSource | None) -> None:
         """Create what is missing (roles first), then remove the drift (roles last)."""
-        with self._api(tokens) as api:
-            writer = _Writer(api, self.config.catalog)
-            for item in plan.missing:
-                writer.create(item)
-            for item in plan.extra:
-                writer.remove(item)
+        writer = _Writer(self._api(tokens), self.config.catalog)
+        for item in plan.missing:
+            writer.create(item)
+        for item in plan.extra:
+            writer.remove(item)
 
     def may_write(self, principal: str, namespace: str, tokens: TokenSource | None) -> bool:
         """A grant of a principal role of ``principal`` writes ``namespace`` (an unknown
         principal may write nothing)."""
-        with self._api(tokens) as api:
-            return _Reader(api, self.config.catalog).writes(principal, namespace)
+        return _Reader(self._api(tokens), self.config.catalog).writes(principal, namespace)
 
-    @contextmanager
-    def _api(self, tokens: TokenSource | None) -> Iterator[_Api]:
+    def _api(self, tokens: TokenSource | None) -> _Api:
         if tokens is None:
             raise FloeError.single(
                 E_NO_TOKENS,
@@ -130,11 +126,7 @@ class PolarisRbacPlugin(RBACPlugin[PolarisRbacConfig]):
                 field_path="plugins.rbac",
                 hint="choose the oidc identity, or give the Polaris catalog its oauth2 client",
             )
-        api = _Api(self.config.management_uri, tokens)
-        try:
-            yield api
-        finally:
-            api.close()
+        return _Api(self.config.management_uri, tokens)
 
 
 class NoRbacPlugin(RBACPlugin):
@@ -189,9 +181,6 @@ class _Api:
             hint="check management_uri and that floe's principal holds service_admin "
             "(or CATALOG_MANAGE_ACCESS on the catalog)",
         )
-
-    def close(self) -> None:
-        self._client.close()
 
 
 class _Reader:
