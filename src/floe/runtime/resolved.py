@@ -86,8 +86,9 @@ class ResolvedPlugins:
 
     def reuse(self, other: ResolvedPlugins) -> ResolvedPlugins:
         """Take over what ``other`` already created for the same choices on the same home: its
-        plugins, and its opened catalog when catalog, storage and secrets are chosen alike
-        (the live-schema read's plugins, handed to the run of the product's own choices)."""
+        plugins, and its opened catalog when catalog, storage, secrets and identity (whose
+        tokens may authenticate the catalog) are chosen alike (the live-schema read's
+        plugins, handed to the run of the product's own choices)."""
         if other._home != self._home:
             return self
         same = {
@@ -96,7 +97,7 @@ class ResolvedPlugins:
         for ptype, plugin in other._made.items():
             if ptype in same:
                 self._made.setdefault(ptype, plugin)
-        reach = {PluginType.CATALOG, PluginType.STORAGE, PluginType.SECRETS}
+        reach = {PluginType.CATALOG, PluginType.STORAGE, PluginType.SECRETS, PluginType.IDENTITY}
         if self._catalog is None and reach <= same:
             self._catalog = other._catalog
         return self

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from floe.errors import FloeError, Location
 from floe.plugins.abcs import IdentityPlugin
-from floe.plugins.base import SecretResolver, TokenSource
+from floe.plugins.base import HealthState, HealthStatus, SecretResolver, TokenSource
 from floe.plugins.builtin.oauth2 import TIMEOUT_S, AuthMethod, ClientCredentials, Where
 from floe.spec.common import SecretRef
 
@@ -142,6 +142,14 @@ class OidcIdentityPlugin(IdentityPlugin[OidcIdentityConfig]):
         """The client id (the tokens' ``sub`` once a token is obtained: :meth:`token_source`)."""
         return self.config.client_id
 
+    def health_check(self) -> HealthStatus:
+        """The issuer's discovery document can be read and names a token endpoint."""
+        try:
+            endpoint = self.config.token_endpoint or Discovery(self.config.issuer).token_endpoint()
+        except FloeError as exc:
+            return HealthStatus(HealthState.UNHEALTHY, exc.diagnostics[0].message)
+        return HealthStatus(HealthState.HEALTHY, f"token endpoint {endpoint}")
+
     def token_source(self, resolve: SecretResolver) -> TokenSource:
         """Client credentials at the discovered token endpoint; nothing is fetched until the
         first token is asked for."""
@@ -218,7 +226,8 @@ class Discovery:
             response.raise_for_status()
             doc = response.json()
         except (requests.RequestException, ValueError) as exc:
-            raise self._error(f"could not be read from {url}: {exc}") from None
+            why = "unreachable" if isinstance(exc, requests.ConnectionError) else str(exc)
+            raise self._error(f"could not be read from {url}: {why}") from None
         if not isinstance(doc, dict):
             raise self._error(f"at {url} is not a JSON object")
         return doc
