@@ -75,22 +75,26 @@ def _rbac(manifest: Path, *args: str) -> tuple[int, list[str], str]:
 def test_rbac_apply_creates_the_grants_once_and_diff_reports_drift(
     idp: OidcState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`platform up` bootstraps the Polaris catalog with the identity's token (no oauth2 of
-    its own); `rbac apply` creates 2 principal roles, 4 catalog roles, 14 grants and 6
-    assignments, all by the apache-polaris client with that token; a second apply changes
-    nothing; drift made by hand (an extra grant, a lost assignment) is reported by `diff`
-    (exit 3, nothing changed) and repaired by `apply`; a role made by hand is never touched;
-    the write check answers from the grants."""
+    """`platform up` bootstraps the Polaris catalog and opens it through PyIceberg with the
+    identity's token (no oauth2 of its own); `rbac apply` creates 2 principal roles, 4
+    catalog roles, 14 grants and 6 assignments, all by the apache-polaris client with that
+    token; a second apply changes nothing; drift made by hand (an extra grant, a lost
+    assignment) is reported by `diff` (exit 3, nothing changed) and repaired by `apply`; a
+    role made by hand is never touched; the write check answers from the grants."""
     for base, pol in _polaris(idp):
         manifest = tmp_path / "manifest.yaml"
         manifest.write_text(MANIFEST.format(base=base, issuer=idp.issuer))
         up = run_floe("platform", "up", "--manifest", manifest, env={"OIDC_SECRET": SECRET})
         assert "catalog 'lakehouse' created and verified" in up.out, up.out + up.err
+        assert up.code == 0, up.out + up.err
+        config_reads = [a for _, p, a in pol.requests if p == "/api/catalog/v1/config"]
+        assert len(config_reads) == 1  # PyIceberg's RestCatalog: the platform's catalog check
         created = [
             a for m, p, a in pol.requests if (m, p) == ("POST", "/api/management/v1/catalogs")
         ]
         assert len(created) == 1
-        assert (idp.valid(created[0].removeprefix("Bearer ")) or {}).get("sub") == "svc-admin"
+        for bearer in created + config_reads:
+            assert (idp.valid(bearer.removeprefix("Bearer ")) or {}).get("sub") == "svc-admin"
 
         hand_made = {"name": "analyst_custom", "properties": {}}
         pol.access.catalog_roles[("lakehouse", "analyst_custom")] = hand_made
