@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from floe.app.access import apply_access, diff_access
 from floe.app.run import run
+from floe.errors import FloeError
+from floe.runtime.access import require_write
 from floe.runtime.catalog import open_catalog
 from floe.runtime.home import PlatformHome
 from floe.runtime.platform import platform_plugins
@@ -198,38 +201,51 @@ def _run_manifest(base: str, issuer: str) -> str:
 @pytest.mark.requirement("FLOE-316")
 @pytest.mark.requirement("FR-062")
 def test_run_is_refused_before_dbt_when_the_principal_may_not_write(
-    idp: OidcState,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    idp: OidcState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The product runs as svc-runner (the oidc token's sub), whose team writes customer-360
-    but not tiny: the run fails with E666 naming principal, namespace and the fix; dbt never
-    started (no dbt directory for the run), the namespace was never created, and a
-    security.access_denied event names who was refused. (The embedded SQL catalog holds the
-    tables; the rbac plugin asks the Polaris management API for the grants.)"""
+    but not tiny: `floe run` fails with E666 naming principal, namespace and the fix before
+    anything of dbt started (no run directory, not even dbt's parse), the namespace was
+    never created, and a security.access_denied event names who was refused. Once the rules
+    let the team write tiny and are applied, the same check passes, and is asked only once
+    per run. (The embedded SQL catalog holds the tables; the rbac plugin asks the Polaris
+    management API for the grants.)"""
     monkeypatch.setenv("OIDC_SECRET", SECRET)
     for base, pol in _polaris(idp):
         product = write_tiny(tmp_path / "tiny", manifest=_run_manifest(base, idp.issuer))
         assert apply_access(product / "manifest.yaml").plan.missing
-        caplog.clear()
-        summary = run(product)
-        assert not summary.success
-        assert "E666" in summary.failure
-        assert (
+        with capture_logs() as logs, pytest.raises(FloeError) as info:
+            run(product)
+        diag = info.value.diagnostics[0]
+        assert (diag.code, diag.field_path) == ("E666", "access.teams")
+        assert diag.message == (
             "principal 'svc-runner' may not write namespace 'tiny' of product 'tiny': the run "
             "is refused before dbt runs"
-        ) in summary.failure
-        assert ("list 'tiny' under write of a team whose principals include 'svc-runner', "
-                "then run `floe platform rbac apply`") in summary.failure  # fmt: skip
+        )
+        assert diag.hint == ("list 'tiny' under write of a team whose principals include "
+                             "'svc-runner', then run `floe platform rbac apply`")  # fmt: skip
         home = PlatformHome.for_manifest(product / "manifest.yaml")
-        assert not (home.runs / summary.run_id / "dbt").exists()
+        assert not home.runs.exists() or list(home.runs.iterdir()) == []
+        compiled = product / "target" / "floe"
+        assert (compiled / "compiled_artifacts.json").is_file()
+        assert not (compiled / "dbt").exists()  # not even dbt's parse for the code location
         catalog = open_catalog({"catalog": PluginRef(type="sql")}, home)
         assert ("tiny",) not in catalog.list_namespaces()
-        events = [r.msg for r in caplog.records if r.name == "floe.security"]
-        denied = [e for e in events if isinstance(e, dict)]
+        denied = [e for e in logs if e["event"] == "security.access_denied"]
         assert [(e["event"], e["principal"], e["namespace"], e["product"]) for e in denied] == [
             ("security.access_denied", "svc-runner", "tiny", "tiny")
         ]
         asked = [p for _, p, _ in pol.requests if p.endswith("/principal-roles")]
         assert asked[-1] == "/api/management/v1/principals/svc-runner/principal-roles"
+
+        manifest = product / "manifest.yaml"
+        rules = manifest.read_text().replace("write: [customer-360]", "write: [customer-360, tiny]")
+        manifest.write_text(rules)
+        assert [i.describe() for i in apply_access(manifest).plan.missing][:1] == [
+            "catalog role tiny_writer"
+        ]
+        plugins = platform_plugins(manifest)
+        require_write(plugins, "tiny", "tiny")  # now allowed: no error
+        asked = len(pol.requests)
+        require_write(plugins, "tiny", "tiny")  # the Dagster step's second ask: remembered
+        assert (plugins.writable, len(pol.requests)) == ({"tiny"}, asked)

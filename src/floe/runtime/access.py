@@ -12,12 +12,15 @@ E_DENIED = "E666"
 
 def require_write(plugins: ResolvedPlugins, product: str, namespace: str) -> None:
     """Raise E666 unless the acting principal may write ``namespace`` (as the rbac plugin
-    says; ``none`` manages nothing and asks no one)."""
+    says; ``none`` manages nothing and asks no one). `floe run` asks before it builds the
+    product's Dagster definitions (so not even dbt's parse runs); the Dagster step asks again
+    for runs launched by a schedule or sensor — once per resolved plugins."""
     rbac = plugins.rbac
-    if not rbac.manages_access:
+    if not rbac.manages_access or namespace in plugins.writable:
         return
     principal = plugins.principal()
     if rbac.may_write(principal, namespace, plugins.tokens):
+        plugins.writable.add(namespace)  # the run's later check (the Dagster step) asks no more
         return
     events.security_event(events.ACCESS_DENIED, product=product, principal=principal,
                           namespace=namespace)  # fmt: skip

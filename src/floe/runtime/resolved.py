@@ -83,6 +83,8 @@ class ResolvedPlugins:
         self._registry = registry
         self._made: dict[PluginType, Plugin | None] = {}
         self._catalog: Catalog | None = None
+        #: Namespaces the run's principal was found allowed to write (asked once per run).
+        self.writable: set[str] = set()
 
     def reuse(self, other: ResolvedPlugins) -> ResolvedPlugins:
         """Take over what ``other`` already created for the same choices on the same home: its
