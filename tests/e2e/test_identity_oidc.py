@@ -162,3 +162,30 @@ plugins:
     type: oidc
     config: {{issuer: "{issuer}", client_id: floe-runner, client_secret: {{secret: OIDC_SECRET}}}}
 """
+
+
+@pytest.mark.requirement("FLOE-311")
+def test_a_discovery_document_of_another_issuer_is_refused(
+    servers: tuple[OidcState, str, PolarisState],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same server reached as localhost: its document names 127.0.0.1 as issuer, so no
+    token is asked for (E660 naming both); the health check says the same."""
+    idp, base, _ = servers
+    monkeypatch.setenv("OIDC_SECRET", SECRET)
+    other = idp.issuer.replace("127.0.0.1", "localhost")
+    chosen = _plugins(idp, base, "floe-runner")
+    chosen["identity"] = PluginRef(type="oidc", config={**chosen["identity"].config,
+                                                        "issuer": other})  # fmt: skip
+    before = idp.token_requests["floe-runner"]
+    plugins = ResolvedPlugins(chosen, PlatformHome(tmp_path / "h"))
+    with pytest.raises(FloeError) as info:
+        plugins.catalog()
+    diag = info.value.diagnostics[0]
+    assert (diag.code, diag.field_path) == ("E660", "plugins.identity.config.issuer")
+    assert diag.message == (
+        f"the OpenID discovery document of {other} names issuer '{idp.issuer}', not '{other}'"
+    )
+    assert idp.token_requests["floe-runner"] == before
+    assert plugins.identity.health_check().message == diag.message
