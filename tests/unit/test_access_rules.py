@@ -3,9 +3,12 @@ derives from them, and the plan that compares them with a catalog (pure: no serv
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from floe.compile.api import compile_product
 from floe.errors import FloeError
 from floe.plugins.access import AccessItem, plan
 from floe.plugins.builtin.identity import OidcIdentityPlugin
@@ -14,6 +17,7 @@ from floe.runtime.access import require_write
 from floe.runtime.resolved import ResolvedPlugins
 from floe.spec.common import PluginRef
 from floe.spec.manifest import Access
+from tests.conftest import TINY_SPEC
 
 SECRET = {"secret": "OIDC_SECRET"}
 RULES = {
@@ -140,7 +144,7 @@ def test_plan_orders_creations_before_use_and_removals_after() -> None:
 
 
 @pytest.mark.requirement("FR-062")
-def test_no_rbac_asks_nothing_and_allows_the_run(tmp_path: object) -> None:
+def test_no_rbac_asks_nothing_and_allows_the_run() -> None:
     """The embedded platform (rbac none, the default): the write check asks no principal and
     no server, and passes; the polaris plugin without any token source is E667."""
     plugins = ResolvedPlugins({"catalog": PluginRef(type="sql")})
@@ -152,3 +156,14 @@ def test_no_rbac_asks_nothing_and_allows_the_run(tmp_path: object) -> None:
         polaris.may_write("svc", "customer_360", None)
     assert info.value.diagnostics[0].code == "E667"
     assert "oidc identity" in info.value.diagnostics[0].hint
+
+
+@pytest.mark.requirement("FR-062")
+def test_a_product_cannot_switch_off_the_platforms_rbac(tiny: Path) -> None:
+    """plugins.rbac is locked by default: a floe.yaml choosing rbac none is E301, so a run
+    cannot skip the write check."""
+    (tiny / "floe.yaml").write_text(TINY_SPEC + "plugins:\n  rbac:\n    type: none\n")
+    with pytest.raises(FloeError) as info:
+        compile_product(tiny)
+    assert [d.code for d in info.value.diagnostics] == ["E301"]
+    assert "the platform locks 'plugins.rbac'" in info.value.render()

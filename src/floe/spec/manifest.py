@@ -331,6 +331,7 @@ class Manifest(FloeModel):
             "plugins.secrets",
             "plugins.telemetry_backend",
             "plugins.lineage_backend",
+            "plugins.rbac",  # a product may not switch off the catalog's access control
         ],
         description="Dotted paths a floe.yaml may not override.",
     )
