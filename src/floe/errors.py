@@ -9,7 +9,7 @@ Exit statuses (documented in docs/cli.md):
 * 0 — success
 * 1 — internal error (a bug in floe; rerun with ``--debug`` and report it)
 * 2 — invalid input (a file is missing, malformed or fails validation)
-* 3 — policy violation in ``strict`` enforcement
+* 3 — policy violation in ``strict`` enforcement (``floe platform rbac diff``: access drift)
 * 4 — a run failed (a model or one of its data tests failed; nothing of it was published)
 * 5 — a promotion was blocked by a gate (or the promotion was rejected)
 * 6 — a promotion waits for a manual approval (``floe approve <id>``)

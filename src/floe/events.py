@@ -14,6 +14,8 @@ BREAKING_CHANGE_REJECTED = "governance.breaking_change_rejected"
 SECRET_RESOLUTION_FAILED = "security.secret_resolution_failed"  # noqa: S105 - an event name
 CATALOG_AUTH_FAILED = "security.catalog_auth_failed"
 OVERRIDE_REFUSED = "governance.override_refused"
+IDENTITY_AUTH_FAILED = "security.identity_auth_failed"
+ACCESS_DENIED = "security.access_denied"
 
 EVENTS = (
     POLICY_VIOLATION,
@@ -22,6 +24,8 @@ EVENTS = (
     SECRET_RESOLUTION_FAILED,
     CATALOG_AUTH_FAILED,
     OVERRIDE_REFUSED,
+    IDENTITY_AUTH_FAILED,
+    ACCESS_DENIED,
 )
 
 

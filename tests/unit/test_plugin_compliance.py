@@ -34,6 +34,12 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("alert_channel", "webhook"): {"url": f"{CLOSED}/hook"},
     ("lineage_backend", "http"): {"url": f"{CLOSED}/api/v1/lineage"},
     ("identity", "static"): {"subject": "svc-floe"},
+    ("identity", "oidc"): {
+        "issuer": CLOSED,
+        "client_id": "floe-runner",
+        "client_secret": {"secret": "OIDC_SECRET"},
+    },
+    ("rbac", "polaris"): {"management_uri": f"{CLOSED}/api/management/v1", "catalog": "floe"},
 }
 
 
@@ -242,12 +248,12 @@ def test_each_abc_carries_its_own_api_version(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.requirement("SC-006")
 def test_implemented_categories_are_counted_from_the_registry() -> None:
     """The categories with at least one built-in plugin, each passing the kit, counted from
-    the registry: 13 of 15 today (quality and semantic_layer joined compute … alert_channel,
-    dbt, network_security and identity); the ones still without one are named (issue 16
-    delivers them)."""
+    the registry: 14 of 15 today (quality, semantic_layer and rbac joined compute …
+    alert_channel, dbt, network_security and identity); the one still without one is named
+    (issue 16 delivers it)."""
     implemented = {ptype for (ptype, _), found in _kit_findings().items() if not found}
-    assert len(implemented) == 13
-    assert {p.value for p in set(PluginType) - implemented} == {"ingestion", "rbac"}
+    assert len(implemented) == 14
+    assert {p.value for p in set(PluginType) - implemented} == {"ingestion"}
     assert {n for (p, n) in _kit_findings() if p is PluginType.QUALITY} == {
         "dbt", "great_expectations",
     }  # fmt: skip

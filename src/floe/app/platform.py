@@ -45,5 +45,6 @@ def checks(manifest: Path | None, env: str, *, create: bool) -> tuple[Path, list
 
 def acting_principal(manifest: Path | None, env: str = "dev") -> str:
     """Who is acting, as the manifest's identity plugin says (``local``: ``$FLOE_USER``, else
-    the OS user): the one answer every audit record and rollback record carries."""
-    return open_platform(manifest, env).plugins.identity.principal()
+    the OS user; ``oidc``: its tokens' subject): the one answer every audit record and
+    rollback record carries."""
+    return open_platform(manifest, env).plugins.principal()

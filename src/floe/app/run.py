@@ -12,6 +12,7 @@ from typing import Any
 from floe.app.product import Product, open_product
 from floe.errors import Diagnostic, FloeError, Location
 from floe.orchestrate.liveness import alive, fail_dead_runs
+from floe.runtime.access import require_write
 
 E_SELECT = "E520"
 E_NO_FAILED_RUN = "E521"
@@ -67,6 +68,7 @@ def run(
     product = open_product(product_dir, manifest, env, gate=True,
                            allow_breaking_reason=allow_breaking_reason, warn=warn)  # fmt: skip
     artifacts = product.artifacts
+    require_write(product.plugins, artifacts.metadata.product, product.namespace)  # FR-062
     tags = {"floe/product": artifacts.metadata.product}
     if full_refresh:
         tags["floe/full_refresh"] = "true"

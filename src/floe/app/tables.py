@@ -55,11 +55,11 @@ def rollback(
     path = Path(target)
     if path.is_dir() or path.name == "floe.yaml":
         plugins, tables = product_tables(path, manifest, env)
-        who = plugins.identity.principal()
+        who = plugins.principal()
         return rollback_product(plugins.catalog(), tables, to, reason, who=who)
     plugins = open_platform(manifest, env).plugins
     return rollback_tables(plugins.catalog(), [target], to, reason,
-                           who=plugins.identity.principal())  # fmt: skip
+                           who=plugins.principal())  # fmt: skip
 
 
 def maintain(

@@ -281,6 +281,33 @@ def platform_status(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> N
     raise typer.Exit(show_checks(manifest, env, create=False))
 
 
+rbac_app = typer.Typer(
+    help="Catalog access (FR-062): the manifest's access: rules as the catalog's roles and "
+    "grants, through the rbac plugin.",
+    no_args_is_help=True,
+)
+platform_app.add_typer(rbac_app, name="rbac")
+
+
+@rbac_app.command("diff")
+def rbac_diff(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> None:
+    """Compare the manifest's access rules with the catalog's roles and grants: '+' missing
+    from the catalog, '-' drift (in the catalog, not in the manifest). Exit 3 on any
+    difference, 0 when in sync."""
+    from floe.cli.access_cmd import show_access
+
+    raise typer.Exit(show_access(manifest, env, apply=False))
+
+
+@rbac_app.command("apply")
+def rbac_apply(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> None:
+    """Create the missing roles, grants and assignments and remove the drift on the roles
+    floe manages; a second apply changes nothing."""
+    from floe.cli.access_cmd import show_access
+
+    raise typer.Exit(show_access(manifest, env, apply=True))
+
+
 @tables_app.command("list")
 def tables_list(
     manifest: ManifestRequired = None,

@@ -267,10 +267,15 @@ def _alert(artifacts: CompiledArtifacts, plugins: ResolvedPlugins, report: RunRe
 
 
 def _run(runner: ProductRunner, spec: RunSpec, plugins: ResolvedPlugins, invoke: Any) -> RunReport:
-    """``runner`` (``run_product`` or its Spark twin) on the run's catalog; a deterministic
+    """``runner`` (``run_product`` or its Spark twin) on the run's catalog, once the run's
+    principal is known to be allowed to write the product's namespace; a deterministic
     failure (a floe error, dbt unable to compile or parse) is a Failure the retry policy never
     retries; transient errors are raised for a retry."""
+    from floe.runtime.access import require_write
+
+    meta = spec.artifacts.metadata
     try:
+        require_write(plugins, meta.product, meta.namespace)  # before dbt (FR-062)
         return runner(spec, plugins.catalog(), invoke)
     except FloeError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None

@@ -16,8 +16,10 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from floe.plugins.base import ConfigT, Plugin, PluginType, SecretResolver
+from floe.plugins.access import AccessPlan
+from floe.plugins.base import ConfigT, Plugin, PluginType, SecretResolver, TokenSource
 from floe.spec.common import SecretRef
+from floe.spec.manifest import Access
 
 
 class ComputePlugin(Plugin[ConfigT], ABC):
@@ -56,9 +58,19 @@ class CatalogPlugin(Plugin[ConfigT], ABC):
         """PyIceberg ``load_catalog`` properties; ``resolve`` turns a SecretRef into its value
         (only at run time — never call it while compiling)."""
 
-    def bootstrap(self, resolve: SecretResolver) -> str:
-        """Make the catalog exist (idempotent) and verify it; return what was done."""
+    #: The catalog takes OAuth2 bearer tokens: when the platform's identity issues them
+    #: (``oidc``), floe authenticates every catalog request with the identity's tokens.
+    bearer_auth: ClassVar[bool] = False
+
+    def bootstrap(self, resolve: SecretResolver, tokens: TokenSource | None = None) -> str:
+        """Make the catalog exist (idempotent) and verify it; return what was done.
+        ``tokens``: the identity's bearer tokens, when it issues them (``bearer_auth``)."""
         return "nothing to bootstrap"
+
+    def token_source(self, resolve: SecretResolver) -> TokenSource | None:
+        """Bearer tokens from the catalog's own credentials (Polaris ``oauth2``), if any —
+        for its management API when the identity issues none."""
+        return None
 
 
 class StoragePlugin(Plugin[ConfigT], ABC):
@@ -333,6 +345,11 @@ class IdentityPlugin(Plugin[ConfigT], ABC):
     def principal(self) -> str:
         """The current principal."""
 
+    def token_source(self, resolve: SecretResolver) -> TokenSource | None:
+        """OAuth2 bearer tokens for the platform's services when this identity issues them
+        (``oidc``); its subject then replaces :meth:`principal`. None by default."""
+        return None
+
 
 class RBACPlugin(Plugin[ConfigT], ABC):
     """Who may do what."""
@@ -340,10 +357,25 @@ class RBACPlugin(Plugin[ConfigT], ABC):
     plugin_type: ClassVar[PluginType] = PluginType.RBAC
     api_version: ClassVar[str] = "1.0"
     floe_api_version: ClassVar[str] = api_version
+    #: The plugin manages the catalog's access (False: ``none``, nothing is asked of it).
+    manages_access: ClassVar[bool] = False
 
     @abstractmethod
     def roles_for(self, product: str) -> list[dict[str, Any]]:
         """Role definitions for a product's workloads."""
+
+    def plan(self, access: Access, tokens: TokenSource | None) -> AccessPlan:
+        """The manifest's ``access:`` rules against the catalog's live roles and grants:
+        what :meth:`apply` would create (missing) and remove (drift). Nothing by default."""
+        return AccessPlan()
+
+    def apply(self, plan: AccessPlan, tokens: TokenSource | None) -> None:
+        """Carry out ``plan`` (from :meth:`plan`) in the catalog."""
+
+    def may_write(self, principal: str, namespace: str, tokens: TokenSource | None) -> bool:
+        """Whether ``principal`` may write tables of ``namespace`` (asked before each run);
+        True by default."""
+        return True
 
 
 @dataclass(frozen=True, order=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, cast, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypeVar
@@ -15,6 +15,17 @@ if TYPE_CHECKING:
 
 #: Turns a secret reference into its value (a SecretStr: never printed), at run time only.
 SecretResolver = Callable[["SecretRef"], SecretStr]
+
+
+class TokenSource(Protocol):
+    """OAuth2 bearer tokens for the platform's services (catalogs, management APIs): each
+    call answers a token valid for a while yet (fetched once, cached, fetched again before it
+    expires); ``subject`` is who the tokens speak for (what audit records carry)."""
+
+    def token(self) -> str: ...
+
+    def subject(self) -> str: ...
+
 
 #: The plugin API version of a plugin that does not derive from a category's ABC; each ABC
 #: carries its own ``api_version`` (floe.plugins.abcs), which is what the registry checks.

@@ -92,7 +92,11 @@ def check_platform(plugins: ResolvedPlugins, *, create: bool) -> list[Check]:
 def _bootstrap(plugins: ResolvedPlugins) -> Check:
     """Let the catalog plugin create/verify its catalog (Polaris); errors are raised: a
     platform whose catalog cannot be bootstrapped is not up."""
-    done = plugins.catalog_plugin.bootstrap(plugins.resolve)
+    catalog = plugins.catalog_plugin
+    tokens = plugins.identity_tokens if catalog.bearer_auth else None
+    if tokens is None:  # a catalog plugin written before ``tokens`` takes one argument
+        return Check("catalog bootstrap", True, catalog.bootstrap(plugins.resolve))
+    done = catalog.bootstrap(plugins.resolve, tokens)
     return Check("catalog bootstrap", True, done)
 
 

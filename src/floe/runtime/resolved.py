@@ -24,11 +24,12 @@ from floe.plugins.abcs import (
     LineageBackendPlugin,
     NetworkSecurityPlugin,
     QualityPlugin,
+    RBACPlugin,
     SecretsPlugin,
     StoragePlugin,
     TelemetryBackendPlugin,
 )
-from floe.plugins.base import Plugin, PluginType, SecretResolver
+from floe.plugins.base import Plugin, PluginType, SecretResolver, TokenSource
 from floe.plugins.registry import PluginRegistry, default_registry
 from floe.runtime.home import PlatformHome
 from floe.runtime.secrets import resolver_for
@@ -46,6 +47,7 @@ DEFAULTS: dict[PluginType, str] = {
     PluginType.NETWORK_SECURITY: "k8s",
     PluginType.IDENTITY: "local",
     PluginType.QUALITY: "dbt",
+    PluginType.RBAC: "none",
 }
 E_CATALOG_AUTH = "E532"
 
@@ -83,11 +85,14 @@ class ResolvedPlugins:
         self._registry = registry
         self._made: dict[PluginType, Plugin | None] = {}
         self._catalog: Catalog | None = None
+        #: Namespaces the run's principal was found allowed to write (asked once per run).
+        self.writable: set[str] = set()
 
     def reuse(self, other: ResolvedPlugins) -> ResolvedPlugins:
         """Take over what ``other`` already created for the same choices on the same home: its
-        plugins, and its opened catalog when catalog, storage and secrets are chosen alike
-        (the live-schema read's plugins, handed to the run of the product's own choices)."""
+        plugins, and its opened catalog when catalog, storage, secrets and identity (whose
+        tokens may authenticate the catalog) are chosen alike (the live-schema read's
+        plugins, handed to the run of the product's own choices)."""
         if other._home != self._home:
             return self
         same = {
@@ -96,7 +101,7 @@ class ResolvedPlugins:
         for ptype, plugin in other._made.items():
             if ptype in same:
                 self._made.setdefault(ptype, plugin)
-        reach = {PluginType.CATALOG, PluginType.STORAGE, PluginType.SECRETS}
+        reach = {PluginType.CATALOG, PluginType.STORAGE, PluginType.SECRETS, PluginType.IDENTITY}
         if self._catalog is None and reach <= same:
             self._catalog = other._catalog
         return self
@@ -193,6 +198,34 @@ class ResolvedPlugins:
         return plugin
 
     @property
+    def rbac(self) -> RBACPlugin[Any]:
+        """Catalog access control (``none`` when none is chosen)."""
+        plugin: RBACPlugin[Any] | None = self._typed(PluginType.RBAC, RBACPlugin)
+        assert plugin is not None
+        return plugin
+
+    @cached_property
+    def identity_tokens(self) -> TokenSource | None:
+        """The identity's bearer tokens (``oidc``), one cache for the whole run; None when
+        the identity issues none."""
+        return self.identity.token_source(self.resolve)
+
+    @cached_property
+    def tokens(self) -> TokenSource | None:
+        """Bearer tokens for the catalog's management API: the identity's, else the catalog
+        plugin's own credentials (Polaris ``oauth2``), else None."""
+        if self.identity_tokens is not None:
+            return self.identity_tokens
+        plugin = self._typed(PluginType.CATALOG, CatalogPlugin)
+        return None if plugin is None else plugin.token_source(self.resolve)
+
+    def principal(self) -> str:
+        """Who is acting — what audit records carry and what access is checked for: the
+        subject of the identity's tokens when it issues them, else its principal."""
+        tokens = self.identity_tokens
+        return tokens.subject() if tokens is not None else self.identity.principal()
+
+    @property
     def telemetry(self) -> TelemetryBackendPlugin[Any] | None:
         """The telemetry backend plugin, if any."""
         plugin: TelemetryBackendPlugin[Any] | None = self._typed(
@@ -254,8 +287,12 @@ class ResolvedPlugins:
         from floe.runtime.locks import exclusive
 
         self.home.ensure()
-        props = self.catalog_properties()
+        props: dict[str, Any] = self.catalog_properties()
         name = str(props.pop("name", "floe"))
+        if self.catalog_plugin.bearer_auth and self.identity_tokens is not None:
+            from floe.runtime.iceberg_auth import with_token_auth
+
+            props = with_token_auth(props, self.identity_tokens)
         try:
             with exclusive(self.home.root / "catalog.lock"):  # the first opening creates tables
                 return load_catalog(name, **props)

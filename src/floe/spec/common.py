@@ -22,6 +22,11 @@ Tier = Literal["bronze", "silver", "gold"]
 TIER_ORDER: dict[str, int] = {"bronze": 0, "silver": 1, "gold": 2}
 
 
+def namespace_of(product: str) -> str:
+    """The Iceberg namespace of a product (``customer-360`` → ``customer_360``)."""
+    return product.replace("-", "_")
+
+
 def _yaml_off(value: Any) -> Any:
     """YAML 1.1 reads an unquoted ``off`` as false: take it as the level ``off``."""
     return "off" if value is False else value

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from floe.spec.base import FloeModel
-from floe.spec.common import EnforcementLevel, Metadata, PluginRef, SecretRef, Tier
+from floe.spec.common import DnsName, EnforcementLevel, Metadata, PluginRef, SecretRef, Tier
 
 #: The plugin categories, in the order floe shows them.
 PLUGIN_CATEGORIES: tuple[str, ...] = (
@@ -265,6 +265,45 @@ class Artifacts(FloeModel):
     promotion: Promotion = Field(default_factory=Promotion)
 
 
+RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+PrincipalName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,255}$")]
+
+
+class TeamAccess(FloeModel):
+    """What one team may do: the products whose namespaces it writes or reads."""
+
+    principals: list[PrincipalName] = Field(
+        default_factory=list,
+        description="Catalog principals (service identities, the identity plugin's subjects) "
+        "that act for the team.",
+    )
+    write: list[DnsName] = Field(
+        default_factory=list, description="Products whose namespaces the team writes (and reads)."
+    )
+    read: list[DnsName] = Field(
+        default_factory=list, description="Products whose namespaces the team only reads."
+    )
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> TeamAccess:
+        both = sorted(set(self.write) & set(self.read))
+        if both:
+            raise ValueError(f"{', '.join(both)}: listed under both write and read (write "
+                             "includes read: keep it under write only)")  # fmt: skip
+        return self
+
+
+class Access(FloeModel):
+    """Catalog access rules (FR-062): which team — and so which principals — may read or
+    write which products' namespaces. The rbac plugin turns them into the catalog's roles and
+    grants (`floe platform rbac apply`); a run whose principal may not write its product's
+    namespace is refused before dbt runs."""
+
+    teams: dict[RoleName, TeamAccess] = Field(
+        default_factory=dict, description="Each team is one principal role of the catalog."
+    )
+
+
 class Manifest(FloeModel):
     """The platform: approved plugins, observability, governance, environments."""
 
@@ -292,6 +331,7 @@ class Manifest(FloeModel):
             "plugins.secrets",
             "plugins.telemetry_backend",
             "plugins.lineage_backend",
+            "plugins.rbac",  # a product may not switch off the catalog's access control
         ],
         description="Dotted paths a floe.yaml may not override.",
     )
@@ -308,6 +348,11 @@ class Manifest(FloeModel):
     )
     artifacts: Artifacts | None = Field(
         default=None, description="OCI registry and signing for artifact promotion."
+    )
+    access: Access = Field(
+        default_factory=Access,
+        description="Catalog access rules: teams, their principals and the products they "
+        "read or write (plugins.rbac applies them).",
     )
 
     def compute_types(self) -> list[str]:

@@ -24,13 +24,10 @@ from floe.spec.artifacts import (
     SourceArtifact,
     TransformArtifact,
 )
-from floe.spec.common import parse_duration, parse_size
+from floe.spec.common import namespace_of, parse_duration, parse_size
 from floe.spec.dbt_project import DbtModel, DbtTest
 
-
-def namespace_of(product: str) -> str:
-    """The Iceberg namespace of a product (``customer-360`` → ``customer_360``)."""
-    return product.replace("-", "_")
+__all__ = ["CompileStage", "namespace_of"]
 
 
 class CompileStage:

@@ -1,5 +1,8 @@
 """Apache Polaris: an Iceberg REST catalog with OAuth2 client credentials and a management API.
 
+Credentials: the catalog's own ``oauth2`` client, or — when the manifest chooses the ``oidc``
+identity — the identity's tokens (``oauth2`` may then be left out; the identity wins).
+
 ``bootstrap`` (run by ``floe platform up``) exchanges the client credentials for a token,
 creates the catalog through the management API when missing (409 means it already exists) and
 verifies it with a GET — failing loudly, with the URL and the server's answer, otherwise.
@@ -15,12 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from floe import events
 from floe.errors import FloeError, Location
 from floe.plugins.abcs import CatalogPlugin
-from floe.plugins.base import HealthState, HealthStatus, SecretResolver
+from floe.plugins.base import HealthState, HealthStatus, SecretResolver, TokenSource
 from floe.plugins.builtin.catalog_rest import HttpError, http_json
+from floe.plugins.builtin.oauth2 import ClientCredentials, Where
 from floe.spec.common import SecretRef
 
 E_AUTH = "E530"
 E_BOOTSTRAP = "E531"
+E_NO_CREDENTIALS = "E662"
 
 
 class OAuth2(BaseModel):
@@ -42,7 +47,11 @@ class PolarisConfig(BaseModel):
     name: str = "floe"
     uri: str = Field(description="Polaris catalog API, e.g. http://polaris:8181/api/catalog.")
     warehouse: str = Field(description="The Polaris catalog name.")
-    oauth2: OAuth2
+    oauth2: OAuth2 | None = Field(
+        default=None,
+        description="The catalog's own client credentials; leave out when the identity "
+        "plugin is oidc (its tokens are used).",
+    )
     management_uri: str | None = Field(
         default=None, description="Default: the uri with /api/catalog → /api/management/v1."
     )
@@ -62,11 +71,45 @@ class PolarisCatalogPlugin(CatalogPlugin[PolarisConfig]):
     name: ClassVar[str] = "polaris"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Apache Polaris REST catalog (OAuth2, catalog bootstrap)"
+    bearer_auth: ClassVar[bool] = True
 
     @property
     def token_url(self) -> str:
         """The OAuth2 token endpoint."""
-        return self.config.oauth2.token_url or self.config.uri.rstrip("/") + "/v1/oauth/tokens"
+        oauth = self.config.oauth2
+        return (oauth and oauth.token_url) or self.config.uri.rstrip("/") + "/v1/oauth/tokens"
+
+    def _oauth2(self) -> OAuth2:
+        """The catalog's own credentials (E662 when it has none)."""
+        if self.config.oauth2 is None:
+            raise FloeError.single(
+                E_NO_CREDENTIALS,
+                "the Polaris catalog has no credentials: no oauth2 client and no identity "
+                "that issues tokens",
+                Location("manifest.yaml"),
+                field_path="plugins.catalog.config.oauth2",
+                hint="add plugins.catalog.config.oauth2 (client_id, client_secret), or choose "
+                "the oidc identity (plugins.identity: {type: oidc, config: …})",
+            )
+        return self.config.oauth2
+
+    def token_source(self, resolve: SecretResolver) -> TokenSource | None:
+        """Client credentials of ``oauth2`` at Polaris's token endpoint (None without)."""
+        oauth = self.config.oauth2
+        if oauth is None:
+            return None
+        return ClientCredentials(
+            endpoint=lambda: self.token_url,
+            client_id=oauth.client_id,
+            secret=resolve(oauth.client_secret),
+            scope=oauth.scope,
+            auth_method="client_secret_post",
+            where=Where(
+                "plugins.catalog.config.oauth2",
+                f"check client_id '{oauth.client_id}' and the secret "
+                f"'{oauth.client_secret.secret}'",
+            ),
+        )
 
     @property
     def management_uri(self) -> str:
@@ -79,20 +122,19 @@ class PolarisCatalogPlugin(CatalogPlugin[PolarisConfig]):
     def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
         """RestCatalog properties with client credentials (secret resolved at run time)."""
         cfg = self.config
-        return {
-            "name": cfg.name,
-            "type": "rest",
-            "uri": cfg.uri,
-            "warehouse": cfg.warehouse,
-            "credential": f"{cfg.oauth2.client_id}:"
-            + resolve(cfg.oauth2.client_secret).get_secret_value(),
-            "scope": cfg.oauth2.scope,
-            "oauth2-server-uri": self.token_url,
-        }
+        props = {"name": cfg.name, "type": "rest", "uri": cfg.uri, "warehouse": cfg.warehouse}
+        if cfg.oauth2 is not None:
+            props |= {
+                "credential": f"{cfg.oauth2.client_id}:"
+                + resolve(cfg.oauth2.client_secret).get_secret_value(),
+                "scope": cfg.oauth2.scope,
+                "oauth2-server-uri": self.token_url,
+            }
+        return props
 
     def token(self, resolve: SecretResolver) -> str:
         """Exchange the client credentials for an access token."""
-        oauth = self.config.oauth2
+        oauth = self._oauth2()
         form = {
             "grant_type": "client_credentials",
             "client_id": oauth.client_id,
@@ -122,9 +164,10 @@ class PolarisCatalogPlugin(CatalogPlugin[PolarisConfig]):
             )  # fmt: skip
         return str(token)
 
-    def bootstrap(self, resolve: SecretResolver) -> str:
-        """Create the catalog when missing (409 = already there), then verify it with GET."""
-        token = self.token(resolve)
+    def bootstrap(self, resolve: SecretResolver, tokens: TokenSource | None = None) -> str:
+        """Create the catalog when missing (409 = already there), then verify it with GET;
+        authenticated by ``tokens`` (the identity's) when given, else by ``oauth2``."""
+        token = tokens.token() if tokens is not None else self.token(resolve)
         cfg = self.config
         url = f"{self.management_uri}/catalogs"
         created = "exists"

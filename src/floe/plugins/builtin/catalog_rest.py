@@ -1,4 +1,8 @@
-"""Any Iceberg REST catalog (PyIceberg RestCatalog)."""
+"""Any Iceberg REST catalog (PyIceberg RestCatalog).
+
+Authenticated by a static ``token`` (by secret reference), or — when the manifest chooses the
+``oidc`` identity — by the identity's tokens on every request (they replace ``token``).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ class RestCatalogPlugin(CatalogPlugin[RestCatalogConfig]):
     name: ClassVar[str] = "rest"
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = "Any Iceberg REST catalog"
+    bearer_auth: ClassVar[bool] = True
 
     def catalog_properties(self, home: Path, resolve: SecretResolver) -> dict[str, str]:
         """``type: rest`` properties."""
