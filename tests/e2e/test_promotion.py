@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -262,11 +263,15 @@ def test_a_registry_that_is_down_blocks_the_promotion(tmp_path: Path):
 
 @pytest.mark.requirement("FR-073")
 @pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FLOE-355")
 def test_audit_verify_detects_an_edited_and_a_deleted_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Three records chain; editing one's 'who' or deleting the middle one in the Iceberg
-    table is found by `floe audit verify` (exit 3), naming the record."""
+    table is found by `floe audit verify` (exit 3), naming the record. Deleting the *newest*
+    leaves a chain that is intact, but not the head: the head file in the platform home and
+    the summary of the snapshot that appended record 3 both name the missing record — the
+    snapshot's even after the head file is rewritten to match the rows."""
     import pyarrow as pa
 
     from floe.promote import audit
@@ -275,7 +280,7 @@ def test_audit_verify_detects_an_edited_and_a_deleted_record(
     monkeypatch.setenv("FLOE_HOME", str(tmp_path / "home"))
     root = write_tiny(tmp_path / "tiny")
     catalog = catalog_for_manifest(root / "manifest.yaml")
-    lock = tmp_path / "audit.lock"
+    lock = tmp_path / "home" / "promotions" / "audit.lock"
     for action in ("push", "promote", "approve"):
         audit.append(catalog, lock, who="alice", action=action, product="tiny",
                      digest="sha256:" + "a" * 64, from_env="dev", to_env="staging")  # fmt: skip
@@ -286,17 +291,42 @@ def test_audit_verify_detects_an_edited_and_a_deleted_record(
 
     table = catalog.load_table(audit.TABLE)
     rows = table.scan().to_arrow().to_pylist()
+    schema = table.schema().as_arrow()
     edited = [dict(r, who="mallory") if r["seq"] == 2 else r for r in rows]
-    table.overwrite(pa.Table.from_pylist(edited, schema=table.schema().as_arrow()))
+    table.overwrite(pa.Table.from_pylist(edited, schema=schema))
     broken = run_floe("audit", "verify", env=env)
     assert broken.code == 3
     assert "record 2 was edited" in broken.err
 
-    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 2],
-                                         schema=table.schema().as_arrow()))  # fmt: skip
+    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 2], schema=schema))
     deleted = run_floe("audit", "verify", env=env)
     assert deleted.code == 3
     assert "record 2 is missing" in deleted.err
+
+    head = next(r for r in rows if r["seq"] == 3)["hash"]
+    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 3], schema=schema))
+    assert audit.verify(audit.read(catalog)) == []  # the chain alone sees nothing
+    newest = run_floe("audit", "verify", env=env)
+    assert newest.code == 3
+    lines = sorted(line for line in newest.err.splitlines() if "record 3 missing" in line)
+    head_file = lock.with_name("audit.head")
+    assert lines == sorted(
+        f"audit trail broken: record 3 missing: {where} names record 3 (hash {head[:12]}) "
+        "as the newest, the table ends at record 2"
+        for where in (head_file, f"snapshot {_append_snapshot(table, 3)} of floe_audit.promotions")
+    ), newest.err
+    audit.file_anchor(lock).write(audit.Head(2, rows[1]["hash"]))  # the home rewritten too
+    still = promote.verify_audit(root / "manifest.yaml").problems
+    assert [p.split(":")[0] for p in still] == ["record 3 missing"]
+    assert still[0].startswith("record 3 missing: snapshot ")
+
+
+def _append_snapshot(table: Any, seq: int) -> int:
+    """The id of the snapshot that appended audit record ``seq`` (from its summary)."""
+    snapshots = table.refresh().metadata.snapshots
+    wanted = {"floe.audit.seq": str(seq)}
+    return next(s.snapshot_id for s in snapshots
+                if s.summary is not None and wanted.items() <= s.summary.items())  # fmt: skip
 
 
 @pytest.mark.requirement("SC-009")

@@ -80,7 +80,7 @@ def open_product(
                           allow_breaking_reason=allow_breaking_reason)  # fmt: skip
     assert ctx.artifacts is not None
     assert ctx.manifest_doc is not None
-    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+    home = PlatformHome.for_manifest(ctx.manifest_doc.path, env)
     home.ensure()
     plugins = ResolvedPlugins(ctx.artifacts.plugins, home)  # the product's own choices
     if reader is not None and reader.plugins is not None:
@@ -95,7 +95,7 @@ def located_product(*, compiled_dir: Path, product_dir: Path, manifest: Path) ->
     from floe.orchestrate.definitions import load_artifacts
 
     artifacts = load_artifacts(compiled_dir)
-    home = PlatformHome.for_manifest(manifest)
+    home = PlatformHome.for_manifest(manifest, artifacts.environment)
     home.ensure()
     return Product(
         product_dir.resolve(),

@@ -14,12 +14,14 @@ from floe.promote.rego import Policy
 
 
 def promotion_platform(manifest: Path | None, env: str) -> Platform:
-    """The registry, catalog, home and the manifest's promotion settings of ``env``."""
-    from floe.runtime.platform import platform_plugins
+    """The registry, the manifest's promotion settings of ``env``, the platform's own catalog
+    and home (the audit trail, the requests) and where each environment keeps its runs."""
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.platform import audit_plugins
     from floe.spec.manifest import Promotion
 
     where = platform(manifest, env)
-    plugins = platform_plugins(where.path, env)
+    plugins = audit_plugins(where.path)
     conf = where.manifest.artifacts.promotion if where.manifest.artifacts else Promotion()
     home = plugins.home
     home.ensure()
@@ -27,7 +29,7 @@ def promotion_platform(manifest: Path | None, env: str) -> Platform:
         client=where.client,
         manifest_path=where.path,
         state=home.root / "promotions",
-        runs_dir=home.runs,
+        runs=lambda name: PlatformHome.for_manifest(where.path, name).runs,
         catalog=plugins.catalog(),
         trusted_keys=trusted_keys(where.manifest),
         advisories=(where.path.parent / conf.advisories).resolve(),
@@ -89,10 +91,10 @@ def history(manifest: Path | None = None, env: str | None = None,
     """The audit records, oldest first (those that touch ``env`` / ``product`` when given)."""
     from floe.promote import audit
     from floe.runtime.home import find_manifest
-    from floe.runtime.platform import platform_plugins
+    from floe.runtime.platform import audit_plugins
 
     path = find_manifest(manifest)
-    records = audit.read(platform_plugins(path).catalog())
+    records = audit.read(audit_plugins(path).catalog())
     if env:
         records = [r for r in records if env in (r.from_env, r.to_env)]
     if product:
@@ -109,11 +111,33 @@ class AuditCheck:
 
 
 def verify_audit(manifest: Path | None = None) -> AuditCheck:
-    """Recompute the hash chain of the whole audit trail."""
+    """Recompute the hash chain of the whole audit trail and check its newest record against
+    every anchor of the head: the audit table's snapshot summaries, the head file in the
+    platform home and, when the manifest names a registry, ``floe.audit:head`` there."""
+    from floe.errors import FloeError
     from floe.promote import audit
+    from floe.promote.anchor import RegistryAnchor
+    from floe.runtime.home import find_manifest
+    from floe.runtime.platform import audit_plugins, home_env, load_manifest
 
-    records = history(manifest)
-    return AuditCheck(len(records), audit.verify(records))
+    path = find_manifest(manifest)
+    plugins = audit_plugins(path)
+    catalog = plugins.catalog()
+    records = audit.read(catalog)
+    problems = audit.verify(records)
+    heads = [audit.snapshot_head(catalog)]
+    anchor = audit.file_anchor(plugins.home.root / "promotions" / "audit.lock")
+    heads.append((anchor.name, anchor.read()))
+    loaded = load_manifest(path, home_env(path))
+    if loaded.artifacts is not None and loaded.artifacts.registry is not None:
+        registry = RegistryAnchor(platform(path).client)
+        try:
+            heads.append((registry.name, registry.read()))
+        except FloeError as exc:
+            problems.append(f"{registry.name} cannot be read: {exc}")
+    for where, head in heads:
+        problems += audit.check_head(records, where, head)
+    return AuditCheck(len(records), problems)
 
 
 def run_artifact(product: str, env: str, digest: str | None = None,
@@ -155,14 +179,16 @@ def rollback(product: str, env: str, to: str | None = None, *, data: bool = Fals
     from floe.app.platform import acting_principal
     from floe.compile.stages.build import namespace_of
     from floe.promote import promotion
+    from floe.runtime.platform import platform_plugins
     from floe.runtime.rollback import rollback_product
 
     p = promotion_platform(manifest, env)
     who = acting_principal(p.manifest_path, env)
     out, promoted_at = promotion.rollback(p, product_name(product), env, to, who, reason)
     tables: list[str] = []
-    if data:
+    if data:  # the tables of this environment only (its own catalog or warehouse)
+        catalog = platform_plugins(p.manifest_path, env).catalog()
         namespace = namespace_of(product_name(product))
-        tables = sorted(".".join(t) for t in p.catalog.list_tables(namespace))
-        rollback_product(p.catalog, tables, promoted_at, reason or "floe rollback", who=who)
+        tables = sorted(".".join(t) for t in catalog.list_tables(namespace))
+        rollback_product(catalog, tables, promoted_at, reason or "floe rollback", who=who)
     return RolledBack(out, tables)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +44,9 @@ class Platform:
 
     client: RegistryClient
     manifest_path: Path
-    state: Path  # <home>/promotions
-    runs_dir: Path
-    catalog: Catalog
+    state: Path  # <home>/promotions (the home's root: one for every environment)
+    runs: Callable[[str], Path]  # an environment's run records
+    catalog: Catalog  # the platform's own catalog: the audit trail
     trusted_keys: Sequence[tuple[str, str]]
     advisories: Path
     approval_required: Sequence[str]
@@ -107,7 +107,7 @@ def promote(p: Platform, product: str, source: str, target: str, digest: str | N
             resolved = digest
             candidate = Candidate(
                 product, digest, source, target, workdir, read_entries(data), p.manifest_path,
-                p.runs_dir, p.trusted_keys, p.advisories,
+                p.runs(source), p.trusted_keys, p.advisories,
                 lambda: verify(p.client, product, resolved, p.trusted_keys).key_name,
                 who, p.rego,
             )  # fmt: skip
@@ -153,12 +153,15 @@ def _move_tag(p: Platform, product: str, digest: str, env: str) -> None:
 
 
 def _record(p: Platform, out: Outcome, who: str, action: str, reason: str = "") -> Outcome:
+    from floe.promote.anchor import RegistryAnchor
+
     blocking = out.blocking
     why = reason or (f"{blocking.gate}: {blocking.reason}" if blocking else "")
     rec = audit.append(p.catalog, p.audit_lock, who=who, action=action, product=out.product,
                        digest=out.digest, from_env=out.source, to_env=out.target,
                        request_id=out.request_id, reason=why,
-                       gates=[g.to_json() for g in out.gates])  # fmt: skip
+                       gates=[g.to_json() for g in out.gates],
+                       anchors=[RegistryAnchor(p.client)])  # fmt: skip
     out.seq = rec.seq
     return out
 

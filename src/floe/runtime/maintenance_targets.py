@@ -102,14 +102,15 @@ def resolve(
     return list(platforms.values())
 
 
-def _platform(platforms: dict[Path, Platform], manifest_path: Path, manifest: Manifest) -> Platform:
+def _platform(platforms: dict[Path, Platform], manifest_path: Path, manifest: Manifest,
+              env: str) -> Platform:  # fmt: skip
     from floe.runtime.catalog import open_catalog
     from floe.runtime.home import PlatformHome
     from floe.runtime.platform import manifest_plugins
 
     key = manifest_path.resolve()
     if key not in platforms:
-        home = PlatformHome.for_manifest(manifest_path)
+        home = PlatformHome.for_manifest(manifest_path, env)
         platforms[key] = Platform(open_catalog(manifest_plugins(manifest), home), home, manifest)
     return platforms[key]
 
@@ -140,7 +141,7 @@ def _add_product(
     LoadStage().run(ctx)
     assert ctx.manifest_doc is not None
     spec, platform_manifest = ctx.need_spec(), ctx.need_manifest()
-    platform = _platform(platforms, ctx.manifest_doc.path, platform_manifest)
+    platform = _platform(platforms, ctx.manifest_doc.path, platform_manifest, env)
     settings = spec.maintenance
     policy = options.apply(
         MaintenancePolicy(
@@ -167,7 +168,7 @@ def _add_tables(
 
     path = find_manifest(manifest)
     loaded = load_manifest(path, env)
-    platform = _platform(platforms, path, loaded)
+    platform = _platform(platforms, path, loaded, env)
     policy = options.apply(MaintenancePolicy(keep_last=loaded.governance.snapshot_keep_last))
     if identifier:
         load(platform.catalog, identifier)  # E573 when there is no such table
