@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from floe.app.artifact import platform, product_name, trusted_keys
 from floe.app.run import RunSummary
@@ -140,13 +141,29 @@ def verify_audit(manifest: Path | None = None) -> AuditCheck:
     return AuditCheck(len(records), problems)
 
 
-def run_artifact(product: str, env: str, digest: str | None = None,
-                 manifest: Path | None = None) -> tuple[str, RunSummary]:  # fmt: skip
-    """Run exactly the digest ``env`` points at (or ``digest``) in ``env``, without a local
-    checkout: the bundle is pulled into the platform home and run; the run record names the
-    digest and the environment (the evidence the source-run gate looks for)."""
-    from floe.app.run import run_logged
-    from floe.observe.records import annotate_record
+@dataclass(frozen=True)
+class Checkout:
+    """A digest of a product pulled into its environment's home, ready to compile and run."""
+
+    product: str
+    env: str
+    digest: str
+    workdir: Path
+    manifest: Path
+
+
+def is_product_name(target: str) -> bool:
+    """True when ``target`` names a product in the registry rather than a local folder: no
+    such path exists and it is a product name (``tiny``, ``customer-360``)."""
+    import re
+
+    return not Path(target).exists() and re.fullmatch(r"[a-z][a-z0-9_-]*", target) is not None
+
+
+def checkout(product: str, env: str, digest: str | None = None,
+             manifest: Path | None = None) -> Checkout:  # fmt: skip
+    """Pull the digest ``env-<env>`` points at (or ``digest``) into ``env``'s home
+    (``<env home>/artifacts/<product>/<hex>``; every blob checked against its digest)."""
     from floe.promote import oci
     from floe.promote.artifact import fetch_bundle
     from floe.promote.bundle import unpack
@@ -155,13 +172,34 @@ def run_artifact(product: str, env: str, digest: str | None = None,
     name = product_name(product)
     where = platform(manifest, env)
     found, data = fetch_bundle(where.client, name, digest or oci.env_tag(env))
-    home = PlatformHome.for_manifest(where.path)
+    home = PlatformHome.for_manifest(where.path, env)
     workdir = home.root / "artifacts" / name / found.removeprefix("sha256:")[:16]
     if not (workdir / "floe.yaml").is_file():
         unpack(data, workdir)
-    summary, _log = run_logged(workdir, manifest=where.path, env=env)
-    annotate_record(home.runs, summary.run_id, {"artifact_digest": found, "environment": env})
+    return Checkout(name, env, found, workdir, where.path)
+
+
+def run_artifact(
+    product: str, env: str, digest: str | None = None, manifest: Path | None = None,
+    **options: Any,
+) -> tuple[str, RunSummary]:  # fmt: skip
+    """Run exactly the digest ``env`` points at (or ``digest``) in ``env`` — its own catalog,
+    warehouse and Dagster instance — without a local checkout; the run record names the
+    digest and the environment (the evidence the source-run gate looks for)."""
+    found, summary, _log = run_checkout(checkout(product, env, digest, manifest), **options)
     return found, summary
+
+
+def run_checkout(co: Checkout, **options: Any) -> tuple[str, RunSummary, Path]:
+    """:func:`floe.app.run.run_logged` on a checkout; its run record annotated."""
+    from floe.app.run import run_logged
+    from floe.observe.records import annotate_record
+    from floe.runtime.home import PlatformHome
+
+    summary, log = run_logged(co.workdir, manifest=co.manifest, env=co.env, **options)
+    runs = PlatformHome.for_manifest(co.manifest, co.env).runs
+    annotate_record(runs, summary.run_id, {"artifact_digest": co.digest, "environment": co.env})
+    return co.digest, summary, log
 
 
 @dataclass(frozen=True)
