@@ -428,17 +428,29 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
 ):
     """`floe run tiny --env staging` in an empty folder pulls what env-staging points at and
     runs it into staging's own catalog and warehouse (``<home>/envs/staging``): staging's
-    tables get new snapshots, dev's keep theirs. `floe workspace tiny --env staging` writes a
-    code location `staging-tiny` whose definitions serve that digest, with one asset per
-    staging table."""
+    tables get new snapshots, dev's keep theirs, and the run's record (in staging's home)
+    names the digest and the environment. `floe workspace tiny --env staging` writes a code
+    location `staging-tiny` whose definitions serve that digest (metadata and job tags, which
+    every run's record takes), with one asset per staging table."""
     import runpy
 
     import yaml
 
-    from floe.app.location import DIGEST_KEY, ENV_KEY
     from floe.app.workspace import write_env_workspace
+    from floe.observe.records import read_records
+    from floe.orchestrate.definitions import DIGEST_TAG, ENVIRONMENT_TAG
+    from floe.runtime.platform import catalog_for_manifest
+
+    home = Path(flow.env["FLOE_HOME"])
+
+    def runs_of(digest: str) -> list[str]:
+        records = read_records(home / "envs" / "staging" / "runs")
+        wanted = (digest, "staging")
+        return [r["run_id"] for r in records
+                if (r.get("artifact_digest"), r.get("environment")) == wanted]  # fmt: skip
 
     staging_digest = flow.tag("staging")
+    runs_before = runs_of(staging_digest)
     dev_before = _snapshots("dev", flow.manifest)
     staging_before = _snapshots("staging", flow.manifest)
     assert set(dev_before) == set(staging_before)
@@ -446,13 +458,13 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
     ran = run_floe("run", "tiny", "--env", "staging", cwd=tmp_path, env=flow.env)
     assert ran.code == 0, ran.err + ran.out
     assert f"tiny: running {staging_digest} (env-staging) in staging" in ran.out
+    new_runs = [r for r in runs_of(staging_digest) if r not in runs_before]
+    assert len(new_runs) == 1
+    assert new_runs[0][:8] in ran.out
     assert _snapshots("dev", flow.manifest) == dev_before
     staging_after = _snapshots("staging", flow.manifest)
     assert set(staging_after) == set(staging_before)
     assert all(staging_after[t] != staging_before[t] for t in staging_after)
-    home = Path(flow.env["FLOE_HOME"])
-    from floe.runtime.platform import catalog_for_manifest
-
     location = catalog_for_manifest(flow.manifest, "staging").load_table("tiny.mart_revenue")
     assert location.location().startswith(f"file://{home / 'envs' / 'staging' / 'warehouse'}")
 
@@ -461,8 +473,9 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
     entry = {"relative_path": "locations/tiny/definitions.py", "location_name": "staging-tiny"}
     assert yaml.safe_load(written.path.read_text()) == {"load_from": [{"python_file": entry}]}
     defs = runpy.run_path(str(written.path.parent / "locations/tiny/definitions.py"))["defs"]
-    assert {k: v.value for k, v in defs.metadata.items()} == {DIGEST_KEY: staging_digest,
-                                                            ENV_KEY: "staging"}  # fmt: skip
+    served = {DIGEST_TAG: staging_digest, ENVIRONMENT_TAG: "staging"}
+    assert {k: v.value for k, v in defs.metadata.items()} == served
+    assert served.items() <= defs.resolve_job_def("tiny_job").tags.items()
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {t.replace(".", "/") for t in staging_after}
 

@@ -81,3 +81,34 @@ def test_check_head_names_what_the_rows_lack(tmp_path: Path) -> None:
     assert anchor.read() is None
     anchor.write(ahead)
     assert (anchor.read(), anchor.path.name) == (ahead, "audit.head")
+
+
+@pytest.mark.requirement("FLOE-351")
+def test_an_explicit_catalog_shared_with_another_environment_is_refused(tmp_path: Path) -> None:
+    """A SQL catalog with its own uri, left unchanged by staging's overlay, would put staging's
+    tables into dev's: E645 naming both; the first environment, a catalog in the home, or an
+    overlay with its own uri pass."""
+    from floe.errors import FloeError
+    from floe.runtime.platform import check_isolated
+    from tests.conftest import TINY_MANIFEST
+
+    def write(catalog_config: str, staging: str) -> Path:
+        text = TINY_MANIFEST.replace("    type: sql\n", f"    type: sql\n{catalog_config}", 1)
+        path = tmp_path / "manifest.yaml"
+        path.write_text(f"{text}environments:\n  dev: {{}}\n  staging: {staging}\n")
+        return path
+
+    shared = "    config: {uri: 'sqlite:////tmp/shared.db'}\n"
+    manifest = write(shared, "{}")
+    with pytest.raises(FloeError) as refused:
+        check_isolated(manifest, "staging")
+    d = refused.value.diagnostics[0]
+    assert (d.code, d.message) == (
+        "E645", "environment 'staging' would write into the catalog of 'dev' (sql catalog "
+        "with the same configuration)",
+    )  # fmt: skip
+    assert d.field_path == "environments.staging.plugins.catalog"
+    check_isolated(manifest, "dev")
+    own = "{plugins: {catalog: {type: sql, config: {uri: 'sqlite:////tmp/staging.db'}}}}"
+    check_isolated(write(shared, own), "staging")
+    check_isolated(write("", "{}"), "staging")

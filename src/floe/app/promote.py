@@ -191,15 +191,20 @@ def run_artifact(
 
 
 def run_checkout(co: Checkout, **options: Any) -> tuple[str, RunSummary, Path]:
-    """:func:`floe.app.run.run_logged` on a checkout; its run record annotated."""
+    """:func:`floe.app.run.run_logged` on a checkout, tagged with its digest and environment
+    (the run record carries them)."""
     from floe.app.run import run_logged
-    from floe.observe.records import annotate_record
-    from floe.runtime.home import PlatformHome
 
-    summary, log = run_logged(co.workdir, manifest=co.manifest, env=co.env, **options)
-    runs = PlatformHome.for_manifest(co.manifest, co.env).runs
-    annotate_record(runs, summary.run_id, {"artifact_digest": co.digest, "environment": co.env})
+    summary, log = run_logged(co.workdir, manifest=co.manifest, env=co.env,
+                              tags=provenance(co), **options)  # fmt: skip
     return co.digest, summary, log
+
+
+def provenance(co: Checkout) -> dict[str, str]:
+    """The run tags of a run of ``co``."""
+    from floe.orchestrate.definitions import DIGEST_TAG, ENVIRONMENT_TAG
+
+    return {DIGEST_TAG: co.digest, ENVIRONMENT_TAG: co.env}
 
 
 @dataclass(frozen=True)
@@ -217,10 +222,12 @@ def rollback(product: str, env: str, to: str | None = None, *, data: bool = Fals
     from floe.app.platform import acting_principal
     from floe.compile.stages.build import namespace_of
     from floe.promote import promotion
-    from floe.runtime.platform import platform_plugins
+    from floe.runtime.platform import check_isolated, platform_plugins
     from floe.runtime.rollback import rollback_product
 
     p = promotion_platform(manifest, env)
+    if data:
+        check_isolated(p.manifest_path, env)  # E645 before anything moves
     who = acting_principal(p.manifest_path, env)
     out, promoted_at = promotion.rollback(p, product_name(product), env, to, who, reason)
     tables: list[str] = []

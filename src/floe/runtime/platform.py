@@ -54,6 +54,39 @@ def home_env(path: Path) -> str:
     return first_environment(path) or "dev"
 
 
+E_SHARED_CATALOG = "E645"
+
+
+def check_isolated(path: Path, env: str) -> None:
+    """E645 when ``env`` — not the manifest's first environment — would write into the
+    catalog of another environment: a catalog configured with its own ``uri``/``warehouse``
+    (not derived from the environment's home) that ``env``'s overlay leaves as another
+    environment has it."""
+    from floe.errors import FloeError, Location
+    from floe.runtime.home import first_environment
+
+    first = first_environment(path)
+    if first is None or env == first:
+        return
+    mine = load_manifest(path, env)
+    ref = mine.plugins.catalog
+    if ref is None or not ({"uri", "warehouse"} & {k for k, v in ref.config.items() if v}):
+        return
+    shared = [
+        e for e in mine.environments if e != env and load_manifest(path, e).plugins.catalog == ref
+    ]
+    if shared:
+        raise FloeError.single(
+            E_SHARED_CATALOG,
+            f"environment '{env}' would write into the catalog of '{shared[0]}' "
+            f"({ref.type} catalog with the same configuration)",
+            Location(str(path)),
+            field_path=f"environments.{env}.plugins.catalog",
+            hint=f"give '{env}' its own catalog in its overlay: another warehouse or uri under "
+            f"environments.{env}.plugins.catalog.config",
+        )
+
+
 def audit_plugins(path: Path) -> ResolvedPlugins:
     """The plugins of the platform's own catalog — the first environment's, on the home's
     root — where the audit trail of every environment lives."""
