@@ -49,7 +49,8 @@ def platform(manifest: Path | None, env: str = "dev", registry: str | None = Non
             Location(str(path)),
             field_path="artifacts.registry",
             hint="add 'artifacts: {registry: {url: HOST[:PORT]/PATH}}' to the manifest, or "
-            "pass --registry",
+            "pass --registry (floe run and floe workspace look a name that is no folder up "
+            "in the registry: check the path if you meant a product folder)",
         )
     url = registry or (reg.url if reg else "")
     insecure = url.startswith("http://") or bool(reg and reg.insecure)
