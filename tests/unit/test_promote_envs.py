@@ -77,6 +77,9 @@ def test_check_head_names_what_the_rows_lack(tmp_path: Path) -> None:
     assert audit.check_head(records, "A", audit.Head(2, records[1].hash)) == []
     assert audit.check_head(records, "A", None) == ["A holds no head of the chain"]
     assert audit.check_head([], "A", None) == []
+    from floe.runtime.maintenance_targets import AUDIT_NAMESPACE
+
+    assert AUDIT_NAMESPACE == audit.NAMESPACE  # `floe tables maintain` leaves its history alone
     anchor = audit.file_anchor(tmp_path / "audit.lock")
     assert anchor.read() is None
     anchor.write(ahead)

@@ -4,7 +4,9 @@
   ``maintenance`` settings and its platform's ``governance.snapshot_keep_last`` (its manifest
   found as `floe run` finds it, unless ``--manifest``);
 * ``namespace.table``: that table (E573 when there is none);
-* nothing: every table of the catalog.
+* nothing: every table of the catalog but the audit trail's (``floe_audit``: its snapshot
+  history is evidence — the summaries anchor the chain's head — and stays as it is unless the
+  table is named).
 
 A table named directly (and every table, with no target) gets the defaults (128 MiB, 3 days)
 and the manifest's ``snapshot_keep_last``; ``--target-size`` / ``--older-than`` override either
@@ -22,6 +24,9 @@ from typing import TYPE_CHECKING, TypeVar
 from floe.errors import FloeError
 from floe.runtime.maintenance import MaintenancePolicy
 from floe.spec.common import parse_duration, parse_size
+
+#: The audit trail's namespace (floe.promote.audit.NAMESPACE), left out of "every table".
+AUDIT_NAMESPACE = "floe_audit"
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -176,6 +181,7 @@ def _add_tables(
     else:
         tables = [
             t for ns in sorted(platform.catalog.list_namespaces())
+            if ".".join(ns) != AUDIT_NAMESPACE
             for t in namespace_tables(platform.catalog, ".".join(ns))
         ]  # fmt: skip
     platform.work += [(t, policy) for t in tables]
