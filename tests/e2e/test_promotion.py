@@ -428,7 +428,8 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
 ):
     """`floe run tiny --env staging` in an empty folder pulls what env-staging points at and
     runs it into staging's own catalog and warehouse (``<home>/envs/staging``): staging's
-    tables get new snapshots, dev's keep theirs, and the run's record (in staging's home)
+    tables get new snapshots (as `floe tables list --env staging` shows), dev's keep theirs,
+    and the run's record (in staging's home)
     names the digest and the environment. `floe workspace tiny --env staging` writes a code
     location `staging-tiny` whose definitions serve that digest (metadata and job tags, which
     every run's record takes), with one asset per staging table."""
@@ -463,6 +464,10 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
     assert new_runs[0][:8] in ran.out
     assert _snapshots("dev", flow.manifest) == dev_before
     staging_after = _snapshots("staging", flow.manifest)
+    listed = run_floe("tables", "list", "--env", "staging", "--json", env=flow.env)
+    assert listed.code == 0, listed.err
+    assert {r["identifier"]: r["snapshot_id"] for r in json.loads(listed.out)
+            if r["identifier"].startswith("tiny.")} == staging_after  # fmt: skip
     assert set(staging_after) == set(staging_before)
     assert all(staging_after[t] != staging_before[t] for t in staging_after)
     location = catalog_for_manifest(flow.manifest, "staging").load_table("tiny.mart_revenue")

@@ -218,7 +218,8 @@ class RolledBack:
 def rollback(product: str, env: str, to: str | None = None, *, data: bool = False,
              reason: str = "", manifest: Path | None = None) -> RolledBack:  # fmt: skip
     """Point ``env`` back at its previous digest (or ``to``); with ``data``, roll the
-    product's Iceberg tables back to the snapshots current when that digest was promoted."""
+    product's Iceberg tables of ``env`` back to the snapshots current when the digest after
+    it was promoted (what that digest's runs left)."""
     from floe.app.platform import acting_principal
     from floe.compile.stages.build import namespace_of
     from floe.promote import promotion

@@ -287,11 +287,13 @@ def platform_status(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> N
 def tables_list(
     manifest: ManifestRequired = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    env: EnvOpt = "dev",
 ) -> None:
-    """Every table: identifier, rows, current snapshot, snapshot count."""
+    """Every table of the environment's catalog: identifier, rows, current snapshot, snapshot
+    count."""
     from floe.cli.tables_cmd import list_cmd
 
-    list_cmd(manifest, as_json)
+    list_cmd(manifest, as_json, env)
 
 
 AsOfOpt = Annotated[
@@ -310,12 +312,13 @@ def tables_show(
     manifest: ManifestRequired = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Sample rows.")] = 10,
     as_of: AsOfOpt = None,
+    env: EnvOpt = "dev",
 ) -> None:
     """Schema, partition spec and sort order, data files per partition, snapshots (with their
-    tags), rollbacks and a sample of one table."""
+    tags), rollbacks and a sample of one table (in the environment's catalog)."""
     from floe.cli.tables_cmd import show_cmd
 
-    show_cmd(manifest, identifier, limit, schema=True, as_of=as_of)
+    show_cmd(manifest, identifier, limit, schema=True, as_of=as_of, env=env)
 
 
 @tables_app.command("head")
@@ -324,11 +327,12 @@ def tables_head(
     manifest: ManifestRequired = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Rows.")] = 10,
     as_of: AsOfOpt = None,
+    env: EnvOpt = "dev",
 ) -> None:
-    """The first rows of one table."""
+    """The first rows of one table (in the environment's catalog)."""
     from floe.cli.tables_cmd import show_cmd
 
-    show_cmd(manifest, identifier, limit, schema=False, as_of=as_of)
+    show_cmd(manifest, identifier, limit, schema=False, as_of=as_of, env=env)
 
 
 @tables_app.command("rollback")

@@ -144,8 +144,9 @@ def rollback_cmd(
         bool,
         typer.Option(
             "--data",
-            help="Also roll the product's Iceberg tables back to "
-            "the snapshots current when that digest was promoted.",
+            help="Also roll the product's Iceberg tables of that environment back to "
+            "what the digest rolled back to left there (the snapshots current when the "
+            "digest after it was promoted).",
         ),
     ] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",

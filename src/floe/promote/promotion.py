@@ -226,7 +226,8 @@ MOVES = ("promote", "approve", "rollback")
 def rollback(p: Platform, product: str, env: str, to: str | None, who: str,
              reason: str) -> tuple[Outcome, str]:  # fmt: skip
     """Move ``env``'s tag back to the digest it ran before (or ``to``, one it once ran);
-    the outcome and the UTC time that digest was promoted into ``env`` (for the data)."""
+    the outcome and the UTC time that digest's last stay in ``env`` ended — when the digest
+    after it was moved in — whose table snapshots are what that digest left (for the data)."""
     with audit.locked(p.lock(product)):
         moves = [r for r in audit.read(p.catalog)
                  if r.product == product and r.to_env == env and r.action in MOVES]  # fmt: skip
@@ -241,6 +242,8 @@ def rollback(p: Platform, product: str, env: str, to: str | None, who: str,
                 hint="floe promote history --env " + env + " lists what it ran",
             )
         target = earlier[-1]
+        after = moves[moves.index(target) + 1 :]
+        ended = next((m.at for m in after if m.digest != target.digest), target.at)
         _move_tag(p, product, target.digest, env)
         out = Outcome("rolled-back", product, target.digest, current, env)
-        return _record(p, out, who, "rollback", reason or f"back from {current}"), target.at
+        return _record(p, out, who, "rollback", reason or f"back from {current}"), ended
