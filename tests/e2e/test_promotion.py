@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -262,11 +263,15 @@ def test_a_registry_that_is_down_blocks_the_promotion(tmp_path: Path):
 
 @pytest.mark.requirement("FR-073")
 @pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FLOE-355")
 def test_audit_verify_detects_an_edited_and_a_deleted_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Three records chain; editing one's 'who' or deleting the middle one in the Iceberg
-    table is found by `floe audit verify` (exit 3), naming the record."""
+    table is found by `floe audit verify` (exit 3), naming the record. Deleting the *newest*
+    leaves a chain that is intact, but not the head: the head file in the platform home and
+    the summary of the snapshot that appended record 3 both name the missing record — the
+    snapshot's even after the head file is rewritten to match the rows."""
     import pyarrow as pa
 
     from floe.promote import audit
@@ -275,7 +280,7 @@ def test_audit_verify_detects_an_edited_and_a_deleted_record(
     monkeypatch.setenv("FLOE_HOME", str(tmp_path / "home"))
     root = write_tiny(tmp_path / "tiny")
     catalog = catalog_for_manifest(root / "manifest.yaml")
-    lock = tmp_path / "audit.lock"
+    lock = tmp_path / "home" / "promotions" / "audit.lock"
     for action in ("push", "promote", "approve"):
         audit.append(catalog, lock, who="alice", action=action, product="tiny",
                      digest="sha256:" + "a" * 64, from_env="dev", to_env="staging")  # fmt: skip
@@ -286,17 +291,82 @@ def test_audit_verify_detects_an_edited_and_a_deleted_record(
 
     table = catalog.load_table(audit.TABLE)
     rows = table.scan().to_arrow().to_pylist()
+    schema = table.schema().as_arrow()
     edited = [dict(r, who="mallory") if r["seq"] == 2 else r for r in rows]
-    table.overwrite(pa.Table.from_pylist(edited, schema=table.schema().as_arrow()))
+    table.overwrite(pa.Table.from_pylist(edited, schema=schema))
     broken = run_floe("audit", "verify", env=env)
     assert broken.code == 3
     assert "record 2 was edited" in broken.err
 
-    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 2],
-                                         schema=table.schema().as_arrow()))  # fmt: skip
+    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 2], schema=schema))
     deleted = run_floe("audit", "verify", env=env)
     assert deleted.code == 3
     assert "record 2 is missing" in deleted.err
+
+    head = next(r for r in rows if r["seq"] == 3)["hash"]
+    table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 3], schema=schema))
+    assert audit.verify(audit.read(catalog)) == []  # the chain alone sees nothing
+    newest = run_floe("audit", "verify", env=env)
+    assert newest.code == 3
+    lines = sorted(line for line in newest.err.splitlines() if "record 3 missing" in line)
+    head_file = lock.with_name("audit.head")
+    assert lines == sorted(
+        f"audit trail broken: record 3 missing: {where} names record 3 (hash {head[:12]}) "
+        "as the newest, the table ends at record 2"
+        for where in (head_file, f"snapshot {_append_snapshot(table, 3)} of floe_audit.promotions")
+    ), newest.err
+    audit.file_anchor(lock).write(audit.Head(2, rows[1]["hash"]))  # the home rewritten too
+    still = promote.verify_audit(root / "manifest.yaml").problems
+    assert [p.split(":")[0] for p in still] == ["record 3 missing"]
+    assert still[0].startswith("record 3 missing: snapshot ")
+
+
+def _append_snapshot(table: Any, seq: int) -> int:
+    """The id of the snapshot that appended audit record ``seq`` (from its summary)."""
+    snapshots = table.refresh().metadata.snapshots
+    wanted = {"floe.audit.seq": str(seq)}
+    return next(s.snapshot_id for s in snapshots
+                if s.summary is not None and wanted.items() <= s.summary.items())  # fmt: skip
+
+
+@pytest.mark.requirement("FR-073")
+@pytest.mark.requirement("FLOE-354")
+def test_the_registry_anchor_sees_a_table_rewritten_without_its_newest_record(flow: Flow):
+    """An attacker with write access to the catalog and the platform home recreates the audit
+    table without its newest record (no snapshot history left) and rewrites the head file:
+    `floe.audit:head` in the registry still names the newest record, and verify says which
+    one is missing. Put back, the trail verifies again."""
+    import pyarrow as pa
+
+    from floe.promote import audit
+    from floe.runtime.platform import audit_plugins
+
+    plugins = audit_plugins(flow.manifest)
+    catalog = plugins.catalog()
+    assert promote.verify_audit(flow.manifest).problems == []
+    rows = catalog.load_table(audit.TABLE).scan().to_arrow().to_pylist()
+    rows.sort(key=lambda r: r["seq"])
+    newest, kept = rows[-1], rows[:-1]
+    head_file = audit.file_anchor(plugins.home.root / "promotions" / "audit.lock")
+
+    def rewrite(records: list[dict[str, Any]], summary: dict[str, str]) -> None:
+        catalog.drop_table(audit.TABLE)
+        table = catalog.create_table(audit.TABLE, schema=audit._schema())
+        table.append(pa.Table.from_pylist(records, schema=audit._schema()), summary)
+        head_file.write(audit.Head(records[-1]["seq"], records[-1]["hash"]))
+
+    rewrite(kept, {})
+    try:
+        problems = promote.verify_audit(flow.manifest).problems
+    finally:  # put back as floe wrote it: the newest record's head in the summary
+        rewrite(rows, {audit.SEQ_PROPERTY: str(newest["seq"]), audit.HASH_PROPERTY: newest["hash"]})
+    registry = f"{flow.registry.url()}/floe.audit:head"
+    assert problems == [
+        f"the snapshots of {audit.TABLE} holds no head of the chain",
+        f"record {newest['seq']} missing: {registry} names record {newest['seq']} (hash "
+        f"{newest['hash'][:12]}) as the newest, the table ends at record {kept[-1]['seq']}",
+    ]
+    assert promote.verify_audit(flow.manifest).problems == []
 
 
 @pytest.mark.requirement("SC-009")
@@ -341,10 +411,86 @@ def test_concurrent_promotions_of_one_product_are_serialised(
     assert promote.verify_audit(flow.manifest).problems == []
 
 
+def _snapshots(env: str, manifest: Path) -> dict[str, int | None]:
+    """``{table: current snapshot id}`` of the tiny product's tables in ``env``'s catalog."""
+    from floe.runtime.platform import catalog_for_manifest
+
+    catalog = catalog_for_manifest(manifest, env)
+    tables = (catalog.load_table(t) for t in catalog.list_tables("tiny"))
+    return {".".join(t.name()[-2:]): t.metadata.current_snapshot_id for t in tables}
+
+
+@pytest.mark.requirement("FR-070")
+@pytest.mark.requirement("FLOE-351")
+@pytest.mark.requirement("FLOE-352")
+def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location(
+    flow: Flow, tmp_path: Path
+):
+    """`floe run tiny --env staging` in an empty folder pulls what env-staging points at and
+    runs it into staging's own catalog and warehouse (``<home>/envs/staging``): staging's
+    tables get new snapshots (as `floe tables list --env staging` shows), dev's keep theirs,
+    and the run's record (in staging's home)
+    names the digest and the environment. `floe workspace tiny --env staging` writes a code
+    location `staging-tiny` whose definitions serve that digest (metadata and job tags, which
+    every run's record takes), with one asset per staging table."""
+    import runpy
+
+    import yaml
+
+    from floe.app.workspace import write_env_workspace
+    from floe.observe.records import read_records
+    from floe.orchestrate.definitions import DIGEST_TAG, ENVIRONMENT_TAG
+    from floe.runtime.platform import catalog_for_manifest
+
+    home = Path(flow.env["FLOE_HOME"])
+
+    def runs_of(digest: str) -> list[str]:
+        records = read_records(home / "envs" / "staging" / "runs")
+        wanted = (digest, "staging")
+        return [r["run_id"] for r in records
+                if (r.get("artifact_digest"), r.get("environment")) == wanted]  # fmt: skip
+
+    staging_digest = flow.tag("staging")
+    runs_before = runs_of(staging_digest)
+    dev_before = _snapshots("dev", flow.manifest)
+    staging_before = _snapshots("staging", flow.manifest)
+    assert set(dev_before) == set(staging_before)
+    assert "tiny.mart_revenue" in dev_before
+    ran = run_floe("run", "tiny", "--env", "staging", cwd=tmp_path, env=flow.env)
+    assert ran.code == 0, ran.err + ran.out
+    assert f"tiny: running {staging_digest} (env-staging) in staging" in ran.out
+    new_runs = [r for r in runs_of(staging_digest) if r not in runs_before]
+    assert len(new_runs) == 1
+    assert new_runs[0][:8] in ran.out
+    assert _snapshots("dev", flow.manifest) == dev_before
+    staging_after = _snapshots("staging", flow.manifest)
+    listed = run_floe("tables", "list", "--env", "staging", "--json", env=flow.env)
+    assert listed.code == 0, listed.err
+    assert {r["identifier"]: r["snapshot_id"] for r in json.loads(listed.out)
+            if r["identifier"].startswith("tiny.")} == staging_after  # fmt: skip
+    assert set(staging_after) == set(staging_before)
+    assert all(staging_after[t] != staging_before[t] for t in staging_after)
+    location = catalog_for_manifest(flow.manifest, "staging").load_table("tiny.mart_revenue")
+    assert location.location().startswith(f"file://{home / 'envs' / 'staging' / 'warehouse'}")
+
+    written = write_env_workspace(["tiny"], "staging", flow.manifest)
+    assert written.path == home / "envs" / "staging" / "workspace.yaml"
+    entry = {"relative_path": "locations/tiny/definitions.py", "location_name": "staging-tiny"}
+    assert yaml.safe_load(written.path.read_text()) == {"load_from": [{"python_file": entry}]}
+    defs = runpy.run_path(str(written.path.parent / "locations/tiny/definitions.py"))["defs"]
+    served = {DIGEST_TAG: staging_digest, ENVIRONMENT_TAG: "staging"}
+    assert {k: v.value for k, v in defs.metadata.items()} == served
+    assert served.items() <= defs.resolve_job_def("tiny_job").tags.items()
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {t.replace(".", "/") for t in staging_after}
+
+
 @pytest.mark.requirement("FR-074")
+@pytest.mark.requirement("FLOE-353")
 def test_rollback_moves_the_env_back_and_with_data_its_tables(flow: Flow):
     """A new digest promoted to staging and run there (revenue ×10) is rolled back: env-staging
-    points at the previous digest again, recorded; --data puts the tables back too."""
+    points at the previous digest again, recorded; --data puts staging's tables back too and
+    leaves dev's (which ran the new digest as well) as they are."""
     from floe.runtime.platform import catalog_for_manifest
 
     ten_x = "select sum(amount) * 10 as revenue from {{ ref('int_orders') }}\n"
@@ -354,17 +500,19 @@ def test_rollback_moves_the_env_back_and_with_data_its_tables(flow: Flow):
     assert promote.promote("tiny", "dev", "staging", newer).status == "promoted"
     assert promote.run_artifact("tiny", "staging")[1].success
 
-    def revenue() -> int:
-        table = catalog_for_manifest(flow.manifest).load_table("tiny.mart_revenue")
+    def revenue(env: str) -> int:
+        table = catalog_for_manifest(flow.manifest, env).load_table("tiny.mart_revenue")
         return int(table.scan().to_arrow().to_pylist()[0]["revenue"])
 
-    assert revenue() == 600
+    assert (revenue("dev"), revenue("staging")) == (600, 600)
+    dev_before = _snapshots("dev", flow.manifest)
     result = run_floe("rollback", "tiny", "--env", "staging", "--data", "--reason", "bad x10",
                       env=flow.env)  # fmt: skip
     assert result.code == 0, result.err
     assert flow.tag("staging") == flow.digest
     assert "rolled back tiny.mart_revenue" in result.out
-    assert revenue() == 60
+    assert (revenue("dev"), revenue("staging")) == (600, 60)
+    assert _snapshots("dev", flow.manifest) == dev_before
     last = promote.history(flow.manifest, "staging")[-1]
     assert (last.action, last.digest, last.from_env, last.reason) == (
         "rollback",

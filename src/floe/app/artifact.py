@@ -49,7 +49,8 @@ def platform(manifest: Path | None, env: str = "dev", registry: str | None = Non
             Location(str(path)),
             field_path="artifacts.registry",
             hint="add 'artifacts: {registry: {url: HOST[:PORT]/PATH}}' to the manifest, or "
-            "pass --registry",
+            "pass --registry (floe run and floe workspace look a name that is no folder up "
+            "in the registry: check the path if you meant a product folder)",
         )
     url = registry or (reg.url if reg else "")
     insecure = url.startswith("http://") or bool(reg and reg.insecure)
@@ -103,11 +104,13 @@ def push(product_dir: Path, manifest: Path | None = None, env: str = "dev",
 def _audit(where: Platform, **fields: str) -> None:
     """Append a record to the platform's audit trail (docs/promotion.md#audit-trail)."""
     from floe.promote import audit
-    from floe.runtime.platform import platform_plugins
+    from floe.promote.anchor import RegistryAnchor
+    from floe.runtime.platform import audit_plugins
 
-    plugins = platform_plugins(where.path, where.env)
+    plugins = audit_plugins(where.path)
     lock = plugins.home.root / "promotions" / "audit.lock"
-    audit.append(plugins.catalog(), lock, **fields)  # type: ignore[arg-type]
+    audit.append(plugins.catalog(), lock, anchors=[RegistryAnchor(where.client)],
+                 **fields)  # type: ignore[arg-type]  # fmt: skip
 
 
 def product_name(product: str) -> str:

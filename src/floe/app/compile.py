@@ -94,7 +94,7 @@ def compile_one(
     if write and ctx.artifacts is not None and ctx.manifest_doc is not None:
         from floe.runtime.home import PlatformHome
 
-        home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+        home = PlatformHome.for_manifest(ctx.manifest_doc.path, ctx.options.env)
         export_compile_spans(ctx.artifacts, home.root)
     if report is not None and ctx.enforcement is not None:
         write_report(ctx.enforcement, product_dir, report)

@@ -32,6 +32,8 @@ class Product:
     artifacts: CompiledArtifacts
     home: PlatformHome
     plugins: ResolvedPlugins
+    #: Tags of the product job (an environment's code location: the digest it serves).
+    job_tags: dict[str, str] = field(default_factory=dict)
     _defs: Any = field(default=None, repr=False)
 
     @property
@@ -45,8 +47,9 @@ class Product:
             from floe.orchestrate.definitions import build_definitions
 
             self._defs = build_definitions(
-                self.product_dir, self.compiled_dir, self.home, self.artifacts, self.plugins
-            )
+                self.product_dir, self.compiled_dir, self.home, self.artifacts, self.plugins,
+                self.job_tags,
+            )  # fmt: skip
         defs: dg.Definitions = self._defs
         return defs
 
@@ -74,13 +77,15 @@ def open_product(
     tables) and hold it with its platform's plugins, resolved once."""
     from floe.compile.api import compile_product
     from floe.runtime.live_schema import LiveReader
+    from floe.runtime.platform import check_isolated
 
     reader = LiveReader(warn or (lambda _: None)) if gate else None
     ctx = compile_product(product_dir, manifest=manifest, env=env, read_live=reader,
                           allow_breaking_reason=allow_breaking_reason)  # fmt: skip
     assert ctx.artifacts is not None
     assert ctx.manifest_doc is not None
-    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+    check_isolated(ctx.manifest_doc.path, env)  # E645: the env would write another's tables
+    home = PlatformHome.for_manifest(ctx.manifest_doc.path, env)
     home.ensure()
     plugins = ResolvedPlugins(ctx.artifacts.plugins, home)  # the product's own choices
     if reader is not None and reader.plugins is not None:
@@ -95,7 +100,7 @@ def located_product(*, compiled_dir: Path, product_dir: Path, manifest: Path) ->
     from floe.orchestrate.definitions import load_artifacts
 
     artifacts = load_artifacts(compiled_dir)
-    home = PlatformHome.for_manifest(manifest)
+    home = PlatformHome.for_manifest(manifest, artifacts.environment)
     home.ensure()
     return Product(
         product_dir.resolve(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from floe.app.artifact import platform, product_name, trusted_keys
 from floe.app.run import RunSummary
@@ -14,12 +15,14 @@ from floe.promote.rego import Policy
 
 
 def promotion_platform(manifest: Path | None, env: str) -> Platform:
-    """The registry, catalog, home and the manifest's promotion settings of ``env``."""
-    from floe.runtime.platform import platform_plugins
+    """The registry, the manifest's promotion settings of ``env``, the platform's own catalog
+    and home (the audit trail, the requests) and where each environment keeps its runs."""
+    from floe.runtime.home import PlatformHome
+    from floe.runtime.platform import audit_plugins
     from floe.spec.manifest import Promotion
 
     where = platform(manifest, env)
-    plugins = platform_plugins(where.path, env)
+    plugins = audit_plugins(where.path)
     conf = where.manifest.artifacts.promotion if where.manifest.artifacts else Promotion()
     home = plugins.home
     home.ensure()
@@ -27,7 +30,7 @@ def promotion_platform(manifest: Path | None, env: str) -> Platform:
         client=where.client,
         manifest_path=where.path,
         state=home.root / "promotions",
-        runs_dir=home.runs,
+        runs=lambda name: PlatformHome.for_manifest(where.path, name).runs,
         catalog=plugins.catalog(),
         trusted_keys=trusted_keys(where.manifest),
         advisories=(where.path.parent / conf.advisories).resolve(),
@@ -89,10 +92,10 @@ def history(manifest: Path | None = None, env: str | None = None,
     """The audit records, oldest first (those that touch ``env`` / ``product`` when given)."""
     from floe.promote import audit
     from floe.runtime.home import find_manifest
-    from floe.runtime.platform import platform_plugins
+    from floe.runtime.platform import audit_plugins
 
     path = find_manifest(manifest)
-    records = audit.read(platform_plugins(path).catalog())
+    records = audit.read(audit_plugins(path).catalog())
     if env:
         records = [r for r in records if env in (r.from_env, r.to_env)]
     if product:
@@ -109,20 +112,58 @@ class AuditCheck:
 
 
 def verify_audit(manifest: Path | None = None) -> AuditCheck:
-    """Recompute the hash chain of the whole audit trail."""
+    """Recompute the hash chain of the whole audit trail and check its newest record against
+    every anchor of the head: the audit table's snapshot summaries, the head file in the
+    platform home and, when the manifest names a registry, ``floe.audit:head`` there."""
+    from floe.errors import FloeError
     from floe.promote import audit
+    from floe.promote.anchor import RegistryAnchor
+    from floe.runtime.home import find_manifest
+    from floe.runtime.platform import audit_plugins, home_env, load_manifest
 
-    records = history(manifest)
-    return AuditCheck(len(records), audit.verify(records))
+    path = find_manifest(manifest)
+    plugins = audit_plugins(path)
+    catalog = plugins.catalog()
+    records = audit.read(catalog)
+    problems = audit.verify(records)
+    heads = [audit.snapshot_head(catalog)]
+    anchor = audit.file_anchor(plugins.home.root / "promotions" / "audit.lock")
+    heads.append((anchor.name, anchor.read()))
+    loaded = load_manifest(path, home_env(path))
+    if loaded.artifacts is not None and loaded.artifacts.registry is not None:
+        registry = RegistryAnchor(platform(path).client)
+        try:
+            heads.append((registry.name, registry.read()))
+        except FloeError as exc:
+            problems.append(f"{registry.name} cannot be read: {exc}")
+    for where, head in heads:
+        problems += audit.check_head(records, where, head)
+    return AuditCheck(len(records), problems)
 
 
-def run_artifact(product: str, env: str, digest: str | None = None,
-                 manifest: Path | None = None) -> tuple[str, RunSummary]:  # fmt: skip
-    """Run exactly the digest ``env`` points at (or ``digest``) in ``env``, without a local
-    checkout: the bundle is pulled into the platform home and run; the run record names the
-    digest and the environment (the evidence the source-run gate looks for)."""
-    from floe.app.run import run_logged
-    from floe.observe.records import annotate_record
+@dataclass(frozen=True)
+class Checkout:
+    """A digest of a product pulled into its environment's home, ready to compile and run."""
+
+    product: str
+    env: str
+    digest: str
+    workdir: Path
+    manifest: Path
+
+
+def is_product_name(target: str) -> bool:
+    """True when ``target`` names a product in the registry rather than a local folder: no
+    such path exists and it is a product name (``tiny``, ``customer-360``)."""
+    import re
+
+    return not Path(target).exists() and re.fullmatch(r"[a-z][a-z0-9_-]*", target) is not None
+
+
+def checkout(product: str, env: str, digest: str | None = None,
+             manifest: Path | None = None) -> Checkout:  # fmt: skip
+    """Pull the digest ``env-<env>`` points at (or ``digest``) into ``env``'s home
+    (``<env home>/artifacts/<product>/<hex>``; every blob checked against its digest)."""
     from floe.promote import oci
     from floe.promote.artifact import fetch_bundle
     from floe.promote.bundle import unpack
@@ -131,13 +172,39 @@ def run_artifact(product: str, env: str, digest: str | None = None,
     name = product_name(product)
     where = platform(manifest, env)
     found, data = fetch_bundle(where.client, name, digest or oci.env_tag(env))
-    home = PlatformHome.for_manifest(where.path)
+    home = PlatformHome.for_manifest(where.path, env)
     workdir = home.root / "artifacts" / name / found.removeprefix("sha256:")[:16]
     if not (workdir / "floe.yaml").is_file():
         unpack(data, workdir)
-    summary, _log = run_logged(workdir, manifest=where.path, env=env)
-    annotate_record(home.runs, summary.run_id, {"artifact_digest": found, "environment": env})
+    return Checkout(name, env, found, workdir, where.path)
+
+
+def run_artifact(
+    product: str, env: str, digest: str | None = None, manifest: Path | None = None,
+    **options: Any,
+) -> tuple[str, RunSummary]:  # fmt: skip
+    """Run exactly the digest ``env`` points at (or ``digest``) in ``env`` — its own catalog,
+    warehouse and Dagster instance — without a local checkout; the run record names the
+    digest and the environment (the evidence the source-run gate looks for)."""
+    found, summary, _log = run_checkout(checkout(product, env, digest, manifest), **options)
     return found, summary
+
+
+def run_checkout(co: Checkout, **options: Any) -> tuple[str, RunSummary, Path]:
+    """:func:`floe.app.run.run_logged` on a checkout, tagged with its digest and environment
+    (the run record carries them)."""
+    from floe.app.run import run_logged
+
+    summary, log = run_logged(co.workdir, manifest=co.manifest, env=co.env,
+                              tags=provenance(co), **options)  # fmt: skip
+    return co.digest, summary, log
+
+
+def provenance(co: Checkout) -> dict[str, str]:
+    """The run tags of a run of ``co``."""
+    from floe.orchestrate.definitions import DIGEST_TAG, ENVIRONMENT_TAG
+
+    return {DIGEST_TAG: co.digest, ENVIRONMENT_TAG: co.env}
 
 
 @dataclass(frozen=True)
@@ -151,18 +218,23 @@ class RolledBack:
 def rollback(product: str, env: str, to: str | None = None, *, data: bool = False,
              reason: str = "", manifest: Path | None = None) -> RolledBack:  # fmt: skip
     """Point ``env`` back at its previous digest (or ``to``); with ``data``, roll the
-    product's Iceberg tables back to the snapshots current when that digest was promoted."""
+    product's Iceberg tables of ``env`` back to the snapshots current when the digest after
+    it was promoted (what that digest's runs left)."""
     from floe.app.platform import acting_principal
     from floe.compile.stages.build import namespace_of
     from floe.promote import promotion
+    from floe.runtime.platform import check_isolated, platform_plugins
     from floe.runtime.rollback import rollback_product
 
     p = promotion_platform(manifest, env)
+    if data:
+        check_isolated(p.manifest_path, env)  # E645 before anything moves
     who = acting_principal(p.manifest_path, env)
     out, promoted_at = promotion.rollback(p, product_name(product), env, to, who, reason)
     tables: list[str] = []
-    if data:
+    if data:  # the tables of this environment only (its own catalog or warehouse)
+        catalog = platform_plugins(p.manifest_path, env).catalog()
         namespace = namespace_of(product_name(product))
-        tables = sorted(".".join(t) for t in p.catalog.list_tables(namespace))
-        rollback_product(p.catalog, tables, promoted_at, reason or "floe rollback", who=who)
+        tables = sorted(".".join(t) for t in catalog.list_tables(namespace))
+        rollback_product(catalog, tables, promoted_at, reason or "floe rollback", who=who)
     return RolledBack(out, tables)

@@ -55,9 +55,10 @@ def run(
     allow_breaking_reason: str | None = None,
     exclude: list[str] | None = None,
     warn: Callable[[Diagnostic], None] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> RunSummary:
     """Compile (with the breaking-change gate against the live tables) and run one product;
-    the summary says what was published.
+    the summary says what was published (``tags``: more run tags).
 
     ``from_failure`` re-executes only what the product's last failed run did not publish
     (Dagster's FROM_ASSET_FAILURE: upstream assets that succeeded are read from Iceberg).
@@ -69,7 +70,7 @@ def run(
                            allow_breaking_reason=allow_breaking_reason, warn=warn)  # fmt: skip
     artifacts = product.artifacts
     require_write(product.plugins, artifacts.metadata.product, product.namespace)  # FR-062
-    tags = {"floe/product": artifacts.metadata.product}
+    tags = {"floe/product": artifacts.metadata.product, **(tags or {})}
     if full_refresh:
         tags["floe/full_refresh"] = "true"
     job_name = f"{product.namespace}_job"

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 __all__ = ["Rollback", "TableInfo", "TableView", "list_tables", "rollback", "show"]
 
 
-def list_tables(manifest: Path | None) -> list[TableInfo]:
-    """Every table of the platform with its rows and snapshots."""
+def list_tables(manifest: Path | None, env: str = "dev") -> list[TableInfo]:
+    """Every table of the environment's catalog with its rows and snapshots."""
     from floe.runtime.tables import list_tables as listed
 
-    return listed(open_platform(manifest).plugins.catalog())
+    return listed(open_platform(manifest, env).plugins.catalog())
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,14 @@ class TableView:
 
 
 def show(
-    manifest: Path | None, identifier: str, limit: int, *, schema: bool, as_of: str | None
-) -> TableView:
-    """The first ``limit`` rows of ``identifier`` as of ``as_of`` (and with ``schema`` its
-    schema, snapshots and rollbacks)."""
+    manifest: Path | None, identifier: str, limit: int, *, schema: bool, as_of: str | None,
+    env: str = "dev",
+) -> TableView:  # fmt: skip
+    """The first ``limit`` rows of ``identifier`` in ``env``'s catalog as of ``as_of`` (and
+    with ``schema`` its schema, snapshots and rollbacks)."""
     from floe.runtime.tables import describe, head
 
-    catalog = open_platform(manifest).plugins.catalog()
+    catalog = open_platform(manifest, env).plugins.catalog()
     rows = head(catalog, identifier, limit, as_of)
     return TableView(rows, describe(catalog, identifier, as_of) if schema else None)
 

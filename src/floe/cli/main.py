@@ -66,6 +66,13 @@ ProductDir = Annotated[
 ProductDirs = Annotated[
     list[Path], typer.Argument(help="Product directories (each holding floe.yaml).")
 ]
+RunTargets = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Product directories (each holding floe.yaml), or product names: a name that is "
+        "no folder runs the digest env-<env> points at in the registry, without a checkout."
+    ),
+]
 ManifestOpt = Annotated[
     Path | None,
     typer.Option(
@@ -186,7 +193,7 @@ def plugins_list(
 
 @app.command("run")
 def run_cmd(
-    product_dirs: ProductDirs,
+    product_dirs: RunTargets,
     manifest: ManifestOpt = None,
     env: EnvOpt = "dev",
     select: Annotated[
@@ -220,7 +227,8 @@ def run_cmd(
 
     The compile checks the SQL against the live tables (breaking-change gate) and dbt's own
     parser and compiler check the project first. Shows dbt's node lines, then each published
-    table.
+    table. Each environment (--env) has its own catalog, warehouse and Dagster instance;
+    `floe run tiny --env staging` pulls what staging points at and runs it there.
 
     Exit status: 0 ok, 2 invalid input, 3 policy violation or breaking change, 4 the run failed.
     """
@@ -312,11 +320,13 @@ def rbac_apply(manifest: ManifestRequired = None, env: EnvOpt = "dev") -> None:
 def tables_list(
     manifest: ManifestRequired = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    env: EnvOpt = "dev",
 ) -> None:
-    """Every table: identifier, rows, current snapshot, snapshot count."""
+    """Every table of the environment's catalog: identifier, rows, current snapshot, snapshot
+    count."""
     from floe.cli.tables_cmd import list_cmd
 
-    list_cmd(manifest, as_json)
+    list_cmd(manifest, as_json, env)
 
 
 AsOfOpt = Annotated[
@@ -335,12 +345,13 @@ def tables_show(
     manifest: ManifestRequired = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Sample rows.")] = 10,
     as_of: AsOfOpt = None,
+    env: EnvOpt = "dev",
 ) -> None:
     """Schema, partition spec and sort order, data files per partition, snapshots (with their
-    tags), rollbacks and a sample of one table."""
+    tags), rollbacks and a sample of one table (in the environment's catalog)."""
     from floe.cli.tables_cmd import show_cmd
 
-    show_cmd(manifest, identifier, limit, schema=True, as_of=as_of)
+    show_cmd(manifest, identifier, limit, schema=True, as_of=as_of, env=env)
 
 
 @tables_app.command("head")
@@ -349,11 +360,12 @@ def tables_head(
     manifest: ManifestRequired = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Rows.")] = 10,
     as_of: AsOfOpt = None,
+    env: EnvOpt = "dev",
 ) -> None:
-    """The first rows of one table."""
+    """The first rows of one table (in the environment's catalog)."""
     from floe.cli.tables_cmd import show_cmd
 
-    show_cmd(manifest, identifier, limit, schema=False, as_of=as_of)
+    show_cmd(manifest, identifier, limit, schema=False, as_of=as_of, env=env)
 
 
 @tables_app.command("rollback")
@@ -427,20 +439,46 @@ def tables_maintain(
 
 @app.command("workspace")
 def workspace_cmd(
-    root: Annotated[Path, typer.Argument(help="Directory holding the data products.")],
+    targets: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Directory holding the data products, or product names to serve from the "
+            "registry (what env-<env> points at)."
+        ),
+    ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output file (default: <dir>/workspace.yaml)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (default: <dir>/workspace.yaml; for product names "
+            "<env home>/workspace.yaml).",
+        ),
     ] = None,
     env: EnvOpt = "dev",
+    manifest: ManifestOpt = None,
 ) -> None:
     """Compile every product below a directory and write a Dagster workspace.yaml
-    (one code location per product, loaded from its generated definitions.py)."""
-    from floe.app.workspace import write_workspace
+    (one code location per product, loaded from its generated definitions.py).
+
+    With product names instead (`floe workspace tiny --env staging`): one code location
+    `<env>-<product>` per product that serves the digest env-<env> points at in the registry
+    — pulled, compiled for the environment, on the environment's own catalog, warehouse and
+    Dagster instance; reloading the location after a promotion serves the new digest."""
+    from floe.app.promote import is_product_name
+    from floe.app.workspace import write_env_workspace, write_workspace
     from floe.cli.output import console
     from floe.errors import display_path
 
-    written = write_workspace(root, out, env)
+    names = [str(t) for t in targets if is_product_name(str(t))]
+    if names and len(names) != len(targets):
+        raise typer.BadParameter("give one directory, or product names only")
+    if not names and len(targets) != 1:
+        raise typer.BadParameter("give one directory holding the data products")
+    if names:
+        written = write_env_workspace(names, env, manifest, out)
+    else:
+        written = write_workspace(targets[0], out, env)
     console().print(f"wrote {display_path(written.path)} with {written.locations} code locations")
 
 

@@ -89,7 +89,9 @@ def reject_cmd(
 
 @audit_app.command("verify")
 def audit_verify(manifest: Manifest = None) -> None:
-    """Recompute the audit trail's hash chain: an edited, deleted or reordered record fails."""
+    """Recompute the audit trail's hash chain and check its newest record against the head's
+    anchors (the append snapshot's summary, <home>/promotions/audit.head, floe.audit:head in
+    the registry): an edited, deleted or reordered record fails — the newest too."""
     from floe.app.promote import verify_audit
 
     check = verify_audit(manifest)
@@ -97,7 +99,8 @@ def audit_verify(manifest: Manifest = None) -> None:
         for problem in check.problems:
             sys.stderr.write(f"audit trail broken: {problem}\n")
         raise typer.Exit(int(ExitCode.POLICY_VIOLATION))
-    console().print(f"audit trail intact: {check.records} records, hash chain verified")
+    console().print(f"audit trail intact: {check.records} records, hash chain and head "
+                    "anchors verified")  # fmt: skip
 
 
 def _history(manifest: Path | None, env: str | None) -> None:
@@ -141,8 +144,9 @@ def rollback_cmd(
         bool,
         typer.Option(
             "--data",
-            help="Also roll the product's Iceberg tables back to "
-            "the snapshots current when that digest was promoted.",
+            help="Also roll the product's Iceberg tables of that environment back to "
+            "what the digest rolled back to left there (the snapshots current when the "
+            "digest after it was promoted).",
         ),
     ] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from floe.app.run import RetentionSummary, RunSummary, retention_logged, run_logged
 from floe.cli.output import console, print_diagnostics
@@ -25,16 +25,25 @@ def run_products(
     exclude: list[str] | None = None,
 ) -> list[RunSummary]:
     """Run each product in turn; dbt and Dagster logs go to the run log, dbt's node-by-node
-    progress lines (and one line per published table) to the screen."""
+    progress lines (and one line per published table) to the screen. A product name that is
+    no folder runs the digest env-<env> points at in the registry (no local checkout)."""
+    from floe.app.promote import checkout, is_product_name, run_checkout
+
     out = console()
     summaries = []
     for product in products:
-        out.print(f"[bold]{product.name}[/]: compiling and running …")
-        summary, log_path = run_logged(
-            product, progress=_printer(out), manifest=manifest, env=env, select=select,
-            full_refresh=full_refresh, from_failure=from_failure,
-            allow_breaking_reason=allow_breaking_reason, exclude=exclude, warn=_warn,
-        )  # fmt: skip
+        options: dict[str, Any] = {
+            "progress": _printer(out), "select": select, "full_refresh": full_refresh,
+            "from_failure": from_failure, "allow_breaking_reason": allow_breaking_reason,
+            "exclude": exclude, "warn": _warn,
+        }  # fmt: skip
+        if is_product_name(str(product)):
+            co = checkout(str(product), env, manifest=manifest)
+            out.print(f"[bold]{co.product}[/]: running {co.digest} (env-{env}) in {env} …")
+            _digest, summary, log_path = run_checkout(co, **options)
+        else:
+            out.print(f"[bold]{product.name}[/]: compiling and running …")
+            summary, log_path = run_logged(product, manifest=manifest, env=env, **options)
         summaries.append(summary)
         print_summary(summary, log_path)
     if len(summaries) > 1:

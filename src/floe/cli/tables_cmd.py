@@ -11,11 +11,11 @@ from floe.app import tables
 from floe.cli.output import console, human_bytes
 
 
-def list_cmd(manifest: Path | None, as_json: bool) -> None:
+def list_cmd(manifest: Path | None, as_json: bool, env: str = "dev") -> None:
     """Print every table."""
     from rich.table import Table
 
-    rows = tables.list_tables(manifest)
+    rows = tables.list_tables(manifest, env)
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return
@@ -28,12 +28,13 @@ def list_cmd(manifest: Path | None, as_json: bool) -> None:
 
 
 def show_cmd(
-    manifest: Path | None, identifier: str, limit: int, *, schema: bool, as_of: str | None = None
-) -> None:
+    manifest: Path | None, identifier: str, limit: int, *, schema: bool, as_of: str | None = None,
+    env: str = "dev",
+) -> None:  # fmt: skip
     """Schema and snapshots (``schema=True``) and a sample as a table, as of ``as_of``."""
     from rich.table import Table
 
-    view = tables.show(manifest, identifier, limit, schema=schema, as_of=as_of)
+    view = tables.show(manifest, identifier, limit, schema=schema, as_of=as_of, env=env)
     out = console()
     data = view.rows
     label = identifier if as_of is None else f"{identifier} as of {as_of}"

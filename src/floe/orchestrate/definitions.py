@@ -83,16 +83,23 @@ def load_artifacts(compiled_dir: Path) -> CompiledArtifacts:
     )
 
 
+#: Run tags of a run of a registry artifact: its digest and environment (written into the
+#: run record, the evidence of promotion's source-run gate).
+DIGEST_TAG, ENVIRONMENT_TAG = "floe/artifact_digest", "floe/environment"
+
+
 def build_definitions(
     product_dir: Path,
     compiled_dir: Path,
     home: PlatformHome,
     artifacts: CompiledArtifacts | None = None,
     plugins: ResolvedPlugins | None = None,
+    job_tags: Mapping[str, str] | None = None,
 ) -> dg.Definitions:
     """Definitions for one product (assets, the product job, the dbt resource); ``artifacts``
     in memory when the caller just compiled them, else read from ``compiled_dir``;
-    ``plugins`` the platform's plugins resolved once (else resolved here, once)."""
+    ``plugins`` the platform's plugins resolved once (else resolved here, once); ``job_tags``
+    added to the product job's tags (an environment's code location: the digest it serves)."""
     artifacts = artifacts or load_artifacts(compiled_dir)
     plugins = plugins or ResolvedPlugins(artifacts.plugins, home)
     scratch_db = home.scratch(artifacts.metadata.namespace)
@@ -140,6 +147,7 @@ def build_definitions(
             runner = product_runner(artifacts, plugins)  # DuckDB or Spark, by the compute
             report = _run(runner, spec, plugins, invoke)
             obs.finish(report)
+        _provenance(home, context.run.run_id, context.run.tags)
         yield from _materializations(report, ns)
         if not report.ok:
             _alert(artifacts, plugins, report)
@@ -150,7 +158,7 @@ def build_definitions(
         f"{ns}_job",
         selection=dg.AssetSelection.assets(product_assets),
         executor_def=dg.in_process_executor,
-        tags={"floe/product": artifacts.metadata.product},
+        tags={"floe/product": artifacts.metadata.product, **(job_tags or {})},
     )
     schedule = _schedule(artifacts, job)
     sensor = _health_sensor(
@@ -306,3 +314,12 @@ def _raise_on_failure(report: RunReport, product: str) -> None:
             "not_published": dg.MetadataValue.text(", ".join(o.name for o in bad)),
         },
     )
+
+
+def _provenance(home: PlatformHome, run_id: str, tags: Mapping[str, str]) -> None:
+    """The digest and environment a run of a registry artifact ran, in its run record."""
+    from floe.observe.records import annotate_record
+
+    if DIGEST_TAG in tags:
+        fields = {"artifact_digest": tags[DIGEST_TAG], "environment": tags.get(ENVIRONMENT_TAG)}
+        annotate_record(home.runs, run_id, fields)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +44,9 @@ class Platform:
 
     client: RegistryClient
     manifest_path: Path
-    state: Path  # <home>/promotions
-    runs_dir: Path
-    catalog: Catalog
+    state: Path  # <home>/promotions (the home's root: one for every environment)
+    runs: Callable[[str], Path]  # an environment's run records
+    catalog: Catalog  # the platform's own catalog: the audit trail
     trusted_keys: Sequence[tuple[str, str]]
     advisories: Path
     approval_required: Sequence[str]
@@ -107,7 +107,7 @@ def promote(p: Platform, product: str, source: str, target: str, digest: str | N
             resolved = digest
             candidate = Candidate(
                 product, digest, source, target, workdir, read_entries(data), p.manifest_path,
-                p.runs_dir, p.trusted_keys, p.advisories,
+                p.runs(source), p.trusted_keys, p.advisories,
                 lambda: verify(p.client, product, resolved, p.trusted_keys).key_name,
                 who, p.rego,
             )  # fmt: skip
@@ -153,12 +153,15 @@ def _move_tag(p: Platform, product: str, digest: str, env: str) -> None:
 
 
 def _record(p: Platform, out: Outcome, who: str, action: str, reason: str = "") -> Outcome:
+    from floe.promote.anchor import RegistryAnchor
+
     blocking = out.blocking
     why = reason or (f"{blocking.gate}: {blocking.reason}" if blocking else "")
     rec = audit.append(p.catalog, p.audit_lock, who=who, action=action, product=out.product,
                        digest=out.digest, from_env=out.source, to_env=out.target,
                        request_id=out.request_id, reason=why,
-                       gates=[g.to_json() for g in out.gates])  # fmt: skip
+                       gates=[g.to_json() for g in out.gates],
+                       anchors=[RegistryAnchor(p.client)])  # fmt: skip
     out.seq = rec.seq
     return out
 
@@ -223,7 +226,8 @@ MOVES = ("promote", "approve", "rollback")
 def rollback(p: Platform, product: str, env: str, to: str | None, who: str,
              reason: str) -> tuple[Outcome, str]:  # fmt: skip
     """Move ``env``'s tag back to the digest it ran before (or ``to``, one it once ran);
-    the outcome and the UTC time that digest was promoted into ``env`` (for the data)."""
+    the outcome and the UTC time that digest's last stay in ``env`` ended — when the digest
+    after it was moved in — whose table snapshots are what that digest left (for the data)."""
     with audit.locked(p.lock(product)):
         moves = [r for r in audit.read(p.catalog)
                  if r.product == product and r.to_env == env and r.action in MOVES]  # fmt: skip
@@ -238,6 +242,8 @@ def rollback(p: Platform, product: str, env: str, to: str | None, who: str,
                 hint="floe promote history --env " + env + " lists what it ran",
             )
         target = earlier[-1]
+        after = moves[moves.index(target) + 1 :]
+        ended = next((m.at for m in after if m.digest != target.digest), target.at)
         _move_tag(p, product, target.digest, env)
         out = Outcome("rolled-back", product, target.digest, current, env)
-        return _record(p, out, who, "rollback", reason or f"back from {current}"), target.at
+        return _record(p, out, who, "rollback", reason or f"back from {current}"), ended

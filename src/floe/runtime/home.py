@@ -5,10 +5,15 @@
 run records (``runs/``). Iceberg is the only data state; everything else is bookkeeping.
 The home remembers the manifest it was created from (``manifest.path``), so a command run
 elsewhere with only ``FLOE_HOME`` set finds its platform.
+
+Each environment of the manifest has a home of its own: the first environment the manifest
+lists keeps the home's root, every other one ``envs/<env>/`` inside it — its own catalog,
+warehouse, Dagster instance and run records (docs/promotion.md#environments).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,7 @@ from floe.errors import FloeError, Location
 HOME_ENV = "FLOE_HOME"
 MANIFEST_ENV = "FLOE_MANIFEST"
 MANIFEST_RECORD = "manifest.path"
+ENVS_DIR = "envs"
 E_NO_MANIFEST = "E120"
 DAGSTER_YAML = """\
 # Dagster instance of the floe embedded platform
@@ -38,11 +44,20 @@ class PlatformHome:
     manifest: Path | None = field(default=None, compare=False)
 
     @classmethod
-    def for_manifest(cls, manifest_path: Path) -> PlatformHome:
-        """``$FLOE_HOME`` when set, else ``.floe`` beside the manifest."""
-        env = os.environ.get(HOME_ENV)
-        root = Path(env) if env else manifest_path.resolve().parent / ".floe"
-        return cls(root.resolve(), manifest_path.resolve())
+    def for_manifest(cls, manifest_path: Path, env: str | None = None) -> PlatformHome:
+        """``$FLOE_HOME`` when set, else ``.floe`` beside the manifest; with ``env``, that
+        environment's home (:meth:`of_env`)."""
+        found = os.environ.get(HOME_ENV)
+        root = Path(found) if found else manifest_path.resolve().parent / ".floe"
+        home = cls(root.resolve(), manifest_path.resolve())
+        return home.of_env(env, first_environment(manifest_path)) if env else home
+
+    def of_env(self, env: str, first: str | None) -> PlatformHome:
+        """The home of ``env``: this root for the manifest's first environment ``first`` (or
+        any environment when the manifest lists none), ``envs/<env>`` below it otherwise."""
+        if first is None or env == first:
+            return self
+        return PlatformHome(self.root / ENVS_DIR / env, self.manifest)
 
     @classmethod
     def from_env(cls) -> PlatformHome | None:
@@ -96,6 +111,27 @@ class PlatformHome:
         if not config.exists():
             config.write_text(DAGSTER_YAML.format(runs=max(1, os.cpu_count() or 1)))
         self.remember_manifest(replace=False)
+
+
+def first_environment(manifest_path: Path) -> str | None:
+    """The first environment ``manifest_path`` lists (None: it lists none or is unreadable)."""
+    try:
+        mtime = manifest_path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _first_environment(str(manifest_path.resolve()), mtime)
+
+
+@functools.lru_cache(maxsize=32)
+def _first_environment(path: str, _mtime: int) -> str | None:
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    envs = data.get("environments") if isinstance(data, dict) else None
+    return str(next(iter(envs))) if isinstance(envs, dict) and envs else None
 
 
 def find_manifest(given: Path | None) -> Path:

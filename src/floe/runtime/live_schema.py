@@ -71,7 +71,7 @@ def plugins_of_loaded(ctx: CompileContext) -> ResolvedPlugins:
     from floe.runtime.platform import manifest_plugins
 
     assert ctx.manifest_doc is not None, "LOAD must run first"
-    home = PlatformHome.for_manifest(ctx.manifest_doc.path)
+    home = PlatformHome.for_manifest(ctx.manifest_doc.path, ctx.options.env)
     return ResolvedPlugins(manifest_plugins(ctx.need_manifest()), home)
 
 

@@ -4,7 +4,9 @@
   ``maintenance`` settings and its platform's ``governance.snapshot_keep_last`` (its manifest
   found as `floe run` finds it, unless ``--manifest``);
 * ``namespace.table``: that table (E573 when there is none);
-* nothing: every table of the catalog.
+* nothing: every table of the catalog but the audit trail's (``floe_audit``: its snapshot
+  history is evidence — the summaries anchor the chain's head — and stays as it is unless the
+  table is named).
 
 A table named directly (and every table, with no target) gets the defaults (128 MiB, 3 days)
 and the manifest's ``snapshot_keep_last``; ``--target-size`` / ``--older-than`` override either
@@ -22,6 +24,9 @@ from typing import TYPE_CHECKING, TypeVar
 from floe.errors import FloeError
 from floe.runtime.maintenance import MaintenancePolicy
 from floe.spec.common import parse_duration, parse_size
+
+#: The audit trail's namespace (floe.promote.audit.NAMESPACE), left out of "every table".
+AUDIT_NAMESPACE = "floe_audit"
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -102,14 +107,15 @@ def resolve(
     return list(platforms.values())
 
 
-def _platform(platforms: dict[Path, Platform], manifest_path: Path, manifest: Manifest) -> Platform:
+def _platform(platforms: dict[Path, Platform], manifest_path: Path, manifest: Manifest,
+              env: str) -> Platform:  # fmt: skip
     from floe.runtime.catalog import open_catalog
     from floe.runtime.home import PlatformHome
     from floe.runtime.platform import manifest_plugins
 
     key = manifest_path.resolve()
     if key not in platforms:
-        home = PlatformHome.for_manifest(manifest_path)
+        home = PlatformHome.for_manifest(manifest_path, env)
         platforms[key] = Platform(open_catalog(manifest_plugins(manifest), home), home, manifest)
     return platforms[key]
 
@@ -140,7 +146,7 @@ def _add_product(
     LoadStage().run(ctx)
     assert ctx.manifest_doc is not None
     spec, platform_manifest = ctx.need_spec(), ctx.need_manifest()
-    platform = _platform(platforms, ctx.manifest_doc.path, platform_manifest)
+    platform = _platform(platforms, ctx.manifest_doc.path, platform_manifest, env)
     settings = spec.maintenance
     policy = options.apply(
         MaintenancePolicy(
@@ -167,7 +173,7 @@ def _add_tables(
 
     path = find_manifest(manifest)
     loaded = load_manifest(path, env)
-    platform = _platform(platforms, path, loaded)
+    platform = _platform(platforms, path, loaded, env)
     policy = options.apply(MaintenancePolicy(keep_last=loaded.governance.snapshot_keep_last))
     if identifier:
         load(platform.catalog, identifier)  # E573 when there is no such table
@@ -175,6 +181,7 @@ def _add_tables(
     else:
         tables = [
             t for ns in sorted(platform.catalog.list_namespaces())
+            if ".".join(ns) != AUDIT_NAMESPACE
             for t in namespace_tables(platform.catalog, ".".join(ns))
         ]  # fmt: skip
     platform.work += [(t, policy) for t in tables]

@@ -43,7 +43,54 @@ def manifest_plugins(manifest: Manifest) -> dict[str, PluginRef]:
 def platform_plugins(path: Path, env: str = "dev") -> ResolvedPlugins:
     """The plugins a manifest chooses, resolved once, on the platform home it serves."""
     chosen = manifest_plugins(load_manifest(path, env))
-    return ResolvedPlugins(chosen, PlatformHome.for_manifest(path))
+    return ResolvedPlugins(chosen, PlatformHome.for_manifest(path, env))
+
+
+def home_env(path: Path) -> str:
+    """The environment whose home is the platform home's root: the manifest's first (``dev``
+    when it lists none)."""
+    from floe.runtime.home import first_environment
+
+    return first_environment(path) or "dev"
+
+
+E_SHARED_CATALOG = "E645"
+
+
+def check_isolated(path: Path, env: str) -> None:
+    """E645 when ``env`` — not the manifest's first environment — would write into the
+    catalog of another environment: a catalog configured with its own ``uri``/``warehouse``
+    (not derived from the environment's home) that ``env``'s overlay leaves as another
+    environment has it."""
+    from floe.errors import FloeError, Location
+    from floe.runtime.home import first_environment
+
+    first = first_environment(path)
+    if first is None or env == first:
+        return
+    mine = load_manifest(path, env)
+    ref = mine.plugins.catalog
+    if ref is None or not ({"uri", "warehouse"} & {k for k, v in ref.config.items() if v}):
+        return
+    shared = [
+        e for e in mine.environments if e != env and load_manifest(path, e).plugins.catalog == ref
+    ]
+    if shared:
+        raise FloeError.single(
+            E_SHARED_CATALOG,
+            f"environment '{env}' would write into the catalog of '{shared[0]}' "
+            f"({ref.type} catalog with the same configuration)",
+            Location(str(path)),
+            field_path=f"environments.{env}.plugins.catalog",
+            hint=f"give '{env}' its own catalog in its overlay: another warehouse or uri under "
+            f"environments.{env}.plugins.catalog.config",
+        )
+
+
+def audit_plugins(path: Path) -> ResolvedPlugins:
+    """The plugins of the platform's own catalog — the first environment's, on the home's
+    root — where the audit trail of every environment lives."""
+    return platform_plugins(path, home_env(path))
 
 
 def catalog_for_manifest(path: Path, env: str = "dev") -> Catalog:
@@ -57,7 +104,8 @@ def check(manifest_path: Path, env: str = "dev", *, create: bool = False) -> lis
     from floe.runtime.services import check_services
 
     manifest = load_manifest(manifest_path, env)
-    plugins = ResolvedPlugins(manifest_plugins(manifest), PlatformHome.for_manifest(manifest_path))
+    home = PlatformHome.for_manifest(manifest_path, env)
+    plugins = ResolvedPlugins(manifest_plugins(manifest), home)
     checks = check_platform(plugins, create=create)
     services = check_services(manifest.platform.services)
     checks += [Check(f"service {name}", ok, detail) for name, ok, detail in services]
