@@ -288,7 +288,8 @@ def _to_branch(
         with spec.observer.phase("iceberg.branch", **{"iceberg.table": identifier}):
             data = session.table(relation)
             branch = _write_branch(spec, session, target, node, identifier, data, base, merged)
-            session.sql(f"DROP TABLE {relation}")
+            kind = "VIEW" if node.materialization == "view" else "TABLE"
+            session.sql(f"DROP {kind} {relation}")
             on_branch = f"{branch.table}.{_q('branch_' + branch.name)}"
             session.sql(f"CREATE VIEW {relation} AS SELECT * FROM {on_branch}")  # noqa: S608  # nosec B608
     except Exception as exc:  # one table's failure must not hide the others
