@@ -27,9 +27,11 @@ def value(v: Any) -> Any:
     return str(Decimal(repr(v) if isinstance(v, float) else v).normalize())
 
 
-def checksum(table: Any) -> tuple[int, str]:
-    """Row count and an order-free digest of the rows (each row as sorted column=value text)."""
-    rows = table.scan().to_arrow().to_pylist()
+def checksum(table: Any, run_id: str | None = None) -> tuple[int, str]:
+    """Row count and an order-free digest of the rows (each row as sorted column=value text),
+    current or as the run ``run_id`` published them (its ``run-<id>`` tag)."""
+    snapshot = table.metadata.refs[f"run-{run_id}"].snapshot_id if run_id else None
+    rows = table.scan(snapshot_id=snapshot).to_arrow().to_pylist()
     lines = sorted(repr(sorted((k, value(v)) for k, v in r.items())) for r in rows)
     return len(rows), hashlib.md5("\n".join(lines).encode()).hexdigest()
 

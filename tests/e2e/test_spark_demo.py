@@ -1,7 +1,10 @@
 """The swap on a demo product (issue 13 point 4; FR-052, GAP-008): iot-telemetry, whose SQL
 is portable (a ``row_number()`` subquery instead of ``qualify``, ``dbt.type_string()`` casts),
 run with the manifest's duckdb and then, the same floe.yaml plus ``compute: spark``, on a fresh
-platform home: every table it publishes has the same rows under both engines."""
+platform home: every table it publishes has the same rows under both engines — after a first
+run and after a second one on more readings, whose incremental model with a ``unique_key``
+replaces the readings it re-selects (dbt-duckdb's ``delete+insert``; floe applies the key on
+Spark, where dbt-spark would append them again)."""
 
 from __future__ import annotations
 
@@ -13,10 +16,15 @@ import pytest
 
 from tests.conftest import DEMO
 from tests.e2e import expected
-from tests.e2e.spark import catalog_of, checksum, run_in
+from tests.e2e.spark import catalog_of, checksum, run_in, value
 
 PRODUCT = "iot-telemetry"
 NAMESPACE = "iot_telemetry"
+#: Round 2's readings: R00001 again, loaded later with another value, and a new reading.
+ROUND2 = (
+    "R00001,S001,2026-01-14 10:00:00,99.50,good,2026-01-15 09:00:00\n"
+    "R09999,S002,2026-01-15 08:30:00,3.10,good,2026-01-15 09:00:00\n"
+)
 SPARK_APPROVED = (
     "approved_compute: [duckdb, spark]\n"
     "compute_configs:\n  spark: {master: 'local[2]', conf: {spark.driver.memory: 2g}}\n"
@@ -72,11 +80,63 @@ def test_demo_product_on_duckdb_and_spark_publishes_the_same_rows(
         assert sorted(a.name for a in summary.assets if a.status == "published") == own
     a, b = catalog_of(duck.parent), catalog_of(spark.parent)
     assert sorted(t[1] for t in b.list_tables(NAMESPACE)) == own
-    for name in own:
+    for name in own:  # as the first runs published them (a later test runs them again)
+        left, right = a.load_table(f"{NAMESPACE}.{name}"), b.load_table(f"{NAMESPACE}.{name}")
+        assert checksum(left, duck_run.run_id) == checksum(right, spark_run.run_id), name
+        assert [f.name for f in left.schema().fields] == [f.name for f in right.schema().fields]
+        tagged = right.snapshot_by_id(right.metadata.refs[f"run-{spark_run.run_id}"].snapshot_id)
+        summary = tagged.summary.additional_properties
+        assert (summary["engine-name"], summary["floe.run_id"]) == ("spark", spark_run.run_id)
+    gold = b.load_table(f"{NAMESPACE}.mart_equipment_health")
+    assert checksum(gold, spark_run.run_id)[0] == expected.gold_rows(duck)
+
+
+@pytest.fixture(scope="module")
+def second_round(swapped: dict[str, Any]) -> dict[str, Any]:
+    """Round 2's readings appended to the seed of both products, each run again on its
+    platform (after the first runs, which the swap test reads)."""
+    out = {}
+    for engine in ("duck", "spark"):
+        product, first = swapped[engine]
+        seed = product / "seeds" / "raw_readings.csv"
+        seed.write_text(seed.read_text() + ROUND2)
+        out[engine] = (product, first, run_in(product, product.parent / ".floe"))
+    return out
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.requirement("FLOE-341")
+@pytest.mark.requirement("FR-052")
+def test_a_second_run_merges_by_unique_key_on_spark_as_on_duckdb(
+    second_round: dict[str, Any],
+) -> None:
+    """Second run on more readings: int_readings_enriched (incremental, ``unique_key
+    reading_id``, dbt's default strategy) re-selects the readings loaded at or after its newest
+    ``_loaded_at``; on both engines those replace their published rows instead of doubling
+    them: one row per reading id, R00001 with round 2's value, R09999 added, and every table
+    has the same rows on both platforms. On Spark the model's new snapshot is the merge (rows
+    whose key was re-selected replaced), written by the second run."""
+    (duck, _, duck_run), (spark, first, spark_run) = second_round["duck"], second_round["spark"]
+    assert duck_run.success, duck_run.failure
+    assert spark_run.success, spark_run.failure
+    a, b = catalog_of(duck.parent), catalog_of(spark.parent)
+    readings = f"{NAMESPACE}.int_readings_enriched"
+    rows = b.load_table(readings).scan().to_arrow().to_pylist()
+    ids = [r["reading_id"] for r in rows]
+    assert len(ids) == len(set(ids))
+    first_ids = {r["reading_id"] for r in b.load_table(readings).scan(
+        snapshot_id=b.load_table(readings).metadata.refs[f"run-{first.run_id}"].snapshot_id
+    ).to_arrow().to_pylist()}  # fmt: skip
+    assert set(ids) == first_ids | {"R09999"}
+    assert {value(r["reading_value"]) for r in rows if r["reading_id"] == "R00001"} == {"99.5"}
+    for name in sorted(t[1] for t in b.list_tables(NAMESPACE)):
         left, right = a.load_table(f"{NAMESPACE}.{name}"), b.load_table(f"{NAMESPACE}.{name}")
         assert checksum(left) == checksum(right), name
-        assert [f.name for f in left.schema().fields] == [f.name for f in right.schema().fields]
-        summary = right.current_snapshot().summary.additional_properties
-        assert (summary["engine-name"], summary["floe.run_id"]) == ("spark", spark_run.run_id)
-    gold = b.load_table(f"{NAMESPACE}.mart_equipment_health").scan().to_arrow()
-    assert gold.num_rows == expected.gold_rows(duck)
+    snapshot = b.load_table(readings).current_snapshot()
+    summary = snapshot.summary.additional_properties
+    assert (summary["floe.run_id"], snapshot.summary.operation.value) == (
+        spark_run.run_id,
+        "overwrite",
+    )
+    row = next(a for a in spark_run.assets if a.name == "int_readings_enriched")
+    assert (row.status, row.rows) == ("published", len(ids))

@@ -51,6 +51,7 @@ from floe.runtime.runner import (
     selected_nodes,
 )
 from floe.runtime.scratch import ScratchInput
+from floe.runtime.spark.incremental import KeyedMerge, ancestors, merge_by_key, unique_key, waves
 from floe.runtime.spark.session import drop_scratch, run_session
 from floe.runtime.timetravel import tag_run
 
@@ -128,12 +129,9 @@ def _build_audit_publish(
     tests on the branches, fast-forward ``main`` of the nodes that passed."""
     assert spec.graph is not None
     select = ["--select", " ".join(sorted(n.name for n in building)), *spec.dbt_args]
-    build_args = ["build", *select, "--exclude-resource-type", "test"]
-    if spec.full_refresh:
-        build_args.append("--full-refresh")
     runs = spec.home.runs / spec.run_id
     with spec.observer.phase("build"):
-        results, manifest = _invoke(invoke, spec, build_args, runs / "dbt")
+        results, manifest, merges = _build(spec, invoke, session, target, building, bases)
     built = {r["unique_id"] for r in results if r.get("status") == "success"}
     nodes = {n.unique_id: n for n in building}
     branches: dict[str, _Branch | str] = {}
@@ -141,7 +139,8 @@ def _build_audit_publish(
         for node in building:
             if node.unique_id in built:
                 base = bases.get(_identifier(spec, node)) if node.keeps_state else None
-                branches[node.unique_id] = _to_branch(spec, session, target, node, base)
+                branches[node.unique_id] = _to_branch(spec, session, target, node, base,
+                                                      merges.get(node.unique_id))  # fmt: skip
         test_args = ["test", *select, *NO_UNIT]
         tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
     outcomes = _audit(results + tested, manifest, building)
@@ -156,6 +155,68 @@ def _build_audit_publish(
                 _drop_branch(session, branch)  # kept only where its own tests failed
     spec.observer.dbt_results(results + tested, manifest, outcomes)
     return outcomes
+
+
+def _build(
+    spec: RunSpec,
+    invoke: DbtInvoke,
+    session: SparkSession,
+    target: SparkTarget,
+    building: list[DbtNode],
+    bases: Mapping[str, int],
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, KeyedMerge]]:
+    """``dbt build`` of the nodes without their data tests, in waves around the incremental
+    models whose ``unique_key`` floe applies (:mod:`floe.runtime.spark.incremental`): each one
+    merged by key before what reads it is built. dbt's results, manifest and the merges."""
+    assert spec.graph is not None
+    keys = {} if spec.full_refresh else {
+        n.unique_id: k for n in building
+        if (k := unique_key(n)) and _identifier(spec, n) in bases
+    }  # fmt: skip
+    ancestors_of = ancestors(spec.graph, [n.unique_id for n in building])
+    results: list[dict[str, Any]] = []
+    manifest: dict[str, Any] = {}
+    merges: dict[str, KeyedMerge] = {}
+    failed: set[str] = set()
+    runs = spec.home.runs / spec.run_id
+    for number, wave in enumerate(waves(spec.graph, building, set(keys))):
+        held = [n for n in wave if ancestors_of[n.unique_id] & failed]
+        results += [{"unique_id": n.unique_id, "status": "skipped"} for n in held]
+        failed |= {n.unique_id for n in held}
+        wave = [n for n in wave if n not in held]
+        if not wave:
+            continue
+        args = ["build", "--select", " ".join(sorted(n.name for n in wave)), *spec.dbt_args,
+                "--exclude-resource-type", "test"]  # fmt: skip
+        if spec.full_refresh:
+            args.append("--full-refresh")
+        done, manifest = _invoke(invoke, spec, args, runs / ("dbt" if not number else
+                                                             f"dbt-{number + 1}"))  # fmt: skip
+        results += done
+        ok = {r["unique_id"] for r in done if r.get("status") == "success"}
+        failed |= {n.unique_id for n in wave if n.unique_id not in ok}
+        for node in wave:
+            if node.unique_id in keys and node.unique_id in ok:
+                merged = _merge(spec, session, target, node, bases, keys[node.unique_id])
+                if merged is not None:
+                    merges[node.unique_id] = merged
+    return results, manifest, merges
+
+
+def _merge(
+    spec: RunSpec,
+    session: SparkSession,
+    target: SparkTarget,
+    node: DbtNode,
+    bases: Mapping[str, int],
+    keys: list[str],
+) -> KeyedMerge | None:
+    identifier = _identifier(spec, node)
+    assert node.relation is not None
+    table = f"{_q(target.catalog_name)}.{_table_ref(identifier)}"
+    progress.report(f"merging {node.name} by {', '.join(keys)} (dbt-duckdb's delete+insert)")
+    return merge_by_key(session, node.relation.schema, node.relation.identifier,
+                        f"{table} VERSION AS OF {int(bases[identifier])}", keys)  # fmt: skip
 
 
 def _invoke(
@@ -203,12 +264,18 @@ class _Branch:
     snapshot_id: int
     rows: int
     columns: list[tuple[str, str]]
-    mode: str  # replace | append (only the rows an incremental model added)
+    mode: str  # replace | append (only the rows an incremental model added) | merge (by key)
     written: int
+    replaced: int = 0  # merge: published rows whose key the batch had
 
 
 def _to_branch(
-    spec: RunSpec, session: SparkSession, target: SparkTarget, node: DbtNode, base: int | None
+    spec: RunSpec,
+    session: SparkSession,
+    target: SparkTarget,
+    node: DbtNode,
+    base: int | None,
+    merged: KeyedMerge | None = None,
 ) -> _Branch | str:
     """Write the node's built rows to the audit branch of its Iceberg table and point dbt's
     relation at the branch (a view), so that its data tests read the branch. The branch, or
@@ -220,8 +287,9 @@ def _to_branch(
     try:
         with spec.observer.phase("iceberg.branch", **{"iceberg.table": identifier}):
             data = session.table(relation)
-            branch = _write_branch(spec, session, target, node, identifier, data, base)
-            session.sql(f"DROP TABLE {relation}")
+            branch = _write_branch(spec, session, target, node, identifier, data, base, merged)
+            kind = "VIEW" if node.materialization == "view" else "TABLE"
+            session.sql(f"DROP {kind} {relation}")
             on_branch = f"{branch.table}.{_q('branch_' + branch.name)}"
             session.sql(f"CREATE VIEW {relation} AS SELECT * FROM {on_branch}")  # noqa: S608  # nosec B608
     except Exception as exc:  # one table's failure must not hide the others
@@ -238,6 +306,7 @@ def _write_branch(
     identifier: str,
     data: DataFrame,
     base: int | None,
+    merged: KeyedMerge | None = None,
 ) -> _Branch:
     """Write ``data`` as one snapshot (run id, trace id … in its summary) to the table's
     branch ``audit_<run id>`` and check the branch holds what dbt built. An incremental model
@@ -270,7 +339,10 @@ def _write_branch(
     mode, written = "replace", rows
     if added is not None and base is not None:
         mode, written = "append", rows - _count_at(session, table, base)
-    return _Branch(identifier, table, branch, snapshot, rows, columns, mode, written)
+    elif merged is not None:
+        mode, written = "merge", merged.batch
+    return _Branch(identifier, table, branch, snapshot, rows, columns, mode, written,
+                   merged.replaced if merged is not None and added is None else 0)  # fmt: skip
 
 
 def _added_only(session: SparkSession, table: str, data: DataFrame, base: int) -> DataFrame | None:
@@ -335,7 +407,8 @@ def _publish(
                 branch.written,
                 branch.rows,
                 branch.snapshot_id,
-                rows_inserted=branch.written if branch.mode == "append" else 0,
+                rows_inserted=branch.written - branch.replaced if branch.mode != "replace" else 0,
+                rows_updated=branch.replaced,
             )
             outcome.status = "published"
     except Exception as exc:  # one table's failure must not hide what else was published

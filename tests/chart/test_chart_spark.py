@@ -1,0 +1,145 @@
+"""The chart's Spark compute (issue 13 point 6): with ``sparkThrift.enabled`` a Spark Thrift
+Server renders — driver in its pod, executors as pods (Spark on Kubernetes) — with Iceberg's
+Spark runtime and floe's Polaris catalog, valid for the supported Kubernetes versions,
+restricted, reachable by runs and code locations only; off by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.chart.conftest import CHART, NAMESPACE, env_of, find, pod_spec, render, values_of
+from tests.chart.test_chart_render import K8S_VERSIONS
+
+ON = {"sparkThrift": {"enabled": True}}
+
+
+def _conf(text: str) -> dict[str, str]:
+    """A spark-defaults.conf as key → value."""
+    pairs = (line.split(None, 1) for line in text.splitlines() if line.strip())
+    return {k: v.strip() for k, v in pairs}
+
+
+def _rules(docs: list[dict[str, Any]], name: str, way: str) -> set[tuple[str, int]]:
+    """(peer component, port) of a component's ingress (``from``) or egress (``to``) rules
+    that select pods of the release."""
+    policy = find(docs, "NetworkPolicy", f"allow-{name}")
+    side = "from" if way == "ingress" else "to"
+    out = set()
+    for rule in policy["spec"][way]:
+        for peer in rule[side]:
+            labels = peer.get("podSelector", {}).get("matchLabels", {})
+            peer_name = labels.get("app.kubernetes.io/component") or labels.get("floe.dev/role")
+            if peer_name:
+                out |= {(peer_name, p["port"]) for p in rule["ports"]}
+    return out
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict[str, Any]]:
+    """The test values with the Spark Thrift Server enabled, rendered."""
+    return render(values_of("test", **ON))
+
+
+@pytest.mark.requirement("FLOE-344")
+@pytest.mark.requirement("FR-001")
+def test_spark_thrift_renders_valid_and_only_when_enabled(docs: list[dict[str, Any]]) -> None:
+    """Helm's strict lint passes and every object validates strictly for the oldest and newest
+    supported Kubernetes; the production values (off by default) render no Spark object."""
+    values = values_of("test", **ON)
+    for version in K8S_VERSIONS:
+        report = helm.lint(str(CHART), values, strict=True, namespace=NAMESPACE,
+                           kube_version=version)  # fmt: skip
+        assert (report["errors"], report["messages"]) == ([], []), report
+    spark = [d for d in docs if d["metadata"]["name"].startswith("spark-")]
+    kinds = sorted((d["kind"], d["metadata"]["name"]) for d in spark)
+    assert kinds == [
+        ("ConfigMap", "spark-thrift"), ("Deployment", "spark-thrift"),
+        ("Role", "spark-thrift"), ("RoleBinding", "spark-thrift"),
+        ("Service", "spark-thrift"), ("Service", "spark-thrift-driver"),
+        ("ServiceAccount", "spark-thrift"),
+    ]  # fmt: skip
+    for doc in spark:
+        for version in K8S_VERSIONS:
+            assert kubernetes_validate.validate(doc, version, strict=True) == version[:4]
+    production = render(values_of("production"))
+    assert not [d for d in production if "spark" in d["metadata"]["name"]]
+
+
+@pytest.mark.requirement("FLOE-344")
+def test_spark_thrift_runs_the_thrift_server_with_iceberg_on_polaris(
+    docs: list[dict[str, Any]],
+) -> None:
+    """The pod runs Spark's HiveThriftServer2 on port 10000 (probed there) with a master on
+    the cluster's API (executors as pods of the executor template); Iceberg's Spark runtime and
+    AWS bundle are its packages, its extensions on, and the Iceberg catalog ``floe`` is
+    Polaris' REST API in the release with the products' warehouse and S3 endpoint; the runner
+    principal's credentials come from its Secret into a file, never the ConfigMap or args."""
+    values = values_of("test", **ON)
+    deployment = find(docs, "Deployment", "spark-thrift")
+    (container,) = pod_spec(deployment)["containers"]
+    script = container["args"][0]
+    assert "--class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2" in script
+    assert "--properties-file /tmp/spark-thrift.conf" in script
+    assert container["image"] == "docker.io/apache/spark:3.5.7-scala2.12-java17-python3-ubuntu"
+    assert container["readinessProbe"]["tcpSocket"] == {"port": "thrift"}
+    assert {"name": "thrift", "containerPort": 10000} in container["ports"]
+    env = env_of(container)
+    runner = values["polaris"]["runner"]
+    assert env["POLARIS_CLIENT_SECRET"]["secretKeyRef"] == {
+        "name": runner["existingSecret"], "key": runner["clientSecretKey"]}  # fmt: skip
+    config = find(docs, "ConfigMap", "spark-thrift")["data"]
+    conf = _conf(config["spark-defaults.conf"])
+    assert conf["spark.master"] == "k8s://https://kubernetes.default.svc"
+    assert conf["spark.kubernetes.namespace"] == NAMESPACE
+    assert conf["spark.sql.extensions"].endswith("IcebergSparkSessionExtensions")
+    assert conf["spark.jars.packages"].split(",") == [
+        "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0",
+        "org.apache.iceberg:iceberg-aws-bundle:1.10.0",
+    ]
+    assert conf["spark.sql.catalog.floe"] == "org.apache.iceberg.spark.SparkCatalog"
+    assert conf["spark.sql.catalog.floe.type"] == "rest"
+    polaris = f"http://polaris.{NAMESPACE}.svc.cluster.local:8181/api/catalog"
+    assert conf["spark.sql.catalog.floe.uri"] == polaris
+    assert conf["spark.sql.catalog.floe.warehouse"] == values["polaris"]["catalog"]["name"]
+    assert (
+        conf["spark.sql.catalog.floe.s3.endpoint"]
+        == f"http://minio.{NAMESPACE}.svc.cluster.local:9000"
+    )
+    assert conf["spark.driver.host"] == f"spark-thrift-driver.{NAMESPACE}.svc.cluster.local"
+    assert "credential" not in config["spark-defaults.conf"]
+    assert "$POLARIS_CLIENT_SECRET" in script
+    assert "cat /etc/spark-thrift/spark-defaults.conf" in script
+    executor = yaml.safe_load(config["executor-pod.yaml"])
+    labels = executor["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "spark-executor"
+    for spec in (pod_spec(deployment), executor["spec"]):
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for one in spec["containers"]:
+            sc = one["securityContext"]
+            assert (sc["readOnlyRootFilesystem"], sc["allowPrivilegeEscalation"]) == (True, False)
+            assert sc["capabilities"] == {"drop": ["ALL"]}
+
+
+@pytest.mark.requirement("FLOE-344")
+@pytest.mark.requirement("FR-060")
+def test_spark_thrift_network_flows(docs: list[dict[str, Any]]) -> None:
+    """Runs and code locations reach the Thrift port; the driver reaches Polaris, the object
+    storage and its executors' block managers; the executors reach the driver (RPC, blocks),
+    each other and the object storage — nothing else of the release."""
+    assert _rules(docs, "spark-thrift", "ingress") == {
+        ("run", 10000), ("code-location", 10000),
+        ("spark-executor", 7078), ("spark-executor", 7079),
+    }  # fmt: skip
+    assert _rules(docs, "spark-thrift", "egress") == {
+        ("polaris", 8181), ("object-storage", 9000), ("spark-executor", 7079),
+    }  # fmt: skip
+    assert _rules(docs, "spark-executor", "egress") == {
+        ("spark-thrift", 7078), ("spark-thrift", 7079), ("spark-executor", 7079),
+        ("object-storage", 9000),
+    }  # fmt: skip
