@@ -199,3 +199,30 @@ def test_a_plugin_names_its_config_model_once_as_the_type_parameter() -> None:
     assert RestCatalogPlugin.config_model is RestCatalogConfig
     assert PolarisCatalogPlugin.config_model is PolarisConfig
     assert RestCatalogPlugin.from_config({"uri": "http://cat/api"}).config.uri == "http://cat/api"
+
+
+@pytest.mark.requirement("FR-055")
+def test_dbt_health_names_the_installed_dbt_core_or_what_is_missing(tmp_path: Path) -> None:
+    """Both dbt plugins answer with the installed dbt-core's version (without importing dbt);
+    a configured dbt executable that is not there makes core-subprocess unhealthy, and one
+    that answers ``--version`` healthy."""
+    from importlib.metadata import version
+
+    from floe.plugins.base import HealthState
+    from floe.plugins.builtin.dbt_core import CoreDbtPlugin, SubprocessDbtPlugin
+
+    expected = f"dbt-core {version('dbt-core')}"
+    for cls in (CoreDbtPlugin, SubprocessDbtPlugin):
+        status = cls(cls.config_model()).health_check()
+        assert (status.state, status.message) == (HealthState.HEALTHY, expected)
+    missing = SubprocessDbtPlugin(
+        SubprocessDbtPlugin.config_model(executable=str(tmp_path / "dbt"))
+    )
+    status = missing.health_check()
+    assert status.state is HealthState.UNHEALTHY
+    assert str(tmp_path / "dbt") in status.message
+    script = tmp_path / "fake-dbt"
+    script.write_text("#!/bin/sh\necho 'Core: 1.11'\n")
+    script.chmod(0o755)
+    answering = SubprocessDbtPlugin(SubprocessDbtPlugin.config_model(executable=str(script)))
+    assert answering.health_check().state is HealthState.HEALTHY
