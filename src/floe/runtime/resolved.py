@@ -21,6 +21,7 @@ from floe.plugins.abcs import (
     CatalogPlugin,
     DbtPlugin,
     IdentityPlugin,
+    IngestionPlugin,
     LineageBackendPlugin,
     NetworkSecurityPlugin,
     SecretsPlugin,
@@ -180,6 +181,12 @@ class ResolvedPlugins:
         """Who is acting (``local``, the OS user, when none is chosen)."""
         plugin: IdentityPlugin[Any] | None = self._typed(PluginType.IDENTITY, IdentityPlugin)
         assert plugin is not None
+        return plugin
+
+    @property
+    def ingestion(self) -> IngestionPlugin[Any] | None:
+        """The ingestion plugin, if the platform chooses one."""
+        plugin: IngestionPlugin[Any] | None = self._typed(PluginType.INGESTION, IngestionPlugin)
         return plugin
 
     @property

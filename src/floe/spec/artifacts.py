@@ -8,6 +8,7 @@ from pydantic import Field
 
 from floe.spec.base import FloeModel
 from floe.spec.common import EnforcementLevel, Tier
+from floe.spec.ingestion import IngestionSource
 from floe.spec.manifest import Governance, Observability
 
 ARTIFACTS_VERSION = "0.6.0"
@@ -222,3 +223,13 @@ class CompiledArtifacts(FloeModel):
     observability: Observability
     governance: Governance
     enforcement_result: EnforcementResultSummary
+    ingestion: list[IngestionSource] = Field(
+        default_factory=list,
+        description="floe.yaml's ingestion sources (secrets as references), loaded before dbt.",
+    )
+
+    def source_namespaces(self) -> dict[str, str]:
+        """dbt source name → the Iceberg namespace its tables are read from: another
+        product's (floe.yaml ``sources:``) or, for an ingestion source, the product's own."""
+        own = {s.name: self.metadata.namespace for s in self.ingestion}
+        return own | {s.name: s.namespace for s in self.sources}

@@ -15,6 +15,7 @@ from floe.spec.common import (
     parse_duration,
     parse_size,
 )
+from floe.spec.ingestion import IngestionSource
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
 
@@ -200,4 +201,10 @@ class FloeSpec(FloeModel):
     plugins: dict[str, PluginOverride] | None = Field(
         default=None,
         description="Overrides of the manifest's plugin config; locked fields cannot change.",
+    )
+    ingestion: list[IngestionSource] = Field(
+        default_factory=list,
+        description="External sources (rest_api, sql_database, filesystem) loaded into the "
+        "product's raw Iceberg tables before dbt runs, by the manifest's ingestion plugin; "
+        "each source is a dbt source, each resource one of its tables.",
     )

@@ -110,6 +110,7 @@ class CompileStage:
             observability=ctx.need_manifest().observability,
             governance=resolved.governance,
             enforcement_result=ctx.enforcement,
+            ingestion=list(spec.ingestion),
         )
 
 

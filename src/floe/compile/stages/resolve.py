@@ -7,6 +7,7 @@ from typing import Any
 
 from floe import events
 from floe.compile.context import CompileContext, Resolved
+from floe.compile.stages.ingestion_checks import unsupported_sources
 from floe.errors import Diagnostic, FloeError, InputError, Location
 from floe.govern.secrets import find_plaintext, reference_name, scrub
 from floe.plugins.base import Plugin, PluginType
@@ -54,6 +55,7 @@ class ResolveStage:
             ctx.warnings += _notices(ctx, category, plugin)
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
+        problems += unsupported_sources(ctx, instances.get("ingestion"))
         if problems:
             _log_refused_overrides(ctx, problems)
             raise InputError(problems)
