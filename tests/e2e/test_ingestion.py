@@ -206,6 +206,25 @@ class Runs:
     properties: dict[str, dict[str, str]]
     requests_first: list[str]
     requests_second: list[str]
+    graph: dict[str, tuple[str, list[str]]]
+
+
+def _asset_graph(product: Path) -> dict[str, tuple[str, list[str]]]:
+    """The product's code location (as Dagster loads it from the compiled definitions):
+    each asset → (the step computing it, its upstream assets)."""
+    from floe.app.location import load_location
+
+    defs = load_location(compiled_dir=product / "target" / "floe", product_dir=product,
+                         manifest=product / "manifest.yaml")  # fmt: skip
+    graph = defs.resolve_asset_graph()
+    out = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        step = node.assets_def.node_def.name
+        out[key.to_user_string()] = (step, sorted(k.to_user_string() for k in node.parent_keys))
+    return out
 
 
 def _tables(product: Path, names: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -260,7 +279,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             catalog = catalog_for_manifest(product / "manifest.yaml")
             props = {n: dict(catalog.load_table(f"shop.{n}").properties) for n in RAW}
             yield Runs(product, api, first, second, after_first, after_second, props,
-                       requests_first, list(api.requests))  # fmt: skip
+                       requests_first, list(api.requests), _asset_graph(product))  # fmt: skip
     finally:
         server.shutdown()
         for key, value in saved.items():
@@ -343,3 +362,20 @@ def test_second_run_loads_only_new_rows_from_the_cursors_in_iceberg(runs: Runs) 
         runs.first.run_id, runs.second.run_id,
     ]  # fmt: skip
     assert snapshots[-1].summary.additional_properties["floe.rows_added"] == "2"
+
+
+@pytest.mark.requirement("FLOE-324")
+def test_an_asset_per_resource_upstream_of_the_dbt_assets(runs: Runs) -> None:
+    """The code location has one asset per ingestion resource, all computed by the
+    ingestion step, and each dbt model selecting from a resource's dbt source has that
+    resource's asset upstream of it."""
+    graph = runs.graph
+    assert {k: v for k, v in graph.items() if v[0] == "shop_ingestion"} == {
+        "shop/orders": ("shop_ingestion", []), "shop/customers": ("shop_ingestion", []),
+        "shop/events": ("shop_ingestion", []), "shop/regions": ("shop_ingestion", []),
+    }  # fmt: skip
+    assert graph["shop/stg_orders"] == ("shop_dbt", ["shop/orders"])
+    assert graph["shop/customer_revenue"] == (
+        "shop_dbt", ["shop/customers", "shop/regions", "shop/stg_orders"],
+    )  # fmt: skip
+    assert graph["shop/event_counts"] == ("shop_dbt", ["shop/events"])
