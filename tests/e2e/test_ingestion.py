@@ -364,6 +364,35 @@ def test_second_run_loads_only_new_rows_from_the_cursors_in_iceberg(runs: Runs) 
     assert snapshots[-1].summary.additional_properties["floe.rows_added"] == "2"
 
 
+@pytest.mark.requirement("FLOE-322")
+def test_raw_snapshots_carry_the_run_and_the_trace_of_the_ingestion_step(runs: Runs) -> None:
+    """Each raw table's snapshot of a run carries the run id, its source and the trace id of
+    that run's `floe.ingest` span, whose children are one span per resource (the spans the
+    embedded file exporter wrote), and is tagged with the run."""
+    from floe.observe.spanfile import read_spans
+
+    catalog = catalog_for_manifest(runs.product / "manifest.yaml")
+    spans = read_spans(runs.product / ".floe" / "telemetry" / "spans.jsonl")
+    roots = {s["attributes"]["floe.run_id"]: s for s in spans if s["name"] == "floe.ingest"}
+    assert set(roots) == {runs.first.run_id, runs.second.run_id}
+    for run_id, root in roots.items():
+        children = sorted(
+            s["attributes"]["iceberg.table"] for s in spans
+            if s["parent_span_id"] == root["span_id"] and s["trace_id"] == root["trace_id"]
+        )  # fmt: skip
+        assert children == ["shop.customers", "shop.events", "shop.orders", "shop.regions"]
+        for name in RAW:
+            table = catalog.load_table(f"shop.{name}")
+            snap = table.snapshot_by_name(f"run-{run_id}")
+            assert snap is not None, name
+            props = snap.summary.additional_properties
+            assert props["floe.run_id"] == run_id
+            assert props["floe.trace_id"] == root["trace_id"]
+    orders = catalog.load_table("shop.orders").current_snapshot()
+    assert orders is not None
+    assert orders.summary.additional_properties["floe.ingestion"] == "rest_api:api.orders"
+
+
 @pytest.mark.requirement("FLOE-324")
 def test_an_asset_per_resource_upstream_of_the_dbt_assets(runs: Runs) -> None:
     """The code location has one asset per ingestion resource, all computed by the

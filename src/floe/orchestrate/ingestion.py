@@ -56,18 +56,22 @@ def ingestion_assets(
                 "(hint: plugins: {ingestion: {type: dlt}} in manifest.yaml)",
                 allow_retries=False,
             )
-        spec = IngestSpec(
-            artifacts=artifacts,
-            home=home,
-            run_id=context.run.run_id,
-            product_dir=product_dir,
-            resolve=plugins.resolve,
-            selected=frozenset(k.path[-1] for k in context.selected_asset_keys),
-            trace_id=_trace_id(),
-            scratch_setup=plugins.duckdb_access.setup,
-        )
+        from floe.observe.ingest_trace import trace_ingestion  # at run time: loading stays light
+
         try:
-            outcomes = ingest(spec, plugins.catalog(), plugin)
+            with trace_ingestion(artifacts, home, context.run.run_id, plugins) as obs:
+                spec = IngestSpec(
+                    artifacts=artifacts,
+                    home=home,
+                    run_id=context.run.run_id,
+                    product_dir=product_dir,
+                    resolve=plugins.resolve,
+                    selected=frozenset(k.path[-1] for k in context.selected_asset_keys),
+                    trace_id=obs.trace_id,
+                    scratch_setup=plugins.duckdb_access.setup,
+                    observer=obs,
+                )
+                outcomes = ingest(spec, plugins.catalog(), plugin)
         except FloeError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         except Exception as exc:
@@ -79,15 +83,6 @@ def ingestion_assets(
         _raise_on_failure(outcomes, artifacts.metadata.product)
 
     return [load]
-
-
-def _trace_id() -> str | None:
-    """The current trace's id, when the step runs inside one."""
-    from opentelemetry import trace
-    from opentelemetry.trace import format_trace_id
-
-    ctx = trace.get_current_span().get_span_context()
-    return format_trace_id(ctx.trace_id) if ctx.is_valid else None
 
 
 def _materializations(outcomes: list[NodeOutcome], ns: str) -> Iterator[dg.MaterializeResult[Any]]:

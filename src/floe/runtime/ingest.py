@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,11 +36,12 @@ from floe.plugins.abcs import IngestionLoad, IngestionPlugin, IngestionRequest
 from floe.plugins.base import SecretResolver
 from floe.runtime import progress, scratch
 from floe.runtime.home import PlatformHome
+from floe.runtime.hooks import NullObserver, Observer
 from floe.runtime.product_lock import product_lock
 from floe.runtime.publish import PublishResult, replace, sync
 from floe.runtime.runner import NodeOutcome, claim_namespace, is_transient
 from floe.runtime.scratch import Diff
-from floe.runtime.timetravel import run_tag
+from floe.runtime.timetravel import run_tag, tag_run
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.ingestion import IngestionSource
 
@@ -70,6 +71,7 @@ class IngestSpec:
     selected: frozenset[str] | None = None
     trace_id: str | None = None
     scratch_setup: tuple[str, ...] = ()
+    observer: Observer = field(default_factory=NullObserver, compare=False)
 
 
 def resource_id(source: str, resource: str) -> str:
@@ -94,9 +96,24 @@ def ingest(spec: IngestSpec, catalog: Catalog, plugin: IngestionPlugin) -> list[
         claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
         scratch.discard(db)
         try:
-            return [_one(spec, catalog, plugin, db, source, name) for source, name in todo]
+            return [_observed(spec, catalog, plugin, db, source, name) for source, name in todo]
         finally:
             scratch.discard(db)
+
+
+def _observed(
+    spec: IngestSpec,
+    catalog: Catalog,
+    plugin: IngestionPlugin,
+    db: Path,
+    source: IngestionSource,
+    name: str,
+) -> NodeOutcome:
+    """One resource inside a span of its own (``floe.ingest.resource``)."""
+    table = f"{spec.artifacts.metadata.namespace}.{name}"
+    attrs = {"floe.ingestion": f"{source.type}:{source.name}.{name}", "iceberg.table": table}
+    with spec.observer.phase("resource", **attrs):
+        return _one(spec, catalog, plugin, db, source, name)
 
 
 def _one(
@@ -330,8 +347,10 @@ def _publish(
         outcome.transient = is_transient(exc)
         progress.report(f"ERROR {outcome.message}")
         return
-    outcome.status = "published"
     pub = outcome.publish
+    if pub.mode == "unchanged" and pub.snapshot_id is not None:  # "as of this run" too
+        tag_run(catalog.load_table(identifier), pub.snapshot_id, spec.run_id)
+    outcome.status = "published"
     progress.report(f"published {identifier}: {pub.mode}, {pub.rows_written} rows written, "
                     f"{pub.rows_total} rows, snapshot {pub.snapshot_id}")  # fmt: skip
 
