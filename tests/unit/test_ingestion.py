@@ -232,3 +232,26 @@ def test_cursors_survive_the_iceberg_table_property(published: Any) -> None:
     assert json.loads(table.properties[CURSORS])["updated"] == {
         "datetime": "2026-01-04T00:00:00+00:00"
     }
+
+
+class _Refused(Exception):
+    """Stands for dlt's step error wrapping what the source raised."""
+
+
+@pytest.mark.requirement("FLOE-322")
+def test_dlt_plugin_retries_only_transient_load_failures(tmp_path: Path) -> None:
+    """The dlt plugin's ``retry_config`` (the upstream manifest's field) validates; a
+    connection error or timeout anywhere in a failure's chain is transient (retried), an
+    error the source answered with is not; the plugin loads the three source types."""
+    from floe.plugins.builtin.ingestion_dlt import DltIngestionPlugin, transient
+
+    plugin = DltIngestionPlugin.from_config({"retry_config": {"max_retries": 3}})
+    assert plugin.config.retry_config.max_retries == 3
+    assert plugin.config.retry_config.backoff_seconds == 1.0
+    assert plugin.sources() == ["filesystem", "rest_api", "sql_database"]
+    assert plugin.health_check().ok
+    wrapped = _Refused("extract failed")
+    wrapped.__cause__ = ConnectionRefusedError("connection refused")
+    assert transient(wrapped)
+    assert transient(TimeoutError("read timed out"))
+    assert not transient(ValueError("HTTP 404 for /orders"))

@@ -90,6 +90,7 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("identity", "static"),
         ("network_security", "k8s"),
         ("network_security", "none"),
+        ("ingestion", "dlt"),
         *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
         *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from floe.errors import FloeError, Location
 from floe.plugins.abcs import IngestionLoad, IngestionPlugin, IngestionRequest
-from floe.plugins.base import EmptyConfig, HealthState, HealthStatus
+from floe.plugins.base import HealthState, HealthStatus
 from floe.spec.ingestion import (
     FileResource,
     FilesystemSource,
@@ -39,7 +42,30 @@ INSTALL = "pip install 'floe-platform[ingestion]'"
 FILES_CURSOR = "modification_date"
 
 
-class DltIngestionPlugin(IngestionPlugin[EmptyConfig]):
+class RetryConfig(BaseModel):
+    """Retries of a resource's load after a transient failure."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_retries: int = Field(
+        default=2, ge=0, le=10,
+        description="Loads retried after a connection error or a timeout (not after an error "
+        "the source answered with).",
+    )  # fmt: skip
+    backoff_seconds: float = Field(
+        default=1.0, ge=0, le=60, description="Pause before the first retry, doubled after."
+    )
+
+
+class DltConfig(BaseModel):
+    """Settings of the dlt ingestion plugin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retry_config: RetryConfig = Field(default_factory=RetryConfig)
+
+
+class DltIngestionPlugin(IngestionPlugin[DltConfig]):
     """dlt's verified sources into the scratch DuckDB."""
 
     name: ClassVar[str] = "dlt"
@@ -57,26 +83,52 @@ class DltIngestionPlugin(IngestionPlugin[EmptyConfig]):
         return HealthStatus(HealthState.HEALTHY, "dlt is installed")
 
     def load(self, request: IngestionRequest) -> IngestionLoad:
-        """Run one dlt pipeline for ``request.resource`` into the scratch database."""
-        dlt = _import_dlt()
-        resource, cleanup = _resource(request)
-        try:
-            pipeline = dlt.pipeline(
-                pipeline_name=f"{request.source.name}__{request.resource}",
-                pipelines_dir=str(request.workdir),
-                destination=dlt.destinations.duckdb(str(request.database)),
-                dataset_name=request.dataset,
-            )
-            pipeline.run(resource.with_name(request.resource), write_disposition="append")
-        finally:
-            cleanup()
-        counts = pipeline.last_trace.last_normalize_info.row_counts
-        return IngestionLoad(
-            resource=request.resource,
-            relation=request.resource,
-            rows=int(counts.get(request.resource, 0)),
-            cursors={**request.cursors, **_cursors(pipeline.state)},
+        """Run one dlt pipeline for ``request.resource`` into the scratch database, retried
+        after a transient failure (``retry_config``)."""
+        retry = self.config.retry_config
+        for attempt in range(retry.max_retries + 1):
+            try:
+                return _load(request, attempt)
+            except Exception as exc:
+                if attempt == retry.max_retries or not transient(exc):
+                    raise
+                time.sleep(retry.backoff_seconds * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def transient(exc: BaseException) -> bool:
+    """A connection error or a timeout anywhere in the exception's chain (dlt wraps what its
+    sources raise in its own step errors)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _load(request: IngestionRequest, attempt: int) -> IngestionLoad:
+    """One dlt pipeline for the request's resource (a working folder per attempt: nothing of
+    a failed attempt is resumed)."""
+    dlt = _import_dlt()
+    resource, cleanup = _resource(request)
+    try:
+        pipeline = dlt.pipeline(
+            pipeline_name=f"{request.source.name}__{request.resource}",
+            pipelines_dir=str(request.workdir / f"attempt-{attempt}"),
+            destination=dlt.destinations.duckdb(str(request.database)),
+            dataset_name=request.dataset,
         )
+        pipeline.run(resource.with_name(request.resource), write_disposition="append")
+    finally:
+        cleanup()
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    return IngestionLoad(
+        resource=request.resource,
+        relation=request.resource,
+        rows=int(counts.get(request.resource, 0)),
+        cursors={**request.cursors, **_cursors(pipeline.state)},
+    )
 
 
 def _import_dlt() -> Any:
