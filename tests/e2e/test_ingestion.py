@@ -274,7 +274,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
                  "update customers set name = 'bobby', updated_at = '2026-01-04T00:00:00Z' "
                  "where id = 2")  # fmt: skip
             (product / "landing" / "b.jsonl").write_text(json.dumps({"id": 4, "kind": "z"}) + "\n")
-            second = run_logged(product)[0]
+            # dbt's selector: "+model" selects the ingestion resources upstream of it too
+            second = run_logged(product, select=["+customer_revenue", "+event_counts"])[0]
             after_second = _tables(product, RAW + MODELLED) if second.success else {}
             catalog = catalog_for_manifest(product / "manifest.yaml")
             props = {n: dict(catalog.load_table(f"shop.{n}").properties) for n in RAW}
@@ -328,12 +329,14 @@ def test_first_run_loads_every_source_and_models_publish(runs: Runs) -> None:
 
 @pytest.mark.requirement("FLOE-323")
 def test_second_run_loads_only_new_rows_from_the_cursors_in_iceberg(runs: Runs) -> None:
-    """After new rows at every source, the second run asks the API from the published
-    cursor, appends only the 2 new orders and the new file's event, merges the new and the
+    """After new rows at every source, the second run (``--select +customer_revenue
+    +event_counts``: every model and, upstream of them, every resource) asks the API from the
+    published cursor, appends only the 2 new orders and the new file's event, merges the new and the
     changed customer, replaces the regions; the cursors are the tables' Iceberg properties;
     the models see every row."""
     assert runs.second.success, runs.second.failure
     written = {a.name: a.rows for a in runs.second.assets}
+    assert sorted(written) == sorted(RAW + MODELLED)
     assert written["orders"] == 7
     assert written["customers"] == 3
     assert written["events"] == 4
