@@ -255,3 +255,23 @@ def test_dlt_plugin_retries_only_transient_load_failures(tmp_path: Path) -> None
     assert transient(wrapped)
     assert transient(TimeoutError("read timed out"))
     assert not transient(ValueError("HTTP 404 for /orders"))
+
+
+@pytest.mark.requirement("FLOE-321")
+def test_a_misspelt_key_names_the_fields_of_its_own_source_type(tmp_path: Path) -> None:
+    """A typo in a sql_database source is an unknown field at its own line, listing the
+    sql_database fields (not another source type's) with the closest one, and the field it
+    misses at the source's line — not at the union's internal tag."""
+    product = _product(tmp_path, INGESTION.replace("    database: crm", "    databse: crm"))
+    found = _errors(product)
+    lines = (product / "floe.yaml").read_text().splitlines()
+    assert [(d.code, d.location.line, d.field_path) for d in found] == [
+        ("E110", _nth(lines, "- name: crm", 1), "ingestion[1].database"),
+        ("E110", _nth(lines, "databse: crm", 1), "ingestion[1].databse"),
+    ]
+    assert found[0].message == "required field is missing"
+    assert found[1].message == (
+        "unknown field (expected one of: database, drivername, host, name, password, port, "
+        "resources, schema, type, username)"
+    )
+    assert found[1].hint == "did you mean 'database'?"
