@@ -94,7 +94,7 @@ def test_ingestion_sources_compile_into_the_artifacts_without_dlt(tmp_path: Path
     ctx = compile_product(product, write=False)
     assert ctx.artifacts is None  # write=False stops before COMPILE
     spec = ctx.need_spec()
-    assert [r.name for s in spec.ingestion for r in s.resources] == [
+    assert [r.name for s in spec.ingestion_sources() for r in s.resources] == [
         "orders_api", "customers", "events",
     ]  # fmt: skip
 

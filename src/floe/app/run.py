@@ -203,7 +203,7 @@ def _selection(
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     _check_names(select or [], {k.path[-1] for a in assets for k in a.keys})
     dbt = [a for a in assets if a.node_def.name == f"{product.namespace}_dbt"]
-    raw = {r.name for s in product.artifacts.ingestion for r in s.resources}
+    raw = {r.name for s in product.artifacts.ingestion_sources() for r in s.resources}
     words = [w for item in select or [] for w in item.split()]  # "a,b" is dbt's intersection
     ingested = sorted({w for w in words if w in raw})
     dbt_words = [w for w in words if w not in raw]

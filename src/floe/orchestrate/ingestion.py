@@ -42,7 +42,7 @@ def ingestion_assets(
             skippable=True,
             metadata={"floe/ingestion_source": source.name},
         )
-        for source in artifacts.ingestion
+        for source in artifacts.ingestion_sources()
         for res in source.resources
     ]
 

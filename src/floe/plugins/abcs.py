@@ -12,13 +12,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
 from floe.plugins.base import ConfigT, Plugin, PluginType, SecretResolver
 from floe.spec.common import SecretRef
-from floe.spec.ingestion import IngestionSource
+
+if TYPE_CHECKING:
+    from floe.spec.ingestion import IngestionSource
 
 
 class ComputePlugin(Plugin[ConfigT], ABC):

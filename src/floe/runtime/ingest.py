@@ -84,7 +84,7 @@ def ingest(spec: IngestSpec, catalog: Catalog, plugin: IngestionPlugin) -> list[
     meta = spec.artifacts.metadata
     todo = [
         (source, res.name)
-        for source in spec.artifacts.ingestion
+        for source in spec.artifacts.ingestion_sources()
         for res in source.resources
         if spec.selected is None or res.name in spec.selected
     ]

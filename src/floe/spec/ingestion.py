@@ -8,6 +8,7 @@ the manifest loads them (docs/ingestion.md). Credentials are secret references o
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -133,3 +134,42 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "sql_database": ("password",),
     "filesystem": (),
 }
+
+
+class IngestionSection(FloeModel):
+    """The ``ingestion:`` section on its own: floe.yaml and the artifacts hold it as plain
+    mappings, typed here only when a product has one (building these models' validators costs
+    every compile ~50 M instructions otherwise)."""
+
+    ingestion: list[IngestionSource] = Field(default_factory=list)
+
+
+def parse_sources(raw: Sequence[Mapping[str, Any]]) -> list[IngestionSource]:
+    """The typed sources of an ``ingestion:`` section (pydantic's ValidationError if not;
+    LOAD turns it into located diagnostics)."""
+    if not raw:
+        return []
+    return IngestionSection.model_validate({"ingestion": list(raw)}).ingestion
+
+
+def ingestion_json_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of the section's items, inlined where the plain mapping's would be
+    (a ``json_schema_extra`` hook: built only by ``floe schema export``)."""
+    full = IngestionSection.model_json_schema(mode="validation")
+    defs = full.get("$defs", {})
+    items = _inline(full["properties"]["ingestion"]["items"], defs)
+    schema["items"] = items
+
+
+def _inline(node: Any, defs: Mapping[str, Any]) -> Any:
+    """``node`` with every ``$ref`` to ``defs`` replaced by the definition (these models are
+    not recursive)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        # OpenAPI's discriminator mapping names the $defs that inlining removes
+        return {k: _inline(v, defs) for k, v in node.items() if k != "discriminator"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node

@@ -110,7 +110,7 @@ class CompileStage:
             observability=ctx.need_manifest().observability,
             governance=resolved.governance,
             enforcement_result=ctx.enforcement,
-            ingestion=list(spec.ingestion),
+            ingestion=[s.model_dump(mode="json", by_alias=True) for s in spec.ingestion_sources()],
         )
 
 

@@ -13,7 +13,6 @@ from floe.compile.context import CompileContext
 from floe.errors import Diagnostic, Location
 from floe.plugins.abcs import IngestionPlugin
 from floe.plugins.base import Plugin
-from floe.spec.ingestion import CREDENTIAL_FIELDS, FilesystemSource
 
 E_NO_PLUGIN = "E670"
 E_SOURCE_NAME = "E671"
@@ -62,7 +61,7 @@ def _names(ctx: CompileContext) -> list[Diagnostic]:
     nodes = set(project.models) | set(project.seeds) | set(project.snapshots)
     seen_sources: set[str] = set()
     seen_tables: dict[str, str] = {}
-    for i, source in enumerate(spec.ingestion):
+    for i, source in enumerate(spec.ingestion_sources()):
         if source.name in mapped or source.name in seen_sources:
             why = "a floe.yaml 'sources:' entry" if source.name in mapped else "another source"
             out.append(Diagnostic(
@@ -89,8 +88,10 @@ def _names(ctx: CompileContext) -> list[Diagnostic]:
 
 def _credentials(ctx: CompileContext) -> list[Diagnostic]:
     """A credential written as plaintext is refused (its value is never shown)."""
+    from floe.spec.ingestion import CREDENTIAL_FIELDS
+
     out: list[Diagnostic] = []
-    for i, source in enumerate(ctx.need_spec().ingestion):
+    for i, source in enumerate(ctx.need_spec().ingestion_sources()):
         for name in CREDENTIAL_FIELDS[source.type]:
             if isinstance(getattr(source, name), str):
                 out.append(Diagnostic(
@@ -109,8 +110,8 @@ def _folders(ctx: CompileContext) -> list[Diagnostic]:
     assert ctx.spec_doc is not None
     base = ctx.spec_doc.path.parent
     out: list[Diagnostic] = []
-    for i, source in enumerate(ctx.need_spec().ingestion):
-        if not isinstance(source, FilesystemSource) or "://" in source.bucket_url:
+    for i, source in enumerate(ctx.need_spec().ingestion_sources()):
+        if source.type != "filesystem" or "://" in source.bucket_url:
             continue
         if not (base / Path(source.bucket_url)).is_dir():
             out.append(Diagnostic(
@@ -136,6 +137,6 @@ def unsupported_sources(ctx: CompileContext, plugin: Plugin | None) -> list[Diag
             f"ingestion[{i}].type",
             f"use one of: {', '.join(known)}",
         )
-        for i, s in enumerate(ctx.need_spec().ingestion)
+        for i, s in enumerate(ctx.need_spec().ingestion_sources())
         if s.type not in known
     ]
