@@ -22,7 +22,7 @@ help:
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check --user --break-system-packages uv
-	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --extra spark --extra quality
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --extra spark --extra quality --extra ingestion
 	@touch $@
 
 # Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar and SQLite JDBC

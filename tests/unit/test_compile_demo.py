@@ -276,9 +276,10 @@ def test_upstream_shaped_files_load_unchanged(tmp_path: Path) -> None:
 
 
 @pytest.mark.requirement("FR-054")
-def test_upstream_manifest_names_plugins_not_installed_here(tmp_path: Path) -> None:
-    """Compiling against it finds the manifest upward and lists each uninstalled plugin type
-    (polaris, s3 and marquez lineage are built in; dlt ingestion is not yet)."""
+def test_upstream_manifest_compiles_with_every_plugin_it_names(tmp_path: Path) -> None:
+    """Compiling against it finds the manifest upward; every plugin it names is installed
+    (polaris, s3, marquez lineage and dlt ingestion are built in) and its dlt config
+    (``retry_config``) is accepted: the artifacts carry each one."""
     product = tmp_path / "shop"
     (product / "models").mkdir(parents=True)
     (product / "floe.yaml").write_text(UPSTREAM_SPEC)
@@ -287,7 +288,11 @@ def test_upstream_manifest_names_plugins_not_installed_here(tmp_path: Path) -> N
     (product / "models" / "stg_orders.sql").write_text("select 1 as id\n")
     (product / "models" / "mart_sales.sql").write_text("select * from {{ ref('stg_orders') }}\n")
     res = run_floe("compile", product)
-    assert res.code == 2
-    assert "error[E206]: plugins.ingestion.type: unknown ingestion plugin type 'dlt'" in res.err
-    assert "lineage_backend" not in res.err
-    assert "found 1 error" in res.err
+    assert res.code == 0, res.err
+    assert "E206" not in res.err
+    data = json.loads((product / "target" / "floe" / "compiled_artifacts.json").read_text())
+    assert {c: p["type"] for c, p in data["plugins"].items()} == {
+        "catalog": "polaris", "compute": "duckdb", "ingestion": "dlt",
+        "lineage_backend": "marquez", "orchestrator": "dagster", "storage": "s3",
+    }  # fmt: skip
+    assert data["plugins"]["ingestion"]["config"] == {"retry_config": {"max_retries": 3}}

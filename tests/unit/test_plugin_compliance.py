@@ -248,12 +248,10 @@ def test_each_abc_carries_its_own_api_version(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.requirement("SC-006")
 def test_implemented_categories_are_counted_from_the_registry() -> None:
     """The categories with at least one built-in plugin, each passing the kit, counted from
-    the registry: 14 of 15 today (quality, semantic_layer and rbac joined compute …
-    alert_channel, dbt, network_security and identity); the one still without one is named
-    (issue 16 delivers it)."""
+    the registry: all 15 (ingestion, quality, semantic_layer and rbac joined compute …
+    alert_channel, dbt, network_security and identity), each with the built-ins named."""
     implemented = {ptype for (ptype, _), found in _kit_findings().items() if not found}
-    assert len(implemented) == 14
-    assert {p.value for p in set(PluginType) - implemented} == {"ingestion"}
+    assert implemented == set(PluginType)
     assert {n for (p, n) in _kit_findings() if p is PluginType.QUALITY} == {
         "dbt", "great_expectations",
     }  # fmt: skip

@@ -97,6 +97,7 @@ def test_builtins_are_discovered_through_entry_points() -> None:
         ("semantic_layer", "none"),
         ("quality", "dbt"),
         ("quality", "great_expectations"),
+        ("ingestion", "dlt"),
         *(("telemetry_backend", n) for n in ("file", "otlp", "console", "none")),
         *(("lineage_backend", n) for n in ("file", "http", "marquez", "console", "none")),
     }

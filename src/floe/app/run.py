@@ -193,7 +193,10 @@ def _selection(
     product: Product, select: list[str] | None, exclude: list[str] | None
 ) -> list[Any] | None:
     """The assets ``dbt build --select … --exclude …`` would build (dbt's selector syntax:
-    names, ``tag:``, ``path:``, ``+model``, ``model+`` …), resolved on the product's manifest."""
+    names, ``tag:``, ``path:``, ``+model``, ``model+`` …), resolved on the product's manifest;
+    a plain name of an ingestion resource selects its ingestion asset."""
+    import re
+
     from dagster_dbt import build_dbt_asset_selection
 
     if not select and not exclude:
@@ -203,13 +206,28 @@ def _selection(
     defs = product.definitions()
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     _check_names(select or [], {k.path[-1] for a in assets for k in a.keys})
-    selection = build_dbt_asset_selection(
-        assets,
-        dbt_select=" ".join(select or ["fqn:*"]),
-        dbt_exclude=" ".join(exclude or []),
-    )
-    keys = sorted(selection.resolve(defs.resolve_asset_graph()),
-                  key=lambda k: k.to_user_string())  # fmt: skip
+    dbt = [a for a in assets if a.node_def.name == f"{product.namespace}_dbt"]
+    raw = {r.name for s in product.artifacts.ingestion_sources() for r in s.resources}
+    words = [w for item in select or [] for w in item.split()]  # "a,b" is dbt's intersection
+    ingested = sorted({w for w in words if w in raw})
+    dbt_words = [w for w in words if w not in raw]
+    excluded = {w for item in exclude or [] for w in item.split()}
+    if not select:  # everything but the excluded, ingestion included
+        ingested = sorted(raw - excluded)
+    keys = {dg.AssetKey([product.namespace, name]) for name in ingested}
+    if dbt_words or not select:
+        graph = defs.resolve_asset_graph()
+        selection = build_dbt_asset_selection(
+            dbt,
+            dbt_select=" ".join(dbt_words or ["fqn:*"]),
+            dbt_exclude=" ".join(exclude or []),
+        )
+        chosen = set(selection.resolve(graph))
+        if any(re.match(r"^\d*\+", w) for w in dbt_words):  # +model: the raw tables too
+            above = dg.AssetSelection.assets(*chosen).upstream().resolve(graph)
+            chosen |= {k for k in above if k.path == [product.namespace, k.path[-1]]
+                       and k.path[-1] in raw - excluded}  # fmt: skip
+        keys |= chosen
     if not keys:
         raise FloeError.single(
             E_SELECT,
@@ -218,7 +236,7 @@ def _selection(
             Location("floe.yaml"),
             hint="dbt's selector syntax: a name, tag:<tag>, path:<dir>, +<model>, <model>+",
         )
-    return keys
+    return sorted(keys, key=lambda k: k.to_user_string())
 
 
 def _check_names(select: list[str], names: set[str]) -> None:

@@ -29,6 +29,7 @@ from floe.orchestrate.housekeeping import (
     retention_schedule,
     retry_policy,
 )
+from floe.orchestrate.ingestion import ingestion_assets
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
@@ -52,7 +53,7 @@ class FloeTranslator(DagsterDbtTranslator):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
         self._ns = artifacts.metadata.namespace
         self._tiers = {t.name: t.tier for t in artifacts.transforms}
-        self._sources = {s.name: s.namespace for s in artifacts.sources}
+        self._sources = artifacts.source_namespaces()
         nodes = graph.nodes.values() if graph else ()
         self._own = {(self._ns, n.name) for n in nodes}
 
@@ -131,7 +132,7 @@ def build_definitions(
             project_dir=product_dir,
             graph=graph,
             dbt_args=dbt_args(artifacts),
-            source_namespaces={s.name: s.namespace for s in artifacts.sources},
+            source_namespaces=artifacts.source_namespaces(),
             scratch_setup=access.setup,
             quality=plugins.quality if artifacts.quality else None,
         )
@@ -153,10 +154,12 @@ def build_definitions(
             _alert(artifacts, plugins, report)
         _raise_on_failure(report, artifacts.metadata.product)
 
-    # one step (dbt runs the graph): executing it in the run worker saves a process per run
+    raw = ingestion_assets(artifacts, home, product_dir, plugins, retry_policy(artifacts))
+    # one step (dbt runs the graph; ingestion, when declared, one step before it): executing
+    # them in the run worker saves a process per run
     job = dg.define_asset_job(
         f"{ns}_job",
-        selection=dg.AssetSelection.assets(product_assets),
+        selection=dg.AssetSelection.assets(*raw, product_assets),
         executor_def=dg.in_process_executor,
         tags={"floe/product": artifacts.metadata.product, **(job_tags or {})},
     )
@@ -174,7 +177,7 @@ def build_definitions(
     cleanup = retention_job(artifacts, plugins)
     upkeep = maintenance_job(artifacts, plugins)
     return dg.Definitions(
-        assets=[product_assets],
+        assets=[*raw, product_assets],
         jobs=[job, cleanup, upkeep],
         schedules=[
             schedule,

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
@@ -20,6 +20,9 @@ from floe.plugins.access import AccessPlan
 from floe.plugins.base import ConfigT, Plugin, PluginType, SecretResolver, TokenSource
 from floe.spec.common import SecretRef
 from floe.spec.manifest import Access
+
+if TYPE_CHECKING:
+    from floe.spec.ingestion import IngestionSource
 
 
 class ComputePlugin(Plugin[ConfigT], ABC):
@@ -247,8 +250,40 @@ class SemanticLayerPlugin(Plugin[ConfigT], ABC):
         return SemanticValidation()
 
 
+@dataclass(frozen=True)
+class IngestionRequest:
+    """One resource of a floe.yaml ingestion source to load into the scratch DuckDB
+    ``database`` (schema ``dataset``, table named as the resource): ``cursors`` are the
+    incremental cursors published by earlier runs (cursor → last value; empty: a first load,
+    from the resource's ``initial_value``); ``workdir`` a folder of its own, deleted after;
+    ``base_dir`` the product directory (relative folders); ``resolve`` turns the source's
+    secret references into values (at run time only)."""
+
+    source: IngestionSource
+    resource: str
+    database: Path
+    dataset: str
+    workdir: Path
+    base_dir: Path
+    resolve: SecretResolver
+    cursors: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestionLoad:
+    """What a load left in the scratch database: the table ``dataset.relation`` with the
+    resource's rows (``rows`` of them) and the incremental cursors after it (cursor → last
+    value; only the ones that moved or were given)."""
+
+    resource: str
+    relation: str
+    rows: int
+    cursors: Mapping[str, Any] = field(default_factory=dict)
+
+
 class IngestionPlugin(Plugin[ConfigT], ABC):
-    """Loads external sources into raw Iceberg tables."""
+    """Loads external sources into the scratch engine; floe audits and publishes the loaded
+    tables to the product's raw Iceberg tables (write–audit–publish)."""
 
     plugin_type: ClassVar[PluginType] = PluginType.INGESTION
     api_version: ClassVar[str] = "1.0"
@@ -256,7 +291,12 @@ class IngestionPlugin(Plugin[ConfigT], ABC):
 
     @abstractmethod
     def sources(self) -> list[str]:
-        """Names of the sources it loads."""
+        """The source types it loads (floe.yaml ``ingestion[].type``)."""
+
+    @abstractmethod
+    def load(self, request: IngestionRequest) -> IngestionLoad:
+        """Load one resource into ``request.database``; raise on failure (nothing is
+        published then)."""
 
 
 @dataclass(frozen=True)

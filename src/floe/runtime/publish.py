@@ -186,16 +186,19 @@ def replace(
     *,
     tag: str | None = None,
     shape: Shape | None = None,
+    table_properties: Mapping[str, str] | None = None,
 ) -> PublishResult:
     """Replace the table's content with ``df`` in one snapshot (``accepted``: column
     renames/drops the breaking-change gate's override accepted, old name → new name or None;
-    ``tag``: a tag set on the new snapshot in the same commit). Re-applied on the new state
-    when another writer commits first: the result does not depend on the rows it replaces."""
+    ``tag``: a tag set on the new snapshot in the same commit; ``table_properties``: set on
+    the table in that commit too). Re-applied on the new state when another writer commits
+    first: the result does not depend on the rows it replaces."""
 
     def attempt() -> int:
         table = _load_or_create(catalog, identifier, df.schema, accepted, shape)
         rows = _sorted(_align(df, table), shape)
-        return _commit(table, properties, tag, _data_files(table), rows)
+        return _commit(table, properties, tag, _data_files(table), rows,
+                       table_properties=table_properties)  # fmt: skip
 
     snapshot_id = _retrying(identifier, attempt)
     return PublishResult(identifier, "replace", df.num_rows, df.num_rows, snapshot_id)
@@ -235,6 +238,7 @@ def _commit(
     rows: pa.Table | None,
     *,
     append: bool = False,
+    table_properties: Mapping[str, str] | None = None,
 ) -> int:
     """One catalog commit: a snapshot deleting ``deletes`` and adding ``rows`` (an APPEND or an
     OVERWRITE), with ``tag`` on it. Lands only on the table's current snapshot; when it does
@@ -254,6 +258,8 @@ def _commit(
                 written = write_rows(tx, producer, table.io, rows)
         if tag is not None:
             ManageSnapshots(tx).create_tag(producer.snapshot_id, tag).commit()
+        if table_properties:
+            tx.set_properties(dict(table_properties))
         crashpoint("commit")
         committing = True
         commit_once(tx)
@@ -277,6 +283,7 @@ def sync(
     tag: str | None = None,
     base: int | None = None,
     shape: Shape | None = None,
+    table_properties: Mapping[str, str] | None = None,
 ) -> PublishResult:
     """Make the table equal to ``df`` (the full state dbt built for an incremental model or a
     snapshot) writing only the difference, in one snapshot. ``diff``: the difference already
@@ -298,7 +305,8 @@ def sync(
     if base is None:
         base = current.snapshot_id if current else None
     if base is None and current is None:  # a new (or still empty) table
-        result = replace(catalog, identifier, df, properties, tag=tag, shape=shape)
+        result = replace(catalog, identifier, df, properties, tag=tag, shape=shape,
+                         table_properties=table_properties)  # fmt: skip
         return PublishResult(
             identifier, "append", result.rows_written, result.rows_total, result.snapshot_id,
             rows_inserted=result.rows_written,
@@ -327,7 +335,8 @@ def sync(
             import pyarrow as pa
 
             data = pa.concat_tables([_rows_except(now, affected, removed), data])
-        return _commit(now, props, tag, affected, _sorted(data, shape), append=not affected)
+        return _commit(now, props, tag, affected, _sorted(data, shape), append=not affected,
+                       table_properties=table_properties)  # fmt: skip
 
     snapshot_id = _retrying(identifier, attempt)
     return PublishResult(

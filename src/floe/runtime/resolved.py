@@ -21,6 +21,7 @@ from floe.plugins.abcs import (
     CatalogPlugin,
     DbtPlugin,
     IdentityPlugin,
+    IngestionPlugin,
     LineageBackendPlugin,
     NetworkSecurityPlugin,
     QualityPlugin,
@@ -224,6 +225,12 @@ class ResolvedPlugins:
         subject of the identity's tokens when it issues them, else its principal."""
         tokens = self.identity_tokens
         return tokens.subject() if tokens is not None else self.identity.principal()
+
+    @property
+    def ingestion(self) -> IngestionPlugin[Any] | None:
+        """The ingestion plugin, if the platform chooses one."""
+        plugin: IngestionPlugin[Any] | None = self._typed(PluginType.INGESTION, IngestionPlugin)
+        return plugin
 
     @property
     def telemetry(self) -> TelemetryBackendPlugin[Any] | None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from floe.spec.base import FloeModel
 from floe.spec.common import EnforcementLevel, Tier
+from floe.spec.floe_spec import ingestion_items_schema
 from floe.spec.manifest import Governance, Observability
+
+if TYPE_CHECKING:
+    from floe.spec.ingestion import IngestionSource
 
 ARTIFACTS_VERSION = "0.6.0"
 
@@ -235,3 +239,22 @@ class CompiledArtifacts(FloeModel):
         default_factory=dict,
         description="Per model, the checks the quality plugin validates before publishing.",
     )
+    ingestion: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="floe.yaml's ingestion sources (secrets as references), loaded before dbt.",
+        json_schema_extra=lambda schema: ingestion_items_schema(schema),
+    )
+
+    def ingestion_sources(self) -> list[IngestionSource]:
+        """The ingestion sources, typed."""
+        if not self.ingestion:  # no import: the models stay unbuilt
+            return []
+        from floe.spec.ingestion import parse_sources
+
+        return parse_sources(self.ingestion)
+
+    def source_namespaces(self) -> dict[str, str]:
+        """dbt source name → the Iceberg namespace its tables are read from: another
+        product's (floe.yaml ``sources:``) or, for an ingestion source, the product's own."""
+        own = {str(s["name"]): self.metadata.namespace for s in self.ingestion}
+        return own | {s.name: s.namespace for s in self.sources}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -30,27 +30,42 @@ def _field_names(model: type[BaseModel]) -> list[str]:
 
 
 def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that validates the mapping at ``loc`` (for did-you-mean)."""
-    model: Any = root
+    """The pydantic model class that validates the mapping at ``loc`` (for did-you-mean); a
+    tagged union's member is the one whose ``type`` literal is the tag pydantic put in ``loc``."""
+    models: list[type[BaseModel]] = [root]
     for part in loc:
-        if isinstance(part, int) or model is None:
+        if isinstance(part, int):
             continue
-        fields = {f.alias or n: f for n, f in model.model_fields.items()}
-        field = fields.get(str(part))
-        if field is None:
+        tagged = [m for m in models if _tag(m) == part]
+        if tagged:
+            models = tagged
+            continue
+        found: list[type[BaseModel]] = []
+        for model in models:
+            fields = {f.alias or n: f for n, f in model.model_fields.items()}
+            field = fields.get(str(part))
+            if field is not None:
+                found += _inner_models(field.annotation)
+        if not found:
             return None
-        model = _inner_model(field.annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        models = found
+    return models[0] if models else None
 
 
-def _inner_model(annotation: Any) -> Any:
+def _tag(model: type[BaseModel]) -> Any:
+    """The value of a member of a tagged union: its ``type: Literal[<one value>]``."""
+    field = model.model_fields.get("type")
+    if field is None or get_origin(field.annotation) is not Literal:
+        return None
+    args: tuple[Any, ...] = getattr(field.annotation, "__args__", ())
+    return args[0] if len(args) == 1 else None
+
+
+def _inner_models(annotation: Any) -> list[type[BaseModel]]:
+    """Every model class in ``annotation`` (a model, a list or union of models …)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) or () for m in _inner_models(arg)]
 
 
 def unknown_field(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, str | None]:
@@ -83,9 +98,9 @@ def diagnostics_from(
     """Turn every pydantic error into a located, readable diagnostic."""
     out: list[Diagnostic] = []
     for err in exc.errors(include_url=False):
-        loc: PathKey = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        raw: PathKey = tuple(p for p in err["loc"] if isinstance(p, str | int))
         # pydantic adds union/tag members to loc; keep only real document keys
-        loc = _document_path(doc, loc)
+        loc = _document_path(doc, raw)
         kind = err["type"]
         field_path = dotted(loc)
         hint = ""
@@ -94,7 +109,8 @@ def diagnostics_from(
             message = "required field is missing"
         elif kind == "extra_forbidden":
             location = doc.location(loc, key=True)
-            message, close = unknown_field(model, loc)
+            tagged = _model_at(model, raw[:-1]) is not None  # a tag picks the union member
+            message, close = unknown_field(model, raw if tagged else loc)
             hint = f"did you mean '{close}'?" if close else ""
         else:
             location = doc.location(loc)
@@ -122,6 +138,8 @@ def _document_path(doc: YamlDocument, loc: PathKey) -> PathKey:
         if in_dict or in_list:
             path.append(part)
             node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and node.get("type") == part:
+            continue  # the tag of a tagged union (``type: sql_database``): not a key
         elif isinstance(node, dict) and isinstance(part, str):
             path.append(part)  # a missing or extra key: keep it, stop descending
             node = None

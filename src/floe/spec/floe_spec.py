@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
@@ -15,6 +15,9 @@ from floe.spec.common import (
     parse_duration,
     parse_size,
 )
+
+if TYPE_CHECKING:
+    from floe.spec.ingestion import IngestionSource
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
 
@@ -237,3 +240,26 @@ class FloeSpec(FloeModel):
         default_factory=Quality,
         description="Data-quality checks beyond dbt tests (FR-026), e.g. GX expectations.",
     )
+    ingestion: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="External sources (rest_api, sql_database, filesystem) loaded into the "
+        "product's raw Iceberg tables before dbt runs, by the manifest's ingestion plugin; "
+        "each source is a dbt source, each resource one of its tables.",
+        json_schema_extra=lambda schema: ingestion_items_schema(schema),
+    )
+
+    def ingestion_sources(self) -> list[IngestionSource]:
+        """The ``ingestion:`` sources, typed (validated by LOAD)."""
+        if not self.ingestion:  # no import: the models stay unbuilt
+            return []
+        from floe.spec.ingestion import parse_sources
+
+        return parse_sources(self.ingestion)
+
+
+def ingestion_items_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``ingestion:`` items (floe.spec.ingestion, imported only when a
+    schema is exported: its models are not built by a compile without ingestion)."""
+    from floe.spec.ingestion import ingestion_json_schema
+
+    ingestion_json_schema(schema)

@@ -109,6 +109,7 @@ class CompileStage:
             governance=resolved.governance,
             enforcement_result=ctx.enforcement,
             quality=quality_artifacts(ctx),
+            ingestion=[s.model_dump(mode="json", by_alias=True) for s in spec.ingestion_sources()],
         )
 
 

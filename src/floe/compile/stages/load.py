@@ -32,6 +32,7 @@ class LoadStage:
         ctx.spec_doc = load_yaml(spec_path, what="floe.yaml")
         try:
             ctx.spec = validate_document(FloeSpec, ctx.spec_doc, "FloeSpec")
+            problems += _ingestion(ctx.spec, ctx.spec_doc)
         except FloeError as exc:
             problems += exc.diagnostics
         try:
@@ -43,6 +44,22 @@ class LoadStage:
         if problems:
             raise InputError(problems)
         ctx.project = read_project(spec_path.parent)
+
+
+def _ingestion(spec: FloeSpec, doc: YamlDocument) -> list[Diagnostic]:
+    """floe.yaml's ``ingestion:`` section against its models (typed only when present)."""
+    if not spec.ingestion:
+        return []
+    from pydantic import ValidationError
+
+    from floe.spec.base import diagnostics_from
+    from floe.spec.ingestion import IngestionSection
+
+    try:
+        spec.ingestion_sources()
+    except ValidationError as exc:
+        return diagnostics_from(exc, doc, IngestionSection)
+    return []
 
 
 def _spec_path(product: Path) -> Path:

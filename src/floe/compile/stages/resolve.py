@@ -8,6 +8,7 @@ from typing import Any
 from floe import events
 from floe.compile.context import CompileContext, Resolved
 from floe.compile.quality import quality_problems
+from floe.compile.stages.ingestion_checks import unsupported_sources
 from floe.errors import Diagnostic, FloeError, InputError, Location
 from floe.govern.secrets import find_plaintext, reference_name, scrub
 from floe.plugins.abcs import QualityPlugin
@@ -59,6 +60,7 @@ class ResolveStage:
         if "quality" in instances or "quality" not in raw_plugins:
             product_compute = ctx.need_spec().compute or ctx.need_manifest().plugins.compute.type
             problems += quality_problems(ctx, _quality(instances), product_compute)
+        problems += unsupported_sources(ctx, instances.get("ingestion"))
         if problems:
             _log_refused_overrides(ctx, problems)
             raise InputError(problems)

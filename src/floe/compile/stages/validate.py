@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from floe.compile.context import CompileContext
+from floe.compile.stages.ingestion_checks import ingestion_problems
 from floe.errors import Diagnostic, InputError, Location
 from floe.plugins.base import PluginType
 from floe.spec.common import TIER_ORDER
@@ -47,6 +48,7 @@ class ValidateStage:
         problems += _retention(ctx)
         problems += _plugin_types(ctx)
         problems += _rego_policies(ctx)
+        problems += ingestion_problems(ctx)
         if problems:
             raise InputError(problems)
 
