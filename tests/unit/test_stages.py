@@ -33,6 +33,7 @@ def test_six_stages_run_in_order_each_in_a_span(tiny: Path) -> None:
     from floe.observe.compile_trace import capture_compile_spans, hand_over
     from floe.observe.tracing import RunTracing
 
+    capture_compile_spans()()  # forget compiles other tests of this process left recorded
     stop = capture_compile_spans()  # process-wide: stopped below, other tests unaffected
     try:
         ctx = compile_product(tiny)
