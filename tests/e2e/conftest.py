@@ -10,6 +10,7 @@ import pytest
 
 from floe.app.run import RunSummary, run
 from tests.conftest import DEMO, PRODUCTS
+from tests.e2e import schedule
 
 
 @dataclass
@@ -38,3 +39,15 @@ def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     root = copy_demo(tmp_path_factory.mktemp("platform") / "demo")
     first = {p: run(root / p) for p in PRODUCTS}
     return Platform(root, first)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """xdist groups and their order (tests/e2e/schedule.py): longest first, shared setups on
+    one worker."""
+    schedule.group_and_order(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Seconds per module recorded when $FLOE_E2E_DURATIONS names a file."""
+    schedule.register_recorder(config)
