@@ -71,7 +71,7 @@ lint: setup
 	$(BIN)/bandit -q -r src -ll
 
 # Unit tests run in random order (pytest-randomly; `-p no:randomly` is the default in
-# pyproject so e2e tests keep their order within each module). A failing order
+# pyproject so e2e modules keep file order under xdist's loadfile scheduling). A failing order
 # is replayed with the seed pytest prints: `make unit ARGS=--randomly-seed=N`.
 unit: setup
 	$(BIN)/pytest -p randomly tests/unit $(ARGS)
@@ -91,14 +91,10 @@ chart: setup tools
 trace: setup
 	$(BIN)/python tests/traceability.py $(ARGS)
 
-# e2e on two workers: one xdist group per module (or per shared setup), longest first by
-# tests/e2e/durations.json (tests/e2e/schedule.py says how to refresh it).
-E2E_DIST := -n 2 --dist loadgroup --no-loadscope-reorder
-
 test: lint tools
 	$(BIN)/python tests/traceability.py --summary
 	$(BIN)/pytest -n 2 -p randomly tests/unit tests/chart
-	$(BIN)/pytest $(E2E_DIST) tests/e2e
+	$(BIN)/pytest -n 2 --dist loadfile tests/e2e
 
 bench: setup
 	$(BIN)/python benchmarks/compile_bench.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,11 +42,11 @@ def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     return Platform(root, first)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """xdist groups and their order (tests/e2e/schedule.py): longest first, shared setups on
-    one worker."""
-    schedule.group_and_order(items)
+@pytest.hookimpl(tryfirst=True)  # before xdist's own (registered later)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``: whole modules, longest first, modules sharing a setup on one
+    worker (tests/e2e/schedule.py)."""
+    return schedule.make_scheduler(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,21 +1,22 @@
-"""How `make test` spreads the e2e modules over its two xdist workers (``--dist loadgroup
---no-loadscope-reorder``): longest first, and modules that share an expensive setup on one
-worker.
+"""How `make test` spreads the e2e modules over its two xdist workers (``-n 2 --dist
+loadfile``): longest first, and modules that share an expensive setup on one worker.
 
-- **Groups.** Every test is in the xdist group of its module (a module's tests share its
-  module-scoped fixtures), unless the module names a group of its own with
-  ``pytestmark = pytest.mark.xdist_group("<name>")``: modules that share a session fixture
-  (``demo_platform``) or a process-wide resource (Spark's JVM) run on one worker and set it up
-  once there instead of once per worker.
-- **Order.** xdist hands out groups in collection order; the groups are sorted by their
-  measured seconds (``durations.json``: seconds per module, setup and teardown included),
-  longest first, so that no long module starts last and runs alone at the end (xdist would
-  otherwise order them by test count, which puts one-test Spark and crash modules last). A
-  module missing from the file counts ``DEFAULT_SECONDS`` per test.
-- **Refresh** (after adding a long module, on a quiet machine):
-  ``FLOE_E2E_DURATIONS=tests/e2e/durations.json .venv/bin/pytest -n 2 --dist loadgroup
-  tests/e2e`` merges this run's seconds per module into the file (modules that did not run
-  keep theirs). Exact figures do not matter, only which modules are long.
+xdist's own ``loadfile`` sends one module at a time to a worker, ordered by test count: the
+one-test modules (Spark, crash safety) came last and one of them ran alone at the end while
+the other worker idled. This scheduler (``pytest_xdist_make_scheduler`` in conftest.py, on the
+xdist controller) keeps ``loadfile``'s unit — a module, so its module-scoped fixtures are set
+up once — and changes two things:
+
+- **Shared setups.** The modules of one entry of ``SHARED`` are one unit: they run on one
+  worker and set up what they share once there instead of once per worker (the session's
+  ``demo_platform``: three demo product runs; Spark's JVM, process-wide).
+- **Order.** Units are handed out longest first by ``durations.json`` (seconds per module,
+  setup and teardown included); a module missing from it counts ``DEFAULT_SECONDS`` per test.
+
+Refresh the figures after adding a long module (on a quiet machine; only which modules are
+long matters, not the exact seconds): ``FLOE_E2E_DURATIONS=tests/e2e/durations.json
+.venv/bin/pytest -n 2 --dist loadfile tests/e2e`` merges this run's seconds per module into
+the file (modules that did not run keep theirs).
 """
 
 from __future__ import annotations
@@ -24,54 +25,78 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 HERE = Path(__file__).resolve().parent
 DURATIONS = HERE / "durations.json"
 DEFAULT_SECONDS = 10.0
 OUT_ENV = "FLOE_E2E_DURATIONS"
+#: modules that run on one worker, as one unit (paths relative to the repository root)
+SHARED = {
+    "demo_platform": ("test_run_demo.py", "test_observe_demo.py", "test_platform_and_tables.py"),
+    "spark": (
+        "test_spark_catalog.py",
+        "test_spark_demo.py",
+        "test_spark_incremental.py",
+        "test_spark_run.py",
+    ),
+}
+_UNIT_OF = {f"tests/e2e/{m}": unit for unit, modules in SHARED.items() for m in modules}
 
 
 def module_of(nodeid: str) -> str:
-    """``tests/e2e/test_x.py`` of a node id (xdist's ``@group`` suffix removed)."""
-    return nodeid.split("::", 1)[0].split("@", 1)[0]
+    """``tests/e2e/test_x.py`` of a node id."""
+    return nodeid.split("::", 1)[0]
 
 
-def _measured() -> dict[str, float]:
+def measured() -> dict[str, float]:
+    """Seconds per module from durations.json ({} when missing or unreadable)."""
     try:
         return {k: float(v) for k, v in json.loads(DURATIONS.read_text()).items()}
     except (OSError, ValueError):
         return {}
 
 
-def group_and_order(items: list[pytest.Item]) -> None:
-    """Give every test its module's group unless it has one; sort the groups longest first
-    (a stable sort: the tests of a group keep their order)."""
-    measured = _measured()
+def unit_weights(nodeids: list[str]) -> dict[str, float]:
+    """Seconds of each unit (a module, or a SHARED entry) of these tests."""
+    seconds = measured()
     counts: dict[str, int] = defaultdict(int)
-    for item in items:
-        counts[module_of(item.nodeid)] += 1
-    groups: dict[int, str] = {}
-    weight: dict[str, float] = defaultdict(float)
-    seen: set[tuple[str, str]] = set()
-    for item in items:
-        module = module_of(item.nodeid)
-        if HERE not in item.path.parents:  # not an e2e test: first, as it came
-            groups[id(item)] = ""
-            weight[""] = float("inf")
-            continue
-        mark = item.get_closest_marker("xdist_group")
-        if mark is None:
-            item.add_marker(pytest.mark.xdist_group(module))
-            group = module
-        else:
-            group = str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-        groups[id(item)] = group
-        if (group, module) not in seen:
-            seen.add((group, module))
-            weight[group] += measured.get(module, DEFAULT_SECONDS * counts[module])
-    items.sort(key=lambda item: -weight[groups[id(item)]])
+    for nodeid in nodeids:
+        counts[module_of(nodeid)] += 1
+    weights: dict[str, float] = defaultdict(float)
+    for module, count in counts.items():
+        weights[_UNIT_OF.get(module, module)] += seconds.get(module, DEFAULT_SECONDS * count)
+    return weights
+
+
+class LongestFirstScheduling(LoadFileScheduling):
+    """``loadfile`` with SHARED modules as one unit, units longest first. Only the order
+    in which units leave the queue changes: the workers' collections (whose indices the
+    workers run by) stay as collected."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = module_of(nodeid)
+        return _UNIT_OF.get(module, module)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        """The longest unit still queued goes next (ties: collection order)."""
+        if self.collection is not None and self.workqueue:
+            weights = getattr(self, "_weights", None)
+            if weights is None:
+                weights = self._weights = unit_weights(list(self.collection))
+            longest = max(self.workqueue, key=lambda scope: weights.get(scope, 0.0))
+            self.workqueue.move_to_end(longest, last=False)
+        super()._assign_work_unit(node)
+
+
+def make_scheduler(config: pytest.Config, log: Any) -> LongestFirstScheduling | None:
+    """Our scheduler for ``--dist loadfile``; xdist's own for any other mode."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return LongestFirstScheduling(config, log)
 
 
 class DurationRecorder:

@@ -13,9 +13,6 @@ import pytest
 from tests.conftest import PRODUCTS, ROOT, run_floe
 from tests.e2e.conftest import Platform
 
-# One worker builds the session's demo_platform for all its modules (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("demo_platform")
-
 SCHEMA = json.loads((ROOT / "tests/data/openlineage/OpenLineage.json").read_text())
 MARTS = {
     "customer-360": "customer_360.mart_customer_360",

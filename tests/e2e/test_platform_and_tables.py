@@ -12,9 +12,6 @@ from tests.conftest import DEMO, PRODUCTS, run_floe
 from tests.e2e import expected
 from tests.e2e.conftest import Platform
 
-# One worker builds the session's demo_platform for all its modules (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("demo_platform")
-
 
 @pytest.mark.requirement("FR-055")
 def test_platform_up_creates_home_and_checks_every_plugin(tmp_path: Path) -> None:

@@ -12,9 +12,6 @@ import pytest
 from tests.e2e import expected
 from tests.e2e.conftest import Platform
 
-# One worker builds the session's demo_platform for all its modules (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("demo_platform")
-
 CENT = Decimal("0.01")
 
 

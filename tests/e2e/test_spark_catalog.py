@@ -15,9 +15,6 @@ from floe.runtime.catalog import catalog_properties, open_catalog
 from floe.runtime.home import PlatformHome
 from floe.spec.common import PluginRef
 
-# One worker, one Spark JVM for every Spark module (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("spark")
-
 PLUGINS = {"catalog": PluginRef(type="sql"), "storage": PluginRef(type="local")}
 
 

@@ -15,9 +15,6 @@ from tests.conftest import DEMO
 from tests.e2e import expected
 from tests.e2e.spark import catalog_of, checksum, run_in
 
-# One worker, one Spark JVM for every Spark module (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("spark")
-
 PRODUCT = "iot-telemetry"
 NAMESPACE = "iot_telemetry"
 SPARK_APPROVED = (

@@ -16,9 +16,6 @@ import pytest
 from tests.e2e.spark import catalog_of, run_in
 from tests.unit.test_compute_spark import SPARK_MANIFEST
 
-# One worker, one Spark JVM for every Spark module (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("spark")
-
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "dbt-projects" / "incremental"
 SPEC = """\
 apiVersion: floe.dev/v1

@@ -18,9 +18,6 @@ from tests.e2e.spark import run_in as _run_in
 from tests.e2e.spark import value as _value
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
 
-# One worker, one Spark JVM for every Spark module (tests/e2e/schedule.py).
-pytestmark = pytest.mark.xdist_group("spark")
-
 TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
 
 
