@@ -35,16 +35,14 @@ NEW_CUSTOMER = "C999,Ada,Lovelace,ada.lovelace999@example.com,GB,London,consumer
 
 
 def poll(fetch: Callable[[], T | None], what: str, deadline_s: float) -> T:
-    """Call ``fetch`` until it returns a value (not None), at most ``deadline_s`` seconds; a
-    quarter second between calls (each is one GraphQL query or file read: cheap, and a second
-    per poll added up to the module's tail)."""
+    """Call ``fetch`` until it returns a value (not None), at most ``deadline_s`` seconds."""
     end = time.monotonic() + deadline_s
     pause = threading.Event()
     while time.monotonic() < end:
         value = fetch()
         if value is not None:
             return value
-        pause.wait(0.25)
+        pause.wait(1.0)
     raise TimeoutError(f"{what}: not within {deadline_s:.0f}s")
 
 
