@@ -83,7 +83,7 @@ lint: setup
 	$(BIN)/bandit -q -r src -ll
 
 # Unit tests run in random order (pytest-randomly; `-p no:randomly` is the default in
-# pyproject so e2e modules keep file order under xdist's loadfile scheduling). A failing order
+# pyproject so e2e tests keep file order within their module). A failing order
 # is replayed with the seed pytest prints: `make unit ARGS=--randomly-seed=N`.
 unit: setup
 	$(BIN)/pytest -p randomly tests/unit $(ARGS)
@@ -103,6 +103,7 @@ chart: setup tools
 trace: setup
 	$(BIN)/python tests/traceability.py $(ARGS)
 
+# e2e: whole modules per xdist worker, longest first (tests/e2e/schedule.py, durations.json).
 test: lint tools
 	$(BIN)/python tests/traceability.py --summary
 	$(BIN)/pytest -n 2 -p randomly tests/unit tests/chart

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from floe.app.run import RunSummary, run
 from tests.conftest import DEMO, PRODUCTS
+from tests.e2e import schedule
 
 
 @dataclass
@@ -38,3 +40,15 @@ def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     root = copy_demo(tmp_path_factory.mktemp("platform") / "demo")
     first = {p: run(root / p) for p in PRODUCTS}
     return Platform(root, first)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own (registered later)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``: whole modules, longest first, modules sharing a setup on one
+    worker (tests/e2e/schedule.py)."""
+    return schedule.make_scheduler(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Seconds per module recorded when $FLOE_E2E_DURATIONS names a file."""
+    schedule.register_recorder(config)
