@@ -42,6 +42,7 @@ SHARED = {
         "test_spark_demo.py",
         "test_spark_incremental.py",
         "test_spark_run.py",
+        "test_spark_corpus.py",
     ),
 }
 _UNIT_OF = {f"tests/e2e/{m}": unit for unit, modules in SHARED.items() for m in modules}
