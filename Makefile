@@ -103,11 +103,13 @@ chart: setup tools
 trace: setup
 	$(BIN)/python tests/traceability.py $(ARGS)
 
-# e2e: whole modules per xdist worker, longest first (tests/e2e/schedule.py, durations.json).
+# e2e: whole modules per xdist worker, longest first (tests/e2e/schedule.py, durations.json);
+# three workers on two cores: e2e tests wait on subprocesses, servers and the JVM for part of
+# their time (with two workers the cores were busy ~75 % of the e2e wall time).
 test: lint tools
 	$(BIN)/python tests/traceability.py --summary
 	$(BIN)/pytest -n 2 -p randomly tests/unit tests/chart
-	$(BIN)/pytest -n 2 --dist loadfile tests/e2e
+	$(BIN)/pytest -n 3 --dist loadfile tests/e2e
 
 bench: setup
 	$(BIN)/python benchmarks/compile_bench.py

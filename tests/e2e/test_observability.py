@@ -64,7 +64,9 @@ def test_one_trace_per_run_with_the_phase_structure(observed: Observed) -> None:
     ``dbt build`` of seeds, models and tests) and publish phases are its children, the service
     is named after the product."""
     assert observed.summary.success
-    spans = observed.got.spans
+    # a compile of this process that preceded the run is its own trace (`compile`, FLOE-006):
+    # when another test of this worker compiled in-process, the run hands those spans over too
+    spans = [s for s in observed.got.spans if s["name"].split(".")[0] != "compile"]
     root = observed.root_span()
     assert {s["trace_id"] for s in spans} == {root["trace_id"]}
     assert root["parent_span_id"] is None
