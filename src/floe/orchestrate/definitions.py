@@ -30,6 +30,7 @@ from floe.orchestrate.housekeeping import (
     retry_policy,
 )
 from floe.orchestrate.ingestion import ingestion_assets
+from floe.orchestrate.materialize import materializations
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
@@ -241,23 +242,11 @@ def json_load(path: Path) -> dict[str, Any]:
 
 
 def _materializations(report: RunReport, ns: str) -> Iterator[dg.MaterializeResult[Any]]:
-    for outcome in report.outcomes:
-        if outcome.status != "published" or outcome.publish is None:
-            continue
-        pub = outcome.publish
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([ns, outcome.name]),
-            metadata={
-                "row_count": dg.MetadataValue.int(pub.rows_total),
-                "rows_written": dg.MetadataValue.int(pub.rows_written),
-                "table": dg.MetadataValue.text(pub.identifier),
-                "snapshot_id": dg.MetadataValue.text(str(pub.snapshot_id)),
-                "mode": dg.MetadataValue.text(pub.mode),
-                "tests_passed": dg.MetadataValue.int(outcome.tests_passed),
-                "checks_passed": dg.MetadataValue.int(sum(r.success for r in outcome.checks)),
-                "dbt_unique_id": dg.MetadataValue.text(outcome.unique_id),
-            },
-        )
+    return materializations(report.outcomes, ns, lambda outcome: {
+        "tests_passed": dg.MetadataValue.int(outcome.tests_passed),
+        "checks_passed": dg.MetadataValue.int(sum(r.success for r in outcome.checks)),
+        "dbt_unique_id": dg.MetadataValue.text(outcome.unique_id),
+    })  # fmt: skip
 
 
 def _alert(artifacts: CompiledArtifacts, plugins: ResolvedPlugins, report: RunReport) -> None:

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from floe.errors import FloeError
+from floe.orchestrate.materialize import materializations
 from floe.runtime.home import PlatformHome
 from floe.runtime.ingest import IngestSpec, ingest
 from floe.runtime.resolved import ResolvedPlugins
@@ -86,21 +87,9 @@ def ingestion_assets(
 
 
 def _materializations(outcomes: list[NodeOutcome], ns: str) -> Iterator[dg.MaterializeResult[Any]]:
-    for outcome in outcomes:
-        if outcome.status != "published" or outcome.publish is None:
-            continue
-        pub = outcome.publish
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([ns, outcome.name]),
-            metadata={
-                "row_count": dg.MetadataValue.int(pub.rows_total),
-                "rows_written": dg.MetadataValue.int(pub.rows_written),
-                "table": dg.MetadataValue.text(pub.identifier),
-                "snapshot_id": dg.MetadataValue.text(str(pub.snapshot_id)),
-                "mode": dg.MetadataValue.text(pub.mode),
-                "ingestion": dg.MetadataValue.text(outcome.unique_id),
-            },
-        )
+    return materializations(outcomes, ns, lambda outcome: {
+        "ingestion": dg.MetadataValue.text(outcome.unique_id),
+    })  # fmt: skip
 
 
 def _raise_on_failure(outcomes: list[NodeOutcome], product: str) -> None:
