@@ -13,10 +13,10 @@ from floe.runtime.runner import NodeOutcome
 def materializations(
     outcomes: Iterable[NodeOutcome],
     ns: str,
-    extra: Callable[[NodeOutcome], dict[str, Any]],
+    details: Callable[[NodeOutcome], dict[str, Any]],
 ) -> Iterator[dg.MaterializeResult[Any]]:
     """One materialization per published outcome: the Iceberg table's rows, snapshot and write
-    mode, plus ``extra(outcome)`` (what produced it: dbt's node, an ingestion resource)."""
+    mode, plus ``details(outcome)`` (what produced it: dbt's node, an ingestion resource)."""
     for outcome in outcomes:
         if outcome.status != "published" or outcome.publish is None:
             continue
@@ -29,6 +29,6 @@ def materializations(
                 "table": dg.MetadataValue.text(pub.identifier),
                 "snapshot_id": dg.MetadataValue.text(str(pub.snapshot_id)),
                 "mode": dg.MetadataValue.text(pub.mode),
-                **extra(outcome),
+                **details(outcome),
             },
         )
