@@ -163,3 +163,20 @@ def test_duckdb_keeps_no_state_between_runs(demo_platform: Platform) -> None:
     """After the runs no DuckDB file is left anywhere under the platform home or products."""
     leftovers = list(demo_platform.root.rglob("*.duckdb*"))
     assert leftovers == []
+
+
+@pytest.mark.requirement("FR-088")
+def test_the_three_demo_products_run_within_ten_minutes(demo_platform: Platform) -> None:
+    """The three demo products, each from a fresh platform (compile, dbt build, tests,
+    publish), finish within the requirement's 10 minutes even run one after the other on
+    this 2-core machine shared with the other test workers (`floe demo` runs them in
+    parallel), every one successfully and with every model published."""
+    runs = demo_platform.first
+    assert sorted(runs) == sorted(p.name for p in demo_platform.root.iterdir()
+                                  if (p / "floe.yaml").is_file())  # fmt: skip
+    for product, summary in runs.items():
+        assert summary.success, summary.failure
+        files = demo_platform.root / product
+        assert len(summary.assets) == expected.seeds(files) + expected.models(files)
+        assert summary.seconds > 0
+    assert sum(s.seconds for s in runs.values()) < 600

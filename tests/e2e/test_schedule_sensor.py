@@ -43,11 +43,17 @@ def test_schedule_follows_floe_yaml_and_enabled_false_is_honoured(tmp_path: Path
 @pytest.mark.requirement("GAP-001")
 @pytest.mark.requirement("WU3-AC6")
 @pytest.mark.requirement("WU3-BC3")
+@pytest.mark.requirement("WU3-AC5")
+@pytest.mark.requirement("15-FR-009")
 def test_health_sensor_requests_the_first_run_then_skips(tmp_path: Path) -> None:
-    """On a healthy, empty platform the sensor yields one RunRequest; that run succeeds; once
+    """Every sensor of the code location names its job explicitly (the product's job); on a
+    healthy, empty platform the health sensor yields one RunRequest; that run succeeds; once
     models are materialized the sensor skips, saying why."""
     product = write_tiny(tmp_path / "tiny")
     defs = _defs(product)
+    sensors = {s.name: (s.job_name, s.has_jobs) for s in defs.sensors or []}  # type: ignore[union-attr]
+    assert sensors == {"tiny_health_sensor": ("tiny_job", True),
+                       "tiny_raw_data_sensor": ("tiny_job", True)}  # fmt: skip
     sensor = defs.resolve_sensor_def("tiny_health_sensor")
     with dg.DagsterInstance.ephemeral() as instance:
         first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))

@@ -296,3 +296,39 @@ def test_upstream_manifest_compiles_with_every_plugin_it_names(tmp_path: Path) -
         "lineage_backend": "marquez", "orchestrator": "dagster", "storage": "s3",
     }  # fmt: skip
     assert data["plugins"]["ingestion"]["config"] == {"retry_config": {"max_retries": 3}}
+
+
+def _declared_tests(product: Path) -> dict[str, int]:
+    """dbt tests declared per model in the product's model YAML (model and column level)."""
+    counts: dict[str, int] = {}
+    for path in sorted((product / "models").rglob("*.yml")):
+        for node in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            own = len(node.get("data_tests", node.get("tests")) or [])
+            cols = sum(
+                len(c.get("data_tests", c.get("tests")) or []) for c in node.get("columns") or []
+            )
+            counts[node["name"]] = own + cols
+    return counts
+
+
+@pytest.mark.requirement("FR-085")
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_each_demo_product_tests_every_layer(product: str, tmp_path: Path) -> None:
+    """Every layer of every demo product (bronze, silver, gold, as floe.yaml tiers its
+    models) carries dbt tests, and the compiled artifacts hold exactly the tests the
+    project's model YAML declares for that layer's models."""
+    spec = yaml.safe_load((DEMO / product / "floe.yaml").read_text(encoding="utf-8"))
+    tier_of = {t["name"]: t["tier"] for t in spec["transforms"]}
+    declared = _declared_tests(DEMO / product)
+    want: dict[str, int] = {}
+    for model, tier in tier_of.items():
+        want[tier] = want.get(tier, 0) + declared.get(model, 0)
+    art = compile_product(DEMO / product, out_dir=tmp_path).artifacts
+    assert art is not None
+    got: dict[str, int] = {}
+    for t in art.transforms:
+        n = len(t.tests) + sum(len(c.tests) for c in t.columns)
+        got[str(t.tier)] = got.get(str(t.tier), 0) + n
+    assert got == want
+    assert set(got) == {"bronze", "silver", "gold"}
+    assert all(n > 0 for n in got.values())
