@@ -51,9 +51,13 @@ EXPECTED = {
 @pytest.mark.requirement("WU6-AC5")
 @pytest.mark.requirement("WU6-AC6")
 @pytest.mark.requirement("15-FR-011")
+@pytest.mark.requirement("WU5-AC1")
+@pytest.mark.requirement("WU6-AC7")
+@pytest.mark.requirement("WU6-BC3")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Path) -> None:
-    """Six models by tier, dependencies, incremental config, seeds, profile and enforcement."""
+    """Six models by tier, dependencies, incremental config, seeds, the DuckDB profile and
+    the enforcement result — compared whole, so a missing result fails the test."""
     res = run_floe("compile", DEMO / product, "--out", tmp_path)
     assert res.code == 0, res.err
     art = json.loads((tmp_path / "compiled_artifacts.json").read_text())
