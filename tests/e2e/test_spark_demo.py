@@ -185,13 +185,14 @@ def test_engines_mixed_in_one_product_publish_the_same_rows(
     swapped: dict[str, Any], mixed: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The swap's mixed step, on one catalog: silver on DuckDB, gold on Spark. One run (one
-    run id and trace across the two waves) publishes the eight other tables with the rows of
-    the all-DuckDB run (order-free checksum), written by DuckDB's runner; gold is built by
-    Spark onto its audit branch with the same rows as DuckDB's gold, its snapshot naming Spark,
-    the run and the trace. Its expectations run on the branch: the null check passes, the row
-    count check fails — gold stays off ``main`` (no snapshot there), the branch kept; the run
-    fails naming the expectation, the run record lists both results, OpenLineage's
-    dataQualityAssertions carry both. The Dagster assets name their engine."""
+    run id and trace across its two waves, DuckDB's then Spark's, one Spark session)
+    publishes the eight other tables with the rows of the all-DuckDB run (order-free
+    checksum), written by DuckDB's runner; gold is built by Spark onto its audit branch with
+    the same rows as DuckDB's gold, its snapshot naming Spark, the run and the trace. Its
+    expectations run on the branch: the null check passes, the row count check fails — gold
+    stays off ``main`` (no snapshot there), the branch kept; the run fails naming the
+    expectation, the run record lists both results, OpenLineage's dataQualityAssertions carry
+    both. The Dagster assets name their engine."""
     duck, duck_run = swapped["duck"]
     product, run = mixed
     assert not run.success
@@ -209,7 +210,12 @@ def test_engines_mixed_in_one_product_publish_the_same_rows(
     assert len(published) == 8
     a, b = catalog_of(duck.parent), catalog_of(product.parent)
     home = product.parent / ".floe"
-    (trace,) = {s["trace_id"] for s in _spans(home, run.run_id)}
+    spans = _spans(home, run.run_id)
+    (trace,) = {s["trace_id"] for s in spans}
+    waves = sorted((s["attributes"]["floe.wave"], s["attributes"]["floe.engine"])
+                   for s in spans if s["name"] == "wave")  # fmt: skip
+    assert waves == [("1", "duckdb"), ("2", "spark")]
+    assert [s["name"] for s in spans].count("spark.session") == 1
     for name in published:
         left, right = a.load_table(f"{NAMESPACE}.{name}"), b.load_table(f"{NAMESPACE}.{name}")
         assert checksum(left, duck_run.run_id) == checksum(right, run.run_id), name
