@@ -40,6 +40,7 @@ from floe.runtime.runner import (
     selected_nodes,
 )
 from floe.runtime.spark.incremental import ancestors
+from floe.spec.artifacts import CompiledArtifacts
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -97,11 +98,8 @@ def plan_waves(
     return [Wave(e, nodes, tests.get(i, [])) for i, (e, nodes) in enumerate(planned)]
 
 
-def engines_of(artifacts: object) -> set[str]:
+def engines_of(artifacts: CompiledArtifacts) -> set[str]:
     """The engines a product's transforms run on (its own compute always among them)."""
-    from floe.spec.artifacts import CompiledArtifacts
-
-    assert isinstance(artifacts, CompiledArtifacts)
     return {t.compute for t in artifacts.transforms} | {artifacts.plugins["compute"].type}
 
 
