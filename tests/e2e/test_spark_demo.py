@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import DEMO
 from tests.e2e import expected
@@ -192,7 +193,8 @@ def test_engines_mixed_in_one_product_publish_the_same_rows(
     expectations run on the branch: the null check passes, the row count check fails — gold
     stays off ``main`` (no snapshot there), the branch kept; the run fails naming the
     expectation, the run record lists both results, OpenLineage's dataQualityAssertions carry
-    both. The Dagster assets name their engine."""
+    both. Gold's relationship test to a silver model (two waves) runs in Spark's wave only.
+    The Dagster assets name their engine."""
     duck, duck_run = swapped["duck"]
     product, run = mixed
     assert not run.success
@@ -233,7 +235,21 @@ def test_engines_mixed_in_one_product_publish_the_same_rows(
     duck_gold = checksum(a.load_table(f"{NAMESPACE}.{GOLD}"), duck_run.run_id)
     assert checksum(gold, ref=branch) == duck_gold
     assert duck_gold[0] == gold_rows
-    record = json.loads((home / "runs" / run.run_id / "record.json").read_text())
+    schema = yaml.safe_load((product / "models" / "schema.yml").read_text())
+    (gold_yml,) = [m for m in schema["models"] if m["name"] == GOLD]
+    tests = [t for c in gold_yml["columns"] for t in c.get("data_tests", [])]
+    to = {t["relationships"]["arguments"]["to"] for t in tests
+          if isinstance(t, dict) and "relationships" in t}  # fmt: skip
+    assert to == {"ref('int_equipment_maintenance')"}  # silver: DuckDB's wave
+    runs = home / "runs" / run.run_id
+    relations = {"spark": [], "duckdb": []}  # type: dict[str, list[str]]
+    dirs = (("spark", runs / "dbt-test"), ("duckdb", runs / "wave-1-duckdb" / "dbt"))
+    for engine, path in dirs:
+        for result in json.loads((path / "run_results.json").read_text())["results"]:
+            if result["unique_id"].startswith(f"test.{NAMESPACE}.relationships_{GOLD}_"):
+                relations[engine].append(result["status"])
+    assert relations == {"spark": ["pass"], "duckdb": []}  # the later wave, on both engines' rows
+    record = json.loads((runs / "record.json").read_text())
     node = next(n for n in record["nodes"] if n["name"] == GOLD)
     assert (node["status"], node["checks"]) == ("test_failed", [
         {"check": "expect_column_values_to_not_be_null(column=equipment_id)", "success": True},
