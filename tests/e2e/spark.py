@@ -27,10 +27,12 @@ def value(v: Any) -> Any:
     return str(Decimal(repr(v) if isinstance(v, float) else v).normalize())
 
 
-def checksum(table: Any, run_id: str | None = None) -> tuple[int, str]:
+def checksum(table: Any, run_id: str | None = None, ref: str | None = None) -> tuple[int, str]:
     """Row count and an order-free digest of the rows (each row as sorted column=value text),
-    current or as the run ``run_id`` published them (its ``run-<id>`` tag)."""
-    snapshot = table.metadata.refs[f"run-{run_id}"].snapshot_id if run_id else None
+    current, as the run ``run_id`` published them (its ``run-<id>`` tag) or at the branch or
+    tag ``ref``."""
+    name = ref or (f"run-{run_id}" if run_id else None)
+    snapshot = table.metadata.refs[name].snapshot_id if name else None
     rows = table.scan(snapshot_id=snapshot).to_arrow().to_pylist()
     lines = sorted(repr(sorted((k, value(v)) for k, v in r.items())) for r in rows)
     return len(rows), hashlib.md5("\n".join(lines).encode()).hexdigest()

@@ -4,19 +4,23 @@ run with the manifest's duckdb and then, the same floe.yaml plus ``compute: spar
 platform home: every table it publishes has the same rows under both engines — after a first
 run and after a second one on more readings, whose incremental model with a ``unique_key``
 replaces the readings it re-selects (dbt-duckdb's ``delete+insert``; floe applies the key on
-Spark, where dbt-spark would append them again)."""
+Spark, where dbt-spark would append them again). The swap's third step: the two mixed on one
+catalog (silver on DuckDB, gold on Spark), with Great Expectations checks on the Spark model."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import DEMO
 from tests.e2e import expected
 from tests.e2e.spark import catalog_of, checksum, run_in, value
+from tests.e2e.test_spark_run import _events, _spans
 
 PRODUCT = "iot-telemetry"
 NAMESPACE = "iot_telemetry"
@@ -31,16 +35,31 @@ SPARK_APPROVED = (
 )
 
 
-def _platform(root: Path, compute_line: str) -> Path:
-    """The demo product beside a copy of the demo manifest that also approves spark; its
-    floe.yaml untouched but for ``compute_line`` (before ``transforms:``)."""
+#: The mixed step: gold on Spark (silver and the rest on the product's duckdb), and two Great
+#: Expectations checks on gold, validated on its audit branch: one holds, one cannot (the
+#: table has more than one row), so gold stays on its branch.
+GOLD = "mart_equipment_health"
+MIXED_QUALITY = (
+    f"quality:\n  expectations:\n    {GOLD}:\n"
+    "      - expect_column_values_to_not_be_null: {column: equipment_id}\n"
+    "      - expect_table_row_count_to_be_between: {min_value: 0, max_value: 1}\n"
+)
+GX = "  secrets:\n    type: env\n  quality:\n    type: great_expectations\n"
+
+
+def _platform(root: Path, compute_line: str, quality: bool = False) -> Path:
+    """The demo product beside a copy of the demo manifest that also approves spark (and,
+    ``quality``, validates expectations with great_expectations); its floe.yaml untouched but
+    for ``compute_line`` (before ``transforms:``)."""
     product = root / PRODUCT
     shutil.copytree(DEMO / PRODUCT, product, ignore=shutil.ignore_patterns("target", "logs"))
     manifest = (DEMO / "manifest.yaml").read_text()
     assert "approved_compute: [duckdb]\n" in manifest
-    (root / "manifest.yaml").write_text(
-        manifest.replace("approved_compute: [duckdb]\n", SPARK_APPROVED)
-    )
+    manifest = manifest.replace("approved_compute: [duckdb]\n", SPARK_APPROVED)
+    if quality:
+        assert "  secrets:\n    type: env\n" in manifest
+        manifest = manifest.replace("  secrets:\n    type: env\n", GX)
+    (root / "manifest.yaml").write_text(manifest)
     spec = product / "floe.yaml"
     spec.write_text(spec.read_text().replace("\ntransforms:\n", f"\n{compute_line}transforms:\n"))
     return product
@@ -140,3 +159,116 @@ def test_a_second_run_merges_by_unique_key_on_spark_as_on_duckdb(
     )
     row = next(a for a in spark_run.assets if a.name == "int_readings_enriched")
     assert (row.status, row.rows) == ("published", len(ids))
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """iot-telemetry with its gold model on Spark (``compute: spark`` on that transform) and
+    two expectations on gold, run on a fresh platform home: silver and the rest on DuckDB."""
+    root = tmp_path_factory.mktemp("demo-mixed")
+    product = _platform(root, "", quality=True)
+    spec = product / "floe.yaml"
+    text = spec.read_text()
+    assert text.count("    tier: gold\n") == 1
+    spec.write_text(text.replace("    tier: gold\n", "    tier: gold\n    compute: spark\n")
+                    + MIXED_QUALITY)  # fmt: skip
+    return product, run_in(product, root / ".floe")
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.requirement("FLOE-381")
+@pytest.mark.requirement("FLOE-383")
+@pytest.mark.requirement("FLOE-384")
+@pytest.mark.requirement("FR-052")
+@pytest.mark.requirement("GAP-008")
+@pytest.mark.requirement("FR-026")
+def test_engines_mixed_in_one_product_publish_the_same_rows(
+    swapped: dict[str, Any], mixed: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The swap's mixed step, on one catalog: silver on DuckDB, gold on Spark. One run (one
+    run id and trace across its two waves, DuckDB's then Spark's, one Spark session)
+    publishes the eight other tables with the rows of the all-DuckDB run (order-free
+    checksum), written by DuckDB's runner; gold is built by Spark onto its audit branch with
+    the same rows as DuckDB's gold, its snapshot naming Spark, the run and the trace. Its
+    expectations run on the branch: the null check passes, the row count check fails — gold
+    stays off ``main`` (no snapshot there), the branch kept; the run fails naming the
+    expectation, the run record lists both results, OpenLineage's dataQualityAssertions carry
+    both. Gold's relationship test to a silver model (two waves) runs in Spark's wave only.
+    The Dagster assets name their engine."""
+    duck, duck_run = swapped["duck"]
+    product, run = mixed
+    assert not run.success
+    gold_rows = expected.gold_rows(duck)
+    line = (product / "floe.yaml").read_text().splitlines().index(
+        "      - expect_table_row_count_to_be_between: {min_value: 0, max_value: 1}"
+    ) + 1
+    assert run.failure.endswith(
+        f"{GOLD}: test_failed: expectation failed: expect_table_row_count_to_be_between "
+        f"(floe.yaml:{line}:9) — observed {gold_rows}"
+    )
+    own = sorted(p.stem for p in (*duck.glob("seeds/*.csv"), *duck.glob("models/**/*.sql")))
+    published = sorted(a.name for a in run.assets if a.status == "published")
+    assert published == sorted(set(own) - {GOLD})
+    assert len(published) == 8
+    a, b = catalog_of(duck.parent), catalog_of(product.parent)
+    home = product.parent / ".floe"
+    spans = _spans(home, run.run_id)
+    (trace,) = {s["trace_id"] for s in spans}
+    waves = sorted((s["attributes"]["floe.wave"], s["attributes"]["floe.engine"])
+                   for s in spans if s["name"] == "wave")  # fmt: skip
+    assert waves == [("1", "duckdb"), ("2", "spark")]
+    assert [s["name"] for s in spans].count("spark.session") == 1
+    for name in published:
+        left, right = a.load_table(f"{NAMESPACE}.{name}"), b.load_table(f"{NAMESPACE}.{name}")
+        assert checksum(left, duck_run.run_id) == checksum(right, run.run_id), name
+        summary = right.current_snapshot().summary.additional_properties
+        assert (summary["floe.run_id"], summary["floe.trace_id"]) == (run.run_id, trace), name
+        assert "engine-name" not in summary, name  # PyIceberg's commit: the DuckDB wave
+    gold = b.load_table(f"{NAMESPACE}.{GOLD}")
+    branch = "audit_" + run.run_id.replace("-", "_")
+    assert sorted(gold.metadata.refs) == [branch]  # no main: never published
+    on_branch = gold.snapshot_by_id(gold.metadata.refs[branch].snapshot_id)
+    summary = on_branch.summary.additional_properties
+    assert (summary["engine-name"], summary["floe.run_id"], summary["floe.trace_id"]) == (
+        "spark", run.run_id, trace,
+    )  # fmt: skip
+    duck_gold = checksum(a.load_table(f"{NAMESPACE}.{GOLD}"), duck_run.run_id)
+    assert checksum(gold, ref=branch) == duck_gold
+    assert duck_gold[0] == gold_rows
+    schema = yaml.safe_load((product / "models" / "schema.yml").read_text())
+    (gold_yml,) = [m for m in schema["models"] if m["name"] == GOLD]
+    tests = [t for c in gold_yml["columns"] for t in c.get("data_tests", [])]
+    to = {t["relationships"]["arguments"]["to"] for t in tests
+          if isinstance(t, dict) and "relationships" in t}  # fmt: skip
+    assert to == {"ref('int_equipment_maintenance')"}  # silver: DuckDB's wave
+    runs = home / "runs" / run.run_id
+    relations = {"spark": [], "duckdb": []}  # type: dict[str, list[str]]
+    dirs = (("spark", runs / "dbt-test"), ("duckdb", runs / "wave-1-duckdb" / "dbt"))
+    for engine, path in dirs:
+        for result in json.loads((path / "run_results.json").read_text())["results"]:
+            if result["unique_id"].startswith(f"test.{NAMESPACE}.relationships_{GOLD}_"):
+                relations[engine].append(result["status"])
+    assert relations == {"spark": ["pass"], "duckdb": []}  # the later wave, on both engines' rows
+    record = json.loads((runs / "record.json").read_text())
+    node = next(n for n in record["nodes"] if n["name"] == GOLD)
+    assert (node["status"], node["checks"]) == ("test_failed", [
+        {"check": "expect_column_values_to_not_be_null(column=equipment_id)", "success": True},
+        {"check": "expect_table_row_count_to_be_between", "success": False},
+    ])  # fmt: skip
+    (complete,) = [e for e in _events(home, run.run_id) if e["eventType"] == "COMPLETE"
+                   and e["job"]["name"] == f"{NAMESPACE}.{GOLD}"]  # fmt: skip
+    (output,) = complete["outputs"]
+    assertions = {(x["assertion"], x["success"]) for x in
+                  output["facets"]["dataQualityAssertions"]["assertions"]}  # fmt: skip
+    assert {("expect_column_values_to_not_be_null(column=equipment_id)", True),
+            ("expect_table_row_count_to_be_between", False)} <= assertions  # fmt: skip
+    monkeypatch.setenv("FLOE_HOME", str(home))
+    from floe.app.product import open_product
+
+    specs = {
+        s.key.path[-1]: s for s in open_product(product).definitions().resolve_all_asset_specs()
+    }
+    assert (specs[GOLD].kinds, specs[GOLD].metadata["floe/compute"]) == ({"dbt", "spark"}, "spark")
+    for name in own:
+        if name != GOLD:
+            assert specs[name].kinds == {"dbt", "duckdb"}, name

@@ -74,9 +74,9 @@ def test_thrift_profile_names_the_server_and_the_password_by_reference(tiny: Pat
 
 
 @pytest.mark.requirement("FR-012")
-def test_product_compute_must_be_approved_and_transforms_follow_it(tiny: Path) -> None:
-    """``compute: spark`` on a platform that approves only duckdb is E303 at the floe.yaml line;
-    a transform asking for another approved compute than its product's is E305."""
+def test_product_compute_must_be_approved(tiny: Path) -> None:
+    """``compute: spark`` on a platform that approves only duckdb is E303 at the floe.yaml line
+    (a transform's own compute: tests/unit/test_engines_mixed.py)."""
     with pytest.raises(FloeError) as info:
         _compile(tiny, SPARK_SPEC, TINY_MANIFEST)
     assert [d.code for d in info.value.diagnostics] == ["E303"]
@@ -84,11 +84,6 @@ def test_product_compute_must_be_approved_and_transforms_follow_it(tiny: Path) -
     assert "compute 'spark' is not approved by the platform (approved: duckdb)" in str(
         info.value.render()
     )
-    mixed = SPARK_SPEC.replace("    tier: gold\n", "    tier: gold\n    compute: duckdb\n")
-    with pytest.raises(FloeError) as info:
-        _compile(tiny, mixed, SPARK_MANIFEST)
-    assert [d.code for d in info.value.diagnostics] == ["E305"]
-    assert info.value.diagnostics[0].field_path == "transforms[2].compute"
 
 
 @pytest.mark.requirement("FLOE-132")

@@ -186,11 +186,10 @@ def test_the_declarable_expectations_are_gx_core_expectations() -> None:
     assert len(GX_EXPECTATIONS) == len(set(GX_EXPECTATIONS)) == 56
 
 
-@pytest.mark.requirement("FLOE-302")
-def test_expectations_of_a_spark_product_are_refused(tmp_path: Path) -> None:
-    """A product on Spark compute (whose runner audits dbt tests on Iceberg branches and does
-    not validate expectations yet) declaring expectations is E653 at the first one, instead
-    of their being silently skipped."""
+@pytest.mark.requirement("FLOE-383")
+def test_expectations_of_a_spark_product_compile(tmp_path: Path) -> None:
+    """A product on Spark compute declaring expectations compiles (E653 is retired: the Spark
+    runner validates them on the audit branch): the artifacts carry them as for DuckDB."""
     manifest = GX_MANIFEST.replace(
         "governance:\n",
         "approved_compute: [duckdb, spark]\ncompute_configs:\n  spark: {master: 'local[2]'}\n"
@@ -198,14 +197,13 @@ def test_expectations_of_a_spark_product_are_refused(tmp_path: Path) -> None:
     )
     spec = TINY_SPEC.replace("transforms:\n", "compute: spark\ntransforms:\n") + QUALITY
     product = write_tiny(tmp_path / "tiny", spec=spec, manifest=manifest)
+    ctx = compile_product(product, out_dir=tmp_path / "out")
+    assert ctx.artifacts is not None
+    assert ctx.artifacts.plugins["compute"].type == "spark"
     line = len(spec.splitlines()) - 2  # the stg_orders expectation
-    ((code, at, col, field, message, hint),) = _problems(product)
-    assert (code, at, col, field) == ("E653", line, 9, "quality.expectations.stg_orders.0")
-    assert message == (
-        "expectations are validated on DuckDB scratch tables; this product runs on compute "
-        "'spark', which does not validate them yet"
-    )
-    assert hint.startswith("run the product on duckdb")
+    assert [(c.type, c.kwargs, c.where) for c in ctx.artifacts.quality["stg_orders"]] == [
+        ("expect_column_values_to_not_be_null", {"column": "id"}, f"floe.yaml:{line}:9")
+    ]
 
 
 @pytest.mark.requirement("FLOE-303")

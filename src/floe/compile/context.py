@@ -51,6 +51,8 @@ class Resolved:
     compute_by_model: dict[str, str]
     schedule: tuple[str, str, bool]
     secret_findings: list[Diagnostic] = field(default_factory=list)
+    #: engines of transforms other than the product's: type -> (version, config, plugin)
+    computes: dict[str, tuple[str, dict[str, Any], Plugin]] = field(default_factory=dict)
 
 
 @dataclass

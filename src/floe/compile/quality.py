@@ -21,10 +21,8 @@ from floe.spec.yamlload import load_yaml
 E_NO_CHECKS = "E650"
 E_UNKNOWN_MODEL = "E651"
 E_UNKNOWN_CHECK = "E652"
-E_COMPUTE = "E653"
-#: Computes whose runner does not validate quality checks yet (the Spark runner audits on
-#: Iceberg branches; floe.runtime.spark.runner).
-UNCHECKED_COMPUTE = ("spark",)
+#: E653 (expectations on Spark compute) is retired: the Spark runner validates them on the
+#: audit branch (floe.runtime.spark.quality).
 
 
 @dataclass(frozen=True)
@@ -98,12 +96,9 @@ def _beside_models(ctx: CompileContext) -> tuple[list[Declared], list[Diagnostic
     return out, problems
 
 
-def quality_problems(
-    ctx: CompileContext, plugin: QualityPlugin[Any] | None, compute: str = "duckdb"
-) -> list[Diagnostic]:
+def quality_problems(ctx: CompileContext, plugin: QualityPlugin[Any] | None) -> list[Diagnostic]:
     """Declared checks naming no model of the product, or a type the plugin does not
-    provide; checks declared while the platform's quality plugin takes none, or for a
-    product whose ``compute`` does not validate them."""
+    provide; checks declared while the platform's quality plugin takes none."""
     checks, out = _read(ctx)
     if not checks:
         return out
@@ -120,16 +115,6 @@ def quality_problems(
                 f"quality.expectations.{model}",
                 _close(model, models, "transforms"),
             ))  # fmt: skip
-    if compute in UNCHECKED_COMPUTE:
-        out.append(Diagnostic(
-            E_COMPUTE,
-            f"expectations are validated on DuckDB scratch tables; this product runs on "
-            f"compute '{compute}', which does not validate them yet",
-            checks[0].location,
-            _field(checks[0]),
-            "run the product on duckdb, or write these checks as dbt tests (Spark audits "
-            "dbt tests on Iceberg branches)",
-        ))  # fmt: skip
     if not names:
         chosen = plugin.name if plugin is not None else "dbt"
         first = checks[0]

@@ -34,10 +34,11 @@ from floe.orchestrate.materialize import materializations
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.dbt_exec import DbtProjectRef, run_dbt
 from floe.runtime.dbt_graph import DbtGraph, check_graph, load_graph
+from floe.runtime.engines import product_runner
 from floe.runtime.home import PlatformHome
 from floe.runtime.resolved import ResolvedPlugins
 from floe.runtime.runner import RunReport, RunSpec, TransientError, is_transient
-from floe.runtime.spark.runner import ProductRunner, product_runner
+from floe.runtime.spark.runner import ProductRunner
 from floe.spec.artifacts import CompiledArtifacts
 
 
@@ -57,6 +58,24 @@ class FloeTranslator(DagsterDbtTranslator):
         self._sources = artifacts.source_namespaces()
         nodes = graph.nodes.values() if graph else ()
         self._own = {(self._ns, n.name) for n in nodes}
+        self._artifacts = artifacts
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetSpec:
+        """dagster-dbt's spec, whose kind and ``floe/compute`` metadata name the engine that
+        builds the node (floe.yaml ``transforms[].compute``, else the product's), not the
+        adapter the manifest was parsed with."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = manifest.get("nodes", {}).get(unique_id)
+        if props is None:  # a source: another product's table
+            return spec
+        engine = self._artifacts.compute_of(str(props["name"]))
+        adapter = manifest.get("metadata", {}).get("adapter_type")
+        kinds = {k for k in spec.kinds if k != adapter} | {"dbt", engine}
+        return spec.replace_attributes(
+            kinds=kinds, metadata={**spec.metadata, "floe/compute": engine}
+        )
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """``[namespace, name]``; sources: the key of the Iceberg table they read."""
@@ -146,7 +165,7 @@ def build_definitions(
         # traces, lineage, the run record
         with observe_run(artifacts, home, context.run.run_id, plugins) as obs:
             spec = replace(spec, trace_id=obs.trace_id, observer=obs)
-            runner = product_runner(artifacts, plugins)  # DuckDB or Spark, by the compute
+            runner = product_runner(artifacts, plugins)  # DuckDB, Spark or both, by the compute
             report = _run(runner, spec, plugins, invoke)
             obs.finish(report)
         _provenance(home, context.run.run_id, context.run.tags)

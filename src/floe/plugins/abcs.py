@@ -150,7 +150,9 @@ class DbtInvocation:
             "--log-path", str(self.target_path),
         ]  # fmt: skip
         if self.args[0] != "deps":
-            argv += ["--target", self.target, "--target-path", str(self.target_path)]
+            if "--target" not in self.args:  # a run of engines mixed names each wave's
+                argv += ["--target", self.target]
+            argv += ["--target-path", str(self.target_path)]
         return argv
 
 

@@ -83,6 +83,8 @@ class DbtGraph:
 
     nodes: Mapping[str, DbtNode]
     sources: Mapping[str, DbtSource]
+    #: data tests: unique id → (name, the nodes it reads)
+    tests: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def published(self) -> list[DbtNode]:
         """Seeds, models and snapshots floe publishes, in unique-id order."""
@@ -134,7 +136,12 @@ def load_graph(manifest: Mapping[str, Any]) -> DbtGraph:
         if raw.get("resource_type") in PUBLISHED_TYPES
     }
     sources = {uid: _source(uid, raw) for uid, raw in manifest.get("sources", {}).items()}
-    return DbtGraph(nodes, sources)
+    tests = {
+        uid: (str(raw.get("name", uid)), tuple(raw.get("depends_on", {}).get("nodes", ())))
+        for uid, raw in manifest.get("nodes", {}).items()
+        if raw.get("resource_type") == "test"
+    }
+    return DbtGraph(nodes, sources, tests)
 
 
 def _node(uid: str, raw: Mapping[str, Any]) -> DbtNode:

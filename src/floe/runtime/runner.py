@@ -372,7 +372,7 @@ def _check_scratch(
     the layout's columns exist (E216; what compile could not check), then the quality
     plugin's checks pass. A node failing either is not published, nor are the nodes built
     on it (as after a failed test). The outcomes still to publish."""
-    checks = [_layout_check(spec, con), *_quality_check(spec, con)]
+    checks = [_layout_check(spec, con), *quality_checks(spec, lambda n: _read_scratch(con, n))]
     return _gate(passed, nodes, graph, lambda node, o: all(ok(node, o) for ok in checks))
 
 
@@ -420,9 +420,15 @@ def _gate(
     return [o for o in passed if o.unique_id not in blocked]
 
 
-def _quality_check(spec: RunSpec, con: Any) -> list[Check]:
+def _read_scratch(con: Any, node: DbtNode) -> Any:
+    assert node.relation is not None
+    return scratch.read_relation(con, node.relation.schema, node.relation.identifier)
+
+
+def quality_checks(spec: RunSpec, read: Callable[[DbtNode], Any]) -> list[Check]:
     """The audit beyond dbt's tests: each model's declared checks validated by the quality
-    plugin on its scratch table; a failed check keeps the model unpublished (status
+    plugin on its built rows (``read``: the node's rows as Arrow — the scratch table on
+    DuckDB, the audit branch on Spark); a failed check keeps the model unpublished (status
     ``test_failed``, the check named among its failed tests). None when nothing is declared."""
     declared = spec.artifacts.quality
     plugin = spec.quality
@@ -433,9 +439,8 @@ def _quality_check(spec: RunSpec, con: Any) -> list[Check]:
         wanted = declared.get(node.name)
         if not wanted:
             return True
-        assert node.relation is not None
         checks = [QualityCheck(c.type, dict(c.kwargs), c.where) for c in wanted]
-        data = scratch.read_relation(con, node.relation.schema, node.relation.identifier)
+        data = read(node)
         with spec.observer.phase("quality", **{"dbt.unique_id": node.unique_id}):
             outcome.checks = plugin.validate(_identifier(spec, node), data, checks)
         failed = [r for r in outcome.checks if not r.success]

@@ -224,6 +224,11 @@ class CompiledArtifacts(FloeModel):
     metadata: ArtifactMetadata
     environment: str
     plugins: dict[str, ResolvedPlugin]
+    computes: dict[str, ResolvedPlugin] = Field(
+        default_factory=dict,
+        description="The compute of transforms on another engine than plugins.compute, by type "
+        "(floe.yaml transforms[].compute; config from the manifest's compute_configs).",
+    )
     transforms: list[TransformArtifact]
     seeds: list[SeedArtifact]
     sources: list[SourceArtifact] = Field(default_factory=list)
@@ -244,6 +249,21 @@ class CompiledArtifacts(FloeModel):
         description="floe.yaml's ingestion sources (secrets as references), loaded before dbt.",
         json_schema_extra=lambda schema: ingestion_items_schema(schema),
     )
+
+    def compute_of(self, name: str) -> str:
+        """The engine a transform (a model) runs on; seeds, snapshots and any model that is no
+        transform run on the product's compute."""
+        for transform in self.transforms:
+            if transform.name == name:
+                return transform.compute
+        return self.plugins["compute"].type
+
+    def dbt_target(self, compute: str) -> str:
+        """The dbt target (profile output) of an engine: the environment's name for the
+        product's compute, ``<environment>_<compute>`` for another."""
+        if compute == self.plugins["compute"].type:
+            return self.dbt.target
+        return f"{self.dbt.target}_{compute}"
 
     def ingestion_sources(self) -> list[IngestionSource]:
         """The ingestion sources, typed."""

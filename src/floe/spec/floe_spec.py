@@ -36,7 +36,10 @@ class Transform(FloeModel):
     tags: list[str] = Field(default_factory=list)
     depends_on: list[ModelName] = Field(default_factory=list, alias="dependsOn")
     compute: str | None = Field(
-        default=None, description="Compute plugin type; must be approved by the manifest."
+        default=None,
+        description="The engine this model runs on (duckdb, spark, …), one the manifest "
+        "approves; default: the product's compute. Engines mixed in one product run in waves "
+        "(docs/compute.md).",
     )
     description: str = ""
 

@@ -42,13 +42,17 @@ class CompileStage:
         compute = resolved.instances["compute"]
         assert isinstance(compute, ComputePlugin)
         target = ctx.options.env
-        output = compute.dbt_profile_output(product=spec.metadata.name)
+        outputs = {target: compute.dbt_profile_output(product=spec.metadata.name)}
+        for engine, (_, _, plugin) in sorted(resolved.computes.items()):
+            assert isinstance(plugin, ComputePlugin)  # one target per engine of a transform
+            outputs[f"{target}_{engine}"] = plugin.dbt_profile_output(product=spec.metadata.name)
         storage = resolved.instances.get("storage")
         secret = storage.duckdb_secret(env_var) if isinstance(storage, StoragePlugin) else None
         if secret is not None:  # created by floe's dbt-duckdb plugin after the extensions load
-            for plugin in output.get("plugins", []):
-                plugin["config"]["secrets"] = [secret]
-        ctx.profiles = {project.profile: {"target": target, "outputs": {target: output}}}
+            for output in outputs.values():
+                for plugin_config in output.get("plugins", []):
+                    plugin_config["config"]["secrets"] = [secret]
+        ctx.profiles = {project.profile: {"target": target, "outputs": outputs}}
         cron, tz, enabled = resolved.schedule
         ctx.artifacts = CompiledArtifacts(
             metadata=ArtifactMetadata(
@@ -65,6 +69,10 @@ class CompileStage:
             plugins={
                 category: ResolvedPlugin(type=t, version=v, config=c)
                 for category, (t, v, c) in sorted(resolved.plugins.items())
+            },
+            computes={
+                engine: ResolvedPlugin(type=engine, version=v, config=c)
+                for engine, (v, c, _) in sorted(resolved.computes.items())
             },
             transforms=[
                 _transform(

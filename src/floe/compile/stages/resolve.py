@@ -7,6 +7,7 @@ from typing import Any
 
 from floe import events
 from floe.compile.context import CompileContext, Resolved
+from floe.compile.engines import engine_problems, other_computes
 from floe.compile.quality import quality_problems
 from floe.compile.stages.ingestion_checks import unsupported_sources
 from floe.errors import Diagnostic, FloeError, InputError, Location
@@ -22,7 +23,6 @@ E_LOCKED = "E301"
 E_LAXER = "E302"
 E_COMPUTE = "E303"
 E_CATEGORY = "E304"
-E_MIXED_COMPUTE = "E305"
 W_PLAINTEXT = "W401"
 W_PLUGIN = "W209"
 
@@ -57,9 +57,10 @@ class ResolveStage:
             ctx.warnings += _notices(ctx, category, plugin)
         governance = _governance(ctx, problems)
         compute = _compute(ctx, problems)
+        computes = other_computes(ctx, compute, problems)
+        problems += engine_problems(ctx, compute)
         if "quality" in instances or "quality" not in raw_plugins:
-            product_compute = ctx.need_spec().compute or ctx.need_manifest().plugins.compute.type
-            problems += quality_problems(ctx, _quality(instances), product_compute)
+            problems += quality_problems(ctx, _quality(instances))
         problems += unsupported_sources(ctx, instances.get("ingestion"))
         if problems:
             _log_refused_overrides(ctx, problems)
@@ -71,6 +72,7 @@ class ResolveStage:
             compute_by_model=compute,
             schedule=_schedule(ctx, instances),
             secret_findings=findings,
+            computes=computes,
         )
 
 
@@ -299,8 +301,9 @@ def _tier_coverage(
 
 def _compute(ctx: CompileContext, problems: list[Diagnostic]) -> dict[str, str]:
     """The compute of each transform: its own, else the product's (floe.yaml ``compute``), else
-    the manifest's; approved by the manifest. One product runs on one engine (one dbt profile):
-    a transform on another compute than the product's is refused."""
+    the manifest's; approved by the manifest. Engines may be mixed in one product (one dbt
+    target per engine, run in waves: :mod:`floe.compile.engines` checks what a wave split
+    breaks)."""
     manifest, spec = ctx.need_manifest(), ctx.need_spec()
     approved = manifest.compute_types()
     product = spec.compute or manifest.plugins.compute.type
@@ -318,18 +321,6 @@ def _compute(ctx: CompileContext, problems: list[Diagnostic]) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, t in enumerate(spec.transforms):
         chosen = t.compute or product
-        if chosen in approved and chosen != product:
-            problems.append(
-                Diagnostic(
-                    E_MIXED_COMPUTE,
-                    f"transform '{t.name}' asks for compute '{chosen}' but the product runs on "
-                    f"'{product}'; one product runs on one compute",
-                    _sloc(ctx, "transforms", i, "compute"),
-                    f"transforms[{i}].compute",
-                    "drop the transform's compute, or move the model into a product of its own "
-                    "with that compute (sources: [{name, product}] reads its tables)",
-                )
-            )
         if t.compute is not None and chosen not in approved:
             problems.append(
                 Diagnostic(

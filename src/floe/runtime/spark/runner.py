@@ -52,6 +52,7 @@ from floe.runtime.runner import (
 )
 from floe.runtime.scratch import ScratchInput
 from floe.runtime.spark.incremental import KeyedMerge, ancestors, merge_by_key, unique_key, waves
+from floe.runtime.spark.quality import validate_branches
 from floe.runtime.spark.session import drop_scratch, run_session
 from floe.runtime.timetravel import tag_run
 
@@ -144,6 +145,9 @@ def _build_audit_publish(
         test_args = ["test", *select, *NO_UNIT]
         tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
     outcomes = _audit(results + tested, manifest, building)
+    validate_branches(spec, catalog, outcomes, nodes, {
+        uid: (b.identifier, b.snapshot_id) for uid, b in branches.items() if isinstance(b, _Branch)
+    })  # fmt: skip
     _hold_back(outcomes, branches, spec.graph)
     with spec.observer.phase("publish"):
         for outcome in outcomes:
