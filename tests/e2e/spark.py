@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,12 +42,79 @@ def checksum(table: Any, run_id: str | None = None) -> tuple[int, str]:
 
 def run_in(product: Path, home: Path | None = None) -> RunSummary:
     """``floe run`` of ``product`` with its own platform home (beside it unless ``home``)."""
-    saved = os.environ.get("FLOE_HOME")
-    os.environ["FLOE_HOME"] = str(home or product / ".floe")
-    try:
+    with home_of(home or product / ".floe"):
         return run(product)
+
+
+@contextmanager
+def home_of(home: Path) -> Iterator[None]:
+    """``FLOE_HOME`` set to ``home`` meanwhile."""
+    saved = os.environ.get("FLOE_HOME")
+    os.environ["FLOE_HOME"] = str(home)
+    try:
+        yield
     finally:
         if saved is None:
             os.environ.pop("FLOE_HOME", None)
         else:
             os.environ["FLOE_HOME"] = saved
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def thrift_server(catalog_conf: dict[str, str], scratch: Path) -> Iterator[int]:
+    """A Spark Thrift Server (Spark's own HiveThriftServer2, speaking Thrift on a loopback port)
+    started inside this process's Spark — the JVM floe's session method starts, shared by the
+    worker's Spark tests — with ``catalog_conf`` (an Iceberg catalog) for the sessions it opens;
+    its port. The sessions' catalog lives in the SparkContext's settings (a new session reads
+    them), removed again when the server stops."""
+    from floe.runtime.spark.session import base_session
+
+    spark = base_session("local[2]", {"spark.driver.memory": "2g"})
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    jvm.java.lang.System.setProperty("derby.stream.error.file", str(scratch / "derby.log"))
+    context_conf = spark.sparkContext._jsc.sc().conf()  # the live settings new sessions read
+    for key, value in catalog_conf.items():
+        context_conf.set(key, value)
+    port = free_port()
+    own = spark.newSession()
+    for key, value in {
+        "hive.server2.thrift.port": str(port),
+        "hive.server2.thrift.bind.host": "127.0.0.1",
+        "hive.server2.logging.operation.enabled": "false",
+        "hive.exec.scratchdir": str(scratch / "hive"),
+        "hive.exec.local.scratchdir": str(scratch / "hive-local"),
+    }.items():
+        own.conf.set(key, value)
+    server_class = jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
+    server = server_class.startWithContext(own._jsparkSession.sqlContext())
+    try:
+        _wait_listening(port, deadline=time.monotonic() + 120)
+        yield port
+    finally:
+        server.stop()
+        for key in catalog_conf:
+            context_conf.remove(key)
+
+
+def _wait_listening(port: int, deadline: float) -> None:
+    """Poll until something accepts connections on the loopback ``port``."""
+    import socket
+
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            threading.Event().wait(0.1)

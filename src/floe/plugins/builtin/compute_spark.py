@@ -20,6 +20,11 @@ from floe.spec.common import SecretRef
 
 #: dbt's schema of every relation a run builds (Spark's session catalog: the run's scratch).
 SCHEMA = "main"
+#: Settings of every session on a Thrift server (dbt's, through the profile's
+#: ``server_side_parameters``, and floe's): timestamps without time zone, as DuckDB writes them.
+THRIFT_SESSION = {"spark.sql.timestampType": "TIMESTAMP_NTZ", "spark.sql.session.timeZone": "UTC"}
+#: The user a thrift session opens as when the config names none (dbt-spark requires one).
+THRIFT_USER = "floe"
 
 
 class SparkConfig(BaseModel):
@@ -81,20 +86,31 @@ class SparkComputePlugin(ComputePlugin[SparkConfig]):
             "method": "thrift",
             "host": cfg.host,
             "port": cfg.port,
-            "schema": SCHEMA,
+            # the server's session catalog is shared by every product's runs: one schema each
+            "schema": thrift_schema(product),
             "threads": cfg.threads,
+            "user": self.thrift_user(),
+            "server_side_parameters": dict(THRIFT_SESSION),
+            "poll_interval": 1,  # dbt-spark polls a running statement every 5 s by default
         }
-        if cfg.user:
-            output["user"] = cfg.user
         if cfg.auth_method:
             output["auth"] = cfg.auth_method
         if cfg.password is not None:
             output["password"] = env_var(cfg.password)
         return output
 
+    def thrift_user(self) -> str:
+        """The user thrift sessions open as."""
+        return self.config.user or THRIFT_USER
+
     def session_conf(self) -> dict[str, str]:
         """Spark settings of the session floe starts (``session`` method)."""
         return {key: _text(value) for key, value in sorted(self.config.conf.items())}
+
+
+def thrift_schema(product: str) -> str:
+    """dbt's schema of a product's relations on a Thrift server: ``floe_<product>``."""
+    return "floe_" + "".join(c if c.isalnum() else "_" for c in product.lower())
 
 
 def _text(value: str | int | float | bool) -> str:
