@@ -4,6 +4,7 @@ across engines by an order-free checksum of their values."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -118,3 +119,44 @@ def _wait_listening(port: int, deadline: float) -> None:
             if time.monotonic() > deadline:
                 raise
             threading.Event().wait(0.1)
+
+
+def run_failing_unique_test(product: Path, tables: tuple[str, ...]) -> tuple[RunSummary, Any]:
+    """Run the tiny product again with order id 2 duplicated in its seed (restored after):
+    stg_orders' unique test fails on the audit branch. Checks what every Spark method shares —
+    the run fails naming the test, only the seed is published, int_orders and mart_revenue are
+    held back, dbt's test results on the branch (unique fails, not_null passes), stg_orders'
+    ``main`` keeps its snapshot and rows and the branch holds the three rows the test saw.
+    The run, and stg_orders' table."""
+    catalog = catalog_of(product)
+    before = {n: catalog.load_table(f"tiny.{n}").current_snapshot().snapshot_id for n in tables}
+    seed = product / "seeds" / "raw_orders.csv"
+    original = seed.read_text()
+    seed.write_text("id,amount\n1,10\n2,20\n2,25\n")
+    try:
+        second = run_in(product)
+    finally:
+        seed.write_text(original)
+    assert not second.success
+    assert [a.name for a in second.assets if a.status == "published"] == ["raw_orders"]
+    failure = second.failure or ""
+    assert "stg_orders: test_failed: test failed: unique_stg_orders_id" in failure
+    assert "int_orders: skipped" in failure
+    assert "mart_revenue: skipped" in failure
+    tested = json.loads((product / ".floe" / "runs" / second.run_id / "dbt-test" /
+                         "run_results.json").read_text())["results"]  # fmt: skip
+    status = {r["unique_id"].split(".")[2]: r["status"] for r in tested}
+    assert (status["unique_stg_orders_id"], status["not_null_stg_orders_id"]) == ("fail", "pass")
+    catalog = catalog_of(product)
+    branch = "audit_" + second.run_id.replace("-", "_")
+    stg = catalog.load_table("tiny.stg_orders")
+    assert stg.current_snapshot().snapshot_id == before["stg_orders"]
+    assert sorted(stg.scan().to_arrow()["id"].to_pylist()) == [1, 2]
+    held = stg.scan(snapshot_id=stg.metadata.refs[branch].snapshot_id).to_arrow()
+    assert sorted(held["id"].to_pylist()) == [1, 2, 2]
+    for name in ("int_orders", "mart_revenue"):
+        table = catalog.load_table(f"tiny.{name}")
+        assert table.current_snapshot().snapshot_id == before[name], name
+        assert [r for r in table.metadata.refs if not r.startswith("run-")] == ["main"], name
+    assert catalog.load_table("tiny.raw_orders").scan().to_arrow().num_rows == 3
+    return second, stg

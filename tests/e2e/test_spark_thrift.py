@@ -10,7 +10,6 @@ share: tests/e2e/schedule.py); the runs themselves start no Spark (floe only tal
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,16 @@ import pytest
 
 from floe.errors import FloeError
 from tests.conftest import TINY_SPEC, write_tiny
-from tests.e2e.spark import catalog_of, checksum, free_port, home_of, run_in, thrift_server, value
+from tests.e2e.spark import (
+    catalog_of,
+    checksum,
+    free_port,
+    home_of,
+    run_failing_unique_test,
+    run_in,
+    thrift_server,
+    value,
+)
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
 
 TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
@@ -124,45 +132,14 @@ def test_a_failing_test_on_thrift_leaves_main_untouched(thrift: dict[str, Any]) 
     the audit branch: the run fails naming it; stg_orders keeps its snapshot on ``main`` and its
     audit branch, holding the three rows the test saw, stays for inspection; what is downstream
     is held back (branches dropped); the seed, whose own checks passed, is published."""
-    product, _ = thrift["thrift"]
-    catalog = catalog_of(product)
-    before = {n: catalog.load_table(f"tiny.{n}").current_snapshot().snapshot_id for n in TABLES}
-    seed = product / "seeds" / "raw_orders.csv"
-    original = seed.read_text()
-    seed.write_text("id,amount\n1,10\n2,20\n2,25\n")
-    try:
-        second = run_in(product)
-    finally:
-        seed.write_text(original)
-    assert not second.success
-    assert [a.name for a in second.assets if a.status == "published"] == ["raw_orders"]
-    failure = second.failure or ""
-    assert "stg_orders: test_failed: test failed: unique_stg_orders_id" in failure
-    assert "int_orders: skipped" in failure
-    assert "mart_revenue: skipped" in failure
-    tested = json.loads((product / ".floe" / "runs" / second.run_id / "dbt-test" /
-                         "run_results.json").read_text())["results"]  # fmt: skip
-    status = {r["unique_id"].split(".")[2]: r["status"] for r in tested}
-    assert (status["unique_stg_orders_id"], status["not_null_stg_orders_id"]) == ("fail", "pass")
-    catalog = catalog_of(product)
+    product, first = thrift["thrift"]
+    second, stg = run_failing_unique_test(product, TABLES)
     branch = "audit_" + second.run_id.replace("-", "_")
-    stg = catalog.load_table("tiny.stg_orders")
-    assert stg.current_snapshot().snapshot_id == before["stg_orders"]
-    assert sorted(r for r in stg.metadata.refs if not r.startswith("run-")) == sorted(
-        ["main", branch]
-    )
-    assert sorted(stg.scan().to_arrow()["id"].to_pylist()) == [1, 2]
+    assert sorted(stg.metadata.refs) == sorted(["main", f"run-{first.run_id}", branch])
     held = stg.snapshot_by_id(stg.metadata.refs[branch].snapshot_id)
     assert dict(held.summary.additional_properties)["floe.run_id"] == second.run_id
-    rows = stg.scan(snapshot_id=held.snapshot_id).to_arrow()
-    assert sorted(rows["id"].to_pylist()) == [1, 2, 2]
-    for name in ("int_orders", "mart_revenue"):
-        table = catalog.load_table(f"tiny.{name}")
-        assert table.current_snapshot().snapshot_id == before[name], name
-        assert [r for r in table.metadata.refs if not r.startswith("run-")] == ["main"], name
-    raw = catalog.load_table("tiny.raw_orders")
-    assert raw.current_snapshot().snapshot_id != before["raw_orders"]
-    assert raw.scan().to_arrow().num_rows == 3
+    raw = catalog_of(product).load_table("tiny.raw_orders")
+    assert raw.current_snapshot().summary.additional_properties["floe.run_id"] == second.run_id
 
 
 @pytest.mark.timeout(120)

@@ -5,7 +5,8 @@
 classpath and floe's Iceberg catalog configured from the catalog plugin at run time
 (:mod:`floe.runtime.spark.session`); dbt-spark's ``session`` method runs on that session.
 ``thrift``: dbt-spark talks to a Spark Thrift Server the platform runs (``host``/``port``; the
-server carries the Iceberg catalog; credentials are secret references read by ``env_var``).
+server carries the Iceberg catalog; credentials are secret references read by ``env_var``) and
+floe's write–audit–publish runs over SQL on it (:mod:`floe.runtime.spark.thrift`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ class SparkConfig(BaseModel):
     )
     host: str | None = Field(default=None, description="thrift: the Thrift server's host.")
     port: int = Field(default=10000, ge=1, le=65535, description="thrift: its port.")
-    user: str | None = Field(default=None, description="thrift: the user to connect as.")
+    user: str | None = Field(
+        default=None, description="thrift: the user to connect as (default floe)."
+    )
     auth_method: Literal["NONE", "LDAP", "KERBEROS", "NOSASL"] | None = Field(
-        default=None, description="thrift: the authentication mechanism."
+        default=None, description="thrift: the authentication mechanism (default NONE)."
     )
     password: SecretRef | None = Field(
         default=None, description="thrift: the password, as {secret: NAME}."
