@@ -182,7 +182,7 @@ def test_spark_thrift_server_and_the_thrift_profile_agree(docs: list[dict[str, A
     assert "auth" not in profile  # dbt-spark's thrift default: NONE
     assert "password" not in profile
     for key, value in profile["server_side_parameters"].items():
-        assert conf[key] == value, key
+        assert conf[key.removeprefix("set:hiveconf:")] == value, key
     manifest = yaml.safe_load(CLUSTER_MANIFEST.read_text())
     catalog = PolarisConfig.model_validate(manifest["plugins"]["catalog"]["config"])
     assert values["sparkThrift"]["catalogName"] == catalog.name == "floe"

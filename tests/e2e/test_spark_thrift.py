@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from floe.errors import FloeError
 from tests.conftest import TINY_SPEC, write_tiny
@@ -31,6 +32,7 @@ from tests.e2e.spark import (
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
 
 TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+NTZ = ("spark.sql.timestampType", "TIMESTAMP_NTZ")
 SESSION_CONFIG = "  spark: {master: 'local[2]', conf: {spark.driver.memory: 2g}}\n"
 
 
@@ -147,7 +149,11 @@ def test_a_failing_test_on_thrift_leaves_main_untouched(thrift: dict[str, Any]) 
 def test_a_server_without_floes_catalog_or_no_server_is_refused(thrift: dict[str, Any]) -> None:
     """The run's connection checks the server sees floe's catalog under its name: a catalog
     name the server lacks is E585 naming it; a port nobody listens on is E584 naming the
-    server's address — before anything is built."""
+    server's address — before anything is built. floe's session, and a session opened as
+    dbt-spark opens it from the compiled profile, write timestamps without time zone (the
+    profile's ``server_side_parameters`` reach Spark's session)."""
+    from pyhive import hive
+
     from floe.runtime.spark.thrift import ThriftServer, open_backend
 
     server = ThriftServer("127.0.0.1", thrift["port"], "floe", "NONE")
@@ -158,8 +164,21 @@ def test_a_server_without_floes_catalog_or_no_server_is_refused(thrift: dict[str
     sql, _, _, close = open_backend(server, "floe", "tiny")
     try:
         assert ("tiny",) in sql.execute("SHOW NAMESPACES IN floe")
+        assert sql.execute("SET spark.sql.timestampType") == [NTZ]
     finally:
         close()
+    product, _ = thrift["thrift"]
+    profiles = yaml.safe_load((product / "target" / "floe" / "profiles.yml").read_text())
+    profile = profiles["tiny"]["outputs"]["dev"]
+    dbt_session = hive.connect(host=profile["host"], port=profile["port"],
+                               username=profile["user"],
+                               configuration=profile["server_side_parameters"])  # fmt: skip
+    try:
+        cursor = dbt_session.cursor()
+        cursor.execute("SET spark.sql.timestampType")
+        assert cursor.fetchall() == [NTZ]  # dbt's seeds and models: timestamps as DuckDB's
+    finally:
+        dbt_session.close()
     nobody = ThriftServer("127.0.0.1", free_port(), "floe", "NONE")
     with pytest.raises(FloeError) as unreachable:
         open_backend(nobody, "floe", "tiny")

@@ -70,8 +70,8 @@ def test_thrift_profile_names_the_server_and_the_password_by_reference(tiny: Pat
         "type": "spark", "method": "thrift", "host": "sts.data.svc", "port": 10001,
         "schema": "floe_tiny", "threads": 1, "user": "floe", "auth": "LDAP",
         "password": "{{ env_var('SPARK_THRIFT_PASSWORD') }}", "poll_interval": 1,
-        "server_side_parameters": {"spark.sql.timestampType": "TIMESTAMP_NTZ",
-                                   "spark.sql.session.timeZone": "UTC"},
+        "server_side_parameters": {"set:hiveconf:spark.sql.timestampType": "TIMESTAMP_NTZ",
+                                   "set:hiveconf:spark.sql.session.timeZone": "UTC"},
     }  # fmt: skip
     config = ctx.artifacts.plugins["compute"].config  # type: ignore[attr-defined]
     assert config["password"] == {"secret": "SPARK_THRIFT_PASSWORD"}

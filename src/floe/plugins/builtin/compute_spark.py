@@ -24,6 +24,9 @@ SCHEMA = "main"
 #: Settings of every session on a Thrift server (dbt's, through the profile's
 #: ``server_side_parameters``, and floe's): timestamps without time zone, as DuckDB writes them.
 THRIFT_SESSION = {"spark.sql.timestampType": "TIMESTAMP_NTZ", "spark.sql.session.timeZone": "UTC"}
+#: How a session's opening request carries a Spark setting to the Thrift server: Hive's
+#: ``set:hiveconf:`` (a plain key is kept by Hive and never reaches Spark's session).
+HIVECONF = "set:hiveconf:"
 #: The user a thrift session opens as when the config names none (dbt-spark requires one).
 THRIFT_USER = "floe"
 
@@ -93,7 +96,7 @@ class SparkComputePlugin(ComputePlugin[SparkConfig]):
             "schema": thrift_schema(product),
             "threads": cfg.threads,
             "user": self.thrift_user(),
-            "server_side_parameters": dict(THRIFT_SESSION),
+            "server_side_parameters": hiveconf(THRIFT_SESSION),
             "poll_interval": 1,  # dbt-spark polls a running statement every 5 s by default
         }
         if cfg.auth_method:
@@ -109,6 +112,11 @@ class SparkComputePlugin(ComputePlugin[SparkConfig]):
     def session_conf(self) -> dict[str, str]:
         """Spark settings of the session floe starts (``session`` method)."""
         return {key: _text(value) for key, value in sorted(self.config.conf.items())}
+
+
+def hiveconf(settings: dict[str, str]) -> dict[str, str]:
+    """Spark settings as a Thrift session's opening configuration."""
+    return {HIVECONF + key: value for key, value in settings.items()}
 
 
 def thrift_schema(product: str) -> str:

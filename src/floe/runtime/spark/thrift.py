@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
-from floe.plugins.builtin.compute_spark import THRIFT_SESSION
+from floe.plugins.builtin.compute_spark import THRIFT_SESSION, hiveconf
 from floe.runtime.runner import NodeOutcome, RunSpec, _snapshot_props
 from floe.runtime.spark.incremental import KeyedMerge
 from floe.runtime.spark.wap import (
@@ -53,7 +53,7 @@ E_THRIFT_CONNECT = "E584"
 E_THRIFT_CATALOG = "E585"
 #: Settings of floe's own session on the server (dbt's sessions get the same from the profile).
 SESSION = {**THRIFT_SESSION, "spark.sql.shuffle.partitions": "4"}
-ROW_STATEMENTS = ("SELECT", "SHOW", "DESCRIBE")  # the statements whose rows floe reads
+ROW_STATEMENTS = ("SELECT", "SHOW", "DESCRIBE", "SET")  # the statements whose rows floe reads
 POLL = (0.05, 1.0)  # first and longest wait between polls of a running statement, seconds
 
 
@@ -115,7 +115,7 @@ def connect(server: ThriftServer) -> ThriftSql:
     try:
         connection = hive.connect(host=server.host, port=server.port, username=server.user,
                                   auth=server.auth, password=password,
-                                  configuration=dict(SESSION))  # fmt: skip
+                                  configuration=hiveconf(SESSION))  # fmt: skip
     except Exception as exc:
         raise FloeError.single(
             E_THRIFT_CONNECT,
