@@ -2,7 +2,9 @@
 Iceberg audit branch per table (write–audit–publish the Iceberg way).
 
 The same run as on DuckDB (:mod:`floe.runtime.runner`, whose graph, inputs, audit and
-namespace claim this module reuses), on a Spark session floe starts:
+namespace claim this module reuses), on a Spark session floe starts (``session``) or on a
+Spark Thrift Server over SQL (``thrift``: :mod:`floe.runtime.spark.thrift`), the statements
+shared in :mod:`floe.runtime.spark.wap`:
 
 1. **Scratch.** dbt's relations live in Spark's session catalog (``spark_catalog``), named as
    dbt's manifest names them; every published node this run does not build and every source is
@@ -10,7 +12,7 @@ namespace claim this module reuses), on a Spark session floe starts:
    ``floe_as_of`` snapshot when the source asks for one); incremental models and snapshots
    about to be built are copied in.
 2. **Build.** One ``dbt build --select <nodes> --exclude-resource-type test`` (dbt-spark,
-   ``session`` method): seeds, models, unit tests.
+   ``session`` or ``thrift`` method): seeds, models, unit tests.
 3. **Write.** Each built node's rows as one snapshot (summary: ``floe.run_id``,
    ``floe.product``, ``floe.dbt_unique_id``, ``floe.trace_id``) on the branch
    ``audit_<run id>`` of its Iceberg table (created when missing, schema evolved by name),
