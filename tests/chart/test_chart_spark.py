@@ -12,7 +12,16 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.chart.conftest import CHART, NAMESPACE, env_of, find, pod_spec, render, values_of
+from tests.chart.conftest import (
+    CHART,
+    CLUSTER_MANIFEST,
+    NAMESPACE,
+    env_of,
+    find,
+    pod_spec,
+    render,
+    values_of,
+)
 from tests.chart.test_chart_render import K8S_VERSIONS
 
 ON = {"sparkThrift": {"enabled": True}}
@@ -143,3 +152,38 @@ def test_spark_thrift_network_flows(docs: list[dict[str, Any]]) -> None:
         ("spark-thrift", 7078), ("spark-thrift", 7079), ("spark-executor", 7079),
         ("object-storage", 9000),
     }  # fmt: skip
+
+
+@pytest.mark.requirement("FLOE-364")
+def test_spark_thrift_server_and_the_thrift_profile_agree(docs: list[dict[str, Any]]) -> None:
+    """The manifest's ``compute_configs.spark`` pointing at the chart's server (the values'
+    comment: ``{method: thrift, host: spark-thrift.<ns>.svc.<domain>, port: 10000}``) gives a
+    dbt profile and a run connection that reach it: the host is the Service's DNS name, the
+    port the Service's, which targets the container port the server listens on; no
+    authentication on either side (the server sets none: HiveServer2's NONE); the sessions'
+    timestamp settings are the server's; and the server's Iceberg catalog is named as the
+    cluster manifest's catalog (what the run checks, E585)."""
+    from floe.plugins.builtin.catalog_polaris import PolarisConfig
+    from floe.plugins.builtin.compute_spark import SparkComputePlugin, SparkConfig
+
+    values = values_of("test", **ON)
+    service = find(docs, "Service", "spark-thrift")
+    (port,) = service["spec"]["ports"]
+    container = pod_spec(find(docs, "Deployment", "spark-thrift"))["containers"][0]
+    listening = {p["name"]: p["containerPort"] for p in container["ports"]}
+    conf = _conf(find(docs, "ConfigMap", "spark-thrift")["data"]["spark-defaults.conf"])
+    assert listening[port["targetPort"]] == int(conf["spark.hive.server2.thrift.port"])
+    assert not [k for k in conf if "authentication" in k or k.endswith(".thrift.sasl.qop")]
+    host = f"{service['metadata']['name']}.{NAMESPACE}.svc.{values['clusterDomain']}"
+    plugin = SparkComputePlugin(SparkConfig(method="thrift", host=host, port=port["port"]))
+    profile = plugin.dbt_profile_output(product="orders")
+    assert (profile["host"], profile["port"]) == (f"spark-thrift.{NAMESPACE}.svc.cluster.local",
+                                                  10000)  # fmt: skip
+    assert "auth" not in profile  # dbt-spark's thrift default: NONE
+    assert "password" not in profile
+    for key, value in profile["server_side_parameters"].items():
+        assert conf[key.removeprefix("set:hiveconf:")] == value, key
+    manifest = yaml.safe_load(CLUSTER_MANIFEST.read_text())
+    catalog = PolarisConfig.model_validate(manifest["plugins"]["catalog"]["config"])
+    assert values["sparkThrift"]["catalogName"] == catalog.name == "floe"
+    assert conf[f"spark.sql.catalog.{catalog.name}"] == "org.apache.iceberg.spark.SparkCatalog"

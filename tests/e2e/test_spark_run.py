@@ -17,6 +17,7 @@ from floe.errors import PolicyError
 from tests.conftest import TINY_SPEC, write_tiny
 from tests.e2e.spark import catalog_of as _catalog
 from tests.e2e.spark import checksum as _checksum
+from tests.e2e.spark import run_failing_unique_test
 from tests.e2e.spark import run_in as _run_in
 from tests.e2e.spark import value as _value
 from tests.unit.test_compute_spark import SPARK_MANIFEST, SPARK_SPEC
@@ -85,34 +86,9 @@ def test_a_failing_test_on_spark_leaves_main_untouched(swapped: dict[str, Any]) 
     saw, is left for inspection; what is downstream is held back, its branch dropped; the seed,
     whose own checks passed, is published."""
     spark, first = swapped["spark"]
-    catalog = _catalog(spark)
-    before = {n: catalog.load_table(f"tiny.{n}").current_snapshot().snapshot_id for n in TABLES}
-    (spark / "seeds" / "raw_orders.csv").write_text("id,amount\n1,10\n2,20\n2,25\n")
-    second = _run_in(spark)
-    assert not second.success
-    assert [a.name for a in second.assets if a.status == "published"] == ["raw_orders"]
-    failure = second.failure or ""
-    assert "stg_orders: test_failed: test failed: unique_stg_orders_id" in failure
-    assert "int_orders: skipped" in failure
-    assert "mart_revenue: skipped" in failure
-    tested = json.loads((spark / ".floe" / "runs" / second.run_id / "dbt-test" /
-                         "run_results.json").read_text())["results"]  # fmt: skip
-    status = {r["unique_id"].split(".")[2]: r["status"] for r in tested}
-    assert status["unique_stg_orders_id"] == "fail"
-    assert status["not_null_stg_orders_id"] == "pass"
-    catalog = _catalog(spark)
+    second, stg = run_failing_unique_test(spark, TABLES)
     branch = "audit_" + second.run_id.replace("-", "_")
-    stg = catalog.load_table("tiny.stg_orders")
-    assert stg.current_snapshot().snapshot_id == before["stg_orders"]
     assert sorted(stg.metadata.refs) == sorted(["main", f"run-{first.run_id}", branch])
-    assert sorted(stg.scan().to_arrow()["id"].to_pylist()) == [1, 2]
-    held = stg.scan(snapshot_id=stg.metadata.refs[branch].snapshot_id).to_arrow()
-    assert sorted(held["id"].to_pylist()) == [1, 2, 2]
-    for name in ("int_orders", "mart_revenue"):
-        table = catalog.load_table(f"tiny.{name}")
-        assert table.current_snapshot().snapshot_id == before[name], name
-        assert sorted(table.metadata.refs) == ["main", f"run-{first.run_id}"], name
-    assert catalog.load_table("tiny.raw_orders").scan().to_arrow().num_rows == 3
 
 
 def _spans(home: Path, run_id: str) -> list[dict[str, Any]]:

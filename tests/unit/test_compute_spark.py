@@ -56,7 +56,9 @@ def test_floe_yaml_compute_spark_compiles_to_a_dbt_spark_session_profile(tiny: P
 
 @pytest.mark.requirement("FLOE-132")
 def test_thrift_profile_names_the_server_and_the_password_by_reference(tiny: Path) -> None:
-    """``method: thrift`` points dbt-spark at the platform's Thrift server; the password is an
+    """``method: thrift`` points dbt-spark at the platform's Thrift server, in a schema of the
+    product's own (the server's session catalog is shared by every product), its sessions
+    writing timestamps without time zone as floe's tables hold them; the password is an
     ``env_var`` lookup of its secret reference, never a value, in profile and artifacts."""
     manifest = SPARK_MANIFEST.replace(
         "  spark: {master: 'local[2]', conf: {spark.driver.memory: 2g}}\n",
@@ -66,8 +68,10 @@ def test_thrift_profile_names_the_server_and_the_password_by_reference(tiny: Pat
     ctx = _compile(tiny, SPARK_SPEC, manifest)
     assert _profile(tiny) == {
         "type": "spark", "method": "thrift", "host": "sts.data.svc", "port": 10001,
-        "schema": "main", "threads": 1, "user": "floe", "auth": "LDAP",
-        "password": "{{ env_var('SPARK_THRIFT_PASSWORD') }}",
+        "schema": "floe_tiny", "threads": 1, "user": "floe", "auth": "LDAP",
+        "password": "{{ env_var('SPARK_THRIFT_PASSWORD') }}", "poll_interval": 1,
+        "server_side_parameters": {"set:hiveconf:spark.sql.timestampType": "TIMESTAMP_NTZ",
+                                   "set:hiveconf:spark.sql.session.timeZone": "UTC"},
     }  # fmt: skip
     config = ctx.artifacts.plugins["compute"].config  # type: ignore[attr-defined]
     assert config["password"] == {"secret": "SPARK_THRIFT_PASSWORD"}

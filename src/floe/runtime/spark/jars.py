@@ -43,9 +43,13 @@ class SparkJars:
     library_path: Path  # the folder holding the SQLite JDBC driver's JNI library
 
     def conf(self) -> dict[str, str]:
-        """Spark settings: the jars, and the JNI folder on the driver's library path."""
+        """Spark settings: the jars, and the JNI folder on the driver's library path. The
+        driver also has the jars on its class path: ``spark.jars`` alone puts them in a class
+        loader that Hive 2.3 closes when a Spark Thrift Server session ends
+        (``NoClassDefFoundError`` on the next Iceberg class a later session needs)."""
         return {
             "spark.jars": ",".join(str(j) for j in self.jars),
+            "spark.driver.extraClassPath": ":".join(str(j) for j in self.jars),
             "spark.driver.extraLibraryPath": str(self.library_path),
             "spark.executor.extraLibraryPath": str(self.library_path),
         }

@@ -2,7 +2,9 @@
 Iceberg audit branch per table (write–audit–publish the Iceberg way).
 
 The same run as on DuckDB (:mod:`floe.runtime.runner`, whose graph, inputs, audit and
-namespace claim this module reuses), on a Spark session floe starts:
+namespace claim this module reuses), on a Spark session floe starts (``session``) or on a
+Spark Thrift Server over SQL (``thrift``: :mod:`floe.runtime.spark.thrift`), the statements
+shared in :mod:`floe.runtime.spark.wap`:
 
 1. **Scratch.** dbt's relations live in Spark's session catalog (``spark_catalog``), named as
    dbt's manifest names them; every published node this run does not build and every source is
@@ -10,7 +12,7 @@ namespace claim this module reuses), on a Spark session floe starts:
    ``floe_as_of`` snapshot when the source asks for one); incremental models and snapshots
    about to be built are copied in.
 2. **Build.** One ``dbt build --select <nodes> --exclude-resource-type test`` (dbt-spark,
-   ``session`` method): seeds, models, unit tests.
+   ``session`` or ``thrift`` method): seeds, models, unit tests.
 3. **Write.** Each built node's rows as one snapshot (summary: ``floe.run_id``,
    ``floe.product``, ``floe.dbt_unique_id``, ``floe.trace_id``) on the branch
    ``audit_<run id>`` of its Iceberg table (created when missing, schema evolved by name),
@@ -26,11 +28,10 @@ namespace claim this module reuses), on a Spark session floe starts:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from floe.errors import FloeError, Location
 from floe.runtime import progress
 from floe.runtime.dbt_graph import DbtGraph, DbtNode
 from floe.runtime.publish import PublishResult
@@ -53,7 +54,23 @@ from floe.runtime.runner import (
 from floe.runtime.scratch import ScratchInput
 from floe.runtime.spark.incremental import KeyedMerge, ancestors, merge_by_key, unique_key, waves
 from floe.runtime.spark.quality import validate_branches
-from floe.runtime.spark.session import drop_scratch, run_session
+from floe.runtime.spark.session import prepare_sqlite, run_session
+from floe.runtime.spark.thrift import ThriftServer
+from floe.runtime.spark.wap import (
+    Branch,
+    SessionSql,
+    SparkSql,
+    audit_branch,
+    branch_head,
+    count_at,
+    drop_branch,
+    drop_scratch,
+    ensure_table,
+    fast_forward,
+    point_at_branch,
+    q,
+    table_ref,
+)
 from floe.runtime.timetravel import tag_run
 
 if TYPE_CHECKING:
@@ -62,25 +79,40 @@ if TYPE_CHECKING:
 
     from floe.runtime.resolved import ResolvedPlugins
 
-MAIN = "main"
 NO_UNIT = ("--exclude-resource-type", "unit_test")  # run by the build, before the model
-E_THRIFT_RUN = "E582"
 
 
 @dataclass(frozen=True)
 class SparkTarget:
-    """Where a Spark run runs: the master, extra Spark settings, and floe's Iceberg catalog
-    (its name and PyIceberg properties, secrets resolved)."""
+    """Where a Spark run runs: the master and extra Spark settings (``session``) or the Thrift
+    server (``thrift``), and floe's Iceberg catalog (its name and PyIceberg properties,
+    secrets resolved)."""
 
     master: str
     catalog_name: str
-    catalog_props: Mapping[str, str]
+    catalog_props: Mapping[str, str] = field(repr=False)
     conf: Mapping[str, str]
+    thrift: ThriftServer | None = None
 
 
-def audit_branch(run_id: str) -> str:
-    """The audit branch of a run (``audit_<run id>``, a plain SQL identifier)."""
-    return "audit_" + "".join(c if c.isalnum() else "_" for c in run_id)
+#: (spec, catalog, node, identifier, base snapshot, merge) → the node's audit branch
+WriteBranch = Callable[
+    [RunSpec, "Catalog", DbtNode, str, "int | None", "KeyedMerge | None"], Branch
+]
+#: (scratch schema, relation name, base source, key columns) → the merge by key, if any
+MergeByKey = Callable[[str, str, str, list[str]], "KeyedMerge | None"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How one run talks to Spark: its SQL, and the two steps that differ between a session
+    floe started (DataFrame writes carrying floe's snapshot properties) and a Thrift server
+    (SQL writes, floe's properties committed by PyIceberg: :mod:`floe.runtime.spark.thrift`)."""
+
+    sql: SparkSql
+    write_branch: WriteBranch
+    merge: MergeByKey
+    close: Callable[[], None] = lambda: None
 
 
 def run_product_spark(
@@ -102,26 +134,52 @@ def _run_locked(
     inputs = _inputs(spec, catalog, graph, {n.unique_id for n in building}, bases)
     meta = spec.artifacts.metadata
     claim_namespace(catalog, meta.namespace, meta.product, meta.owner)
+    backend = _open(spec, target)
+    schemas = {n.relation.schema for n in graph.nodes.values() if n.relation is not None}
+    schemas |= {s.relation.schema for s in graph.sources.values()}
+    try:
+        drop_scratch(backend.sql, schemas)
+        try:
+            _prepare(backend.sql, target.catalog_name, inputs, schemas)
+            report.outcomes = _build_audit_publish(spec, catalog, invoke, backend, target,
+                                                   building, bases)  # fmt: skip
+        finally:
+            drop_scratch(backend.sql, schemas)
+    finally:
+        backend.close()
+    return report
+
+
+def _open(spec: RunSpec, target: SparkTarget) -> Backend:
+    """The run's Spark: a new session of the process's Spark, or a connection to the Thrift
+    server (whose catalog is checked to be floe's)."""
+    if target.thrift is not None:
+        from floe.runtime.spark.thrift import open_backend
+
+        server = target.thrift
+        prepare_sqlite(target.catalog_name, target.catalog_props)  # a server may share the file
+        with spec.observer.phase("spark.thrift", **{"spark.thrift": server.address}):
+            opened = open_backend(server, target.catalog_name, spec.artifacts.metadata.namespace)
+        return Backend(*opened)
     with spec.observer.phase("spark.session", **{"spark.master": target.master}):
         session = run_session(target.master, target.catalog_name, target.catalog_props,
                               target.conf)  # fmt: skip
-    schemas = {n.relation.schema for n in graph.nodes.values() if n.relation is not None}
-    schemas |= {s.relation.schema for s in graph.sources.values()}
-    drop_scratch(session, schemas)
-    try:
-        _prepare(session, target.catalog_name, inputs, schemas)
-        report.outcomes = _build_audit_publish(spec, catalog, invoke, session, target, building,
-                                               bases)  # fmt: skip
-    finally:
-        drop_scratch(session, schemas)
-    return report
+
+    def write(spec: RunSpec, catalog: Catalog, node: DbtNode, identifier: str,
+              base: int | None, merged: KeyedMerge | None) -> Branch:  # fmt: skip
+        return _write_branch(spec, session, target, node, identifier, base, merged)
+
+    def merge(schema: str, identifier: str, base_source: str, keys: list[str]) -> KeyedMerge | None:
+        return merge_by_key(session, schema, identifier, base_source, keys)
+
+    return Backend(SessionSql(session), write, merge)
 
 
 def _build_audit_publish(
     spec: RunSpec,
     catalog: Catalog,
     invoke: DbtInvoke,
-    session: SparkSession,
+    backend: Backend,
     target: SparkTarget,
     building: list[DbtNode],
     bases: Mapping[str, int],
@@ -132,31 +190,31 @@ def _build_audit_publish(
     select = ["--select", " ".join(sorted(n.name for n in building)), *spec.dbt_args]
     runs = spec.home.runs / spec.run_id
     with spec.observer.phase("build"):
-        results, manifest, merges = _build(spec, invoke, session, target, building, bases)
+        results, manifest, merges = _build(spec, invoke, backend, target, building, bases)
     built = {r["unique_id"] for r in results if r.get("status") == "success"}
     nodes = {n.unique_id: n for n in building}
-    branches: dict[str, _Branch | str] = {}
+    branches: dict[str, Branch | str] = {}
     with spec.observer.phase("audit"):
         for node in building:
             if node.unique_id in built:
                 base = bases.get(_identifier(spec, node)) if node.keeps_state else None
-                branches[node.unique_id] = _to_branch(spec, session, target, node, base,
+                branches[node.unique_id] = _to_branch(spec, catalog, backend, node, base,
                                                       merges.get(node.unique_id))  # fmt: skip
         test_args = ["test", *select, *NO_UNIT]
         tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
     outcomes = _audit(results + tested, manifest, building)
     validate_branches(spec, catalog, outcomes, nodes, {
-        uid: (b.identifier, b.snapshot_id) for uid, b in branches.items() if isinstance(b, _Branch)
+        uid: (b.identifier, b.snapshot_id) for uid, b in branches.items() if isinstance(b, Branch)
     })  # fmt: skip
     _hold_back(outcomes, branches, spec.graph)
     with spec.observer.phase("publish"):
         for outcome in outcomes:
             branch = branches.get(outcome.unique_id)
-            if outcome.status == "passed" and isinstance(branch, _Branch):
-                _publish(spec, catalog, session, target, outcome, nodes[outcome.unique_id],
+            if outcome.status == "passed" and isinstance(branch, Branch):
+                _publish(spec, catalog, backend.sql, target, outcome, nodes[outcome.unique_id],
                          branch)  # fmt: skip
-            elif isinstance(branch, _Branch) and outcome.status != "test_failed":
-                _drop_branch(session, branch)  # kept only where its own tests failed
+            elif isinstance(branch, Branch) and outcome.status != "test_failed":
+                drop_branch(backend.sql, branch.table, branch.name)  # kept where its tests failed
     spec.observer.dbt_results(results + tested, manifest, outcomes)
     return outcomes
 
@@ -164,7 +222,7 @@ def _build_audit_publish(
 def _build(
     spec: RunSpec,
     invoke: DbtInvoke,
-    session: SparkSession,
+    backend: Backend,
     target: SparkTarget,
     building: list[DbtNode],
     bases: Mapping[str, int],
@@ -201,7 +259,7 @@ def _build(
         failed |= {n.unique_id for n in wave if n.unique_id not in ok}
         for node in wave:
             if node.unique_id in keys and node.unique_id in ok:
-                merged = _merge(spec, session, target, node, bases, keys[node.unique_id])
+                merged = _merge(spec, backend, target, node, bases, keys[node.unique_id])
                 if merged is not None:
                     merges[node.unique_id] = merged
     return results, manifest, merges
@@ -209,7 +267,7 @@ def _build(
 
 def _merge(
     spec: RunSpec,
-    session: SparkSession,
+    backend: Backend,
     target: SparkTarget,
     node: DbtNode,
     bases: Mapping[str, int],
@@ -217,10 +275,10 @@ def _merge(
 ) -> KeyedMerge | None:
     identifier = _identifier(spec, node)
     assert node.relation is not None
-    table = f"{_q(target.catalog_name)}.{_table_ref(identifier)}"
+    table = f"{q(target.catalog_name)}.{table_ref(identifier)}"
     progress.report(f"merging {node.name} by {', '.join(keys)} (dbt-duckdb's delete+insert)")
-    return merge_by_key(session, node.relation.schema, node.relation.identifier,
-                        f"{table} VERSION AS OF {int(bases[identifier])}", keys)  # fmt: skip
+    return backend.merge(node.relation.schema, node.relation.identifier,
+                         f"{table} VERSION AS OF {int(bases[identifier])}", keys)  # fmt: skip
 
 
 def _invoke(
@@ -233,69 +291,42 @@ def _invoke(
 
 
 def _prepare(
-    session: SparkSession, catalog_name: str, inputs: list[ScratchInput], schemas: set[str]
+    sql: SparkSql, catalog_name: str, inputs: list[ScratchInput], schemas: set[str]
 ) -> None:
     """dbt's schemas in the session catalog; a view over (or, ``copy``, a copy of) each Iceberg
     table the build reads, under the name dbt gives it."""
     for schema in sorted(schemas):
-        session.sql(f"CREATE DATABASE IF NOT EXISTS spark_catalog.{_q(schema)}")
+        sql.execute(f"CREATE DATABASE IF NOT EXISTS spark_catalog.{q(schema)}")
     for item in inputs:
-        source = f"{_q(catalog_name)}.{_table_ref(item.table)}"
+        source = f"{q(catalog_name)}.{table_ref(item.table)}"
         if item.snapshot_id is not None:
             source += f" VERSION AS OF {int(item.snapshot_id)}"
         kind = "TABLE" if item.copy else "VIEW"
-        relation = f"spark_catalog.{_q(item.schema)}.{_q(item.identifier)}"
-        # identifiers quoted by _q, the snapshot an int: no text of a user reaches the SQL raw
-        session.sql(f"CREATE {kind} {relation} AS SELECT * FROM {source}")  # noqa: S608  # nosec B608
-
-
-def _q(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _table_ref(identifier: str) -> str:
-    namespace, name = identifier.rsplit(".", 1)
-    return f"{_q(namespace)}.{_q(name)}"
-
-
-@dataclass(frozen=True)
-class _Branch:
-    """A node's rows written to its table's audit branch."""
-
-    identifier: str  # namespace.table in floe's catalog
-    table: str  # the same, quoted, in Spark's catalog
-    name: str  # audit_<run id>
-    snapshot_id: int
-    rows: int
-    columns: list[tuple[str, str]]
-    mode: str  # replace | append (only the rows an incremental model added) | merge (by key)
-    written: int
-    replaced: int = 0  # merge: published rows whose key the batch had
+        relation = f"spark_catalog.{q(item.schema)}.{q(item.identifier)}"
+        # identifiers quoted by q, the snapshot an int: no text of a user reaches the SQL raw
+        sql.execute(f"CREATE {kind} {relation} AS SELECT * FROM {source}")  # noqa: S608  # nosec B608
 
 
 def _to_branch(
     spec: RunSpec,
-    session: SparkSession,
-    target: SparkTarget,
+    catalog: Catalog,
+    backend: Backend,
     node: DbtNode,
     base: int | None,
     merged: KeyedMerge | None = None,
-) -> _Branch | str:
+) -> Branch | str:
     """Write the node's built rows to the audit branch of its Iceberg table and point dbt's
     relation at the branch (a view), so that its data tests read the branch. The branch, or
     why it could not be written."""
     identifier = _identifier(spec, node)
     assert node.relation is not None
-    relation = f"spark_catalog.{_q(node.relation.schema)}.{_q(node.relation.identifier)}"
+    relation = f"spark_catalog.{q(node.relation.schema)}.{q(node.relation.identifier)}"
     progress.report(f"writing {node.resource_type} {node.name} → {identifier} (audit branch)")
     try:
         with spec.observer.phase("iceberg.branch", **{"iceberg.table": identifier}):
-            data = session.table(relation)
-            branch = _write_branch(spec, session, target, node, identifier, data, base, merged)
+            branch = backend.write_branch(spec, catalog, node, identifier, base, merged)
             kind = "VIEW" if node.materialization == "view" else "TABLE"
-            session.sql(f"DROP {kind} {relation}")
-            on_branch = f"{branch.table}.{_q('branch_' + branch.name)}"
-            session.sql(f"CREATE VIEW {relation} AS SELECT * FROM {on_branch}")  # noqa: S608  # nosec B608
+            point_at_branch(backend.sql, relation, kind, branch)
     except Exception as exc:  # one table's failure must not hide the others
         progress.report(f"ERROR writing {identifier} to its audit branch: {exc}")
         return f"writing {identifier} to its audit branch failed: {exc}"
@@ -308,26 +339,29 @@ def _write_branch(
     target: SparkTarget,
     node: DbtNode,
     identifier: str,
-    data: DataFrame,
     base: int | None,
     merged: KeyedMerge | None = None,
-) -> _Branch:
-    """Write ``data`` as one snapshot (run id, trace id … in its summary) to the table's
+) -> Branch:
+    """Write the node's rows as one snapshot (run id, trace id … in its summary) to the table's
     branch ``audit_<run id>`` and check the branch holds what dbt built. An incremental model
     whose build only added rows to its ``base`` snapshot appends just those (the branch starts
     at ``base``: a ``main`` moved since cannot be fast-forwarded); else the rows replace."""
     from pyspark.sql.functions import lit
 
-    table = f"{_q(target.catalog_name)}.{_table_ref(identifier)}"
+    assert node.relation is not None
+    relation = f"spark_catalog.{q(node.relation.schema)}.{q(node.relation.identifier)}"
+    data = session.table(relation)
+    sql = SessionSql(session)
+    table = f"{q(target.catalog_name)}.{table_ref(identifier)}"
     branch = audit_branch(spec.run_id)
     rows = data.count()
     columns = [(f.name, f.dataType.simpleString()) for f in data.schema]
-    _ensure_table(session, table, data)
+    ensure_table(sql, table, columns)
     added = _added_only(session, table, data, base) if base is not None else None
     at = f" AS OF VERSION {int(base)}" if added is not None and base is not None else ""
-    session.sql(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH {_q(branch)}{at}")
+    sql.execute(f"ALTER TABLE {table} CREATE OR REPLACE BRANCH {q(branch)}{at}")
     rows_out = added if added is not None else data
-    writer = rows_out.writeTo(f"{table}.{_q('branch_' + branch)}").option("mergeSchema", "true")
+    writer = rows_out.writeTo(f"{table}.{q('branch_' + branch)}").option("mergeSchema", "true")
     built = NodeOutcome(node.unique_id, node.name, node.resource_type, "passed")
     for key, value in _snapshot_props(spec, built).items():
         writer = writer.option(f"snapshot-property.{key}", value)
@@ -335,18 +369,17 @@ def _write_branch(
         writer.append()
     else:
         writer.overwrite(lit(True))
-    counted = f"SELECT count(*) FROM {table} VERSION AS OF '{branch}'"  # noqa: S608  # nosec B608
-    on_branch = session.sql(counted).first()  # branch: letters, digits, _ (audit_branch)
-    if on_branch is None or on_branch[0] != rows:
+    on_branch = count_at(sql, table, branch)
+    if on_branch != rows:
         raise RuntimeError(f"branch {branch} holds {on_branch} rows, dbt built {rows}")
-    snapshot = _branch_head(session, table, branch)
+    snapshot = branch_head(sql, table, branch)
     mode, written = "replace", rows
     if added is not None and base is not None:
-        mode, written = "append", rows - _count_at(session, table, base)
+        mode, written = "append", rows - count_at(sql, table, int(base))
     elif merged is not None:
         mode, written = "merge", merged.batch
-    return _Branch(identifier, table, branch, snapshot, rows, columns, mode, written,
-                   merged.replaced if merged is not None and added is None else 0)  # fmt: skip
+    return Branch(identifier, table, branch, snapshot, rows, columns, mode, written,
+                  merged.replaced if merged is not None and added is None else 0)  # fmt: skip
 
 
 def _added_only(session: SparkSession, table: str, data: DataFrame, base: int) -> DataFrame | None:
@@ -360,14 +393,8 @@ def _added_only(session: SparkSession, table: str, data: DataFrame, base: int) -
     return data.exceptAll(previous)
 
 
-def _count_at(session: SparkSession, table: str, snapshot: int) -> int:
-    query = f"SELECT count(*) FROM {table} VERSION AS OF {int(snapshot)}"  # noqa: S608  # nosec B608
-    row = session.sql(query).first()
-    return int(row[0]) if row is not None else 0
-
-
 def _hold_back(
-    outcomes: list[NodeOutcome], branches: Mapping[str, _Branch | str], graph: DbtGraph
+    outcomes: list[NodeOutcome], branches: Mapping[str, Branch | str], graph: DbtGraph
 ) -> None:
     """A node whose branch could not be written is an error; a node built on one that is not
     published is held back (as dbt build skips what is downstream of a failed test)."""
@@ -387,23 +414,19 @@ def _hold_back(
 def _publish(
     spec: RunSpec,
     catalog: Catalog,
-    session: SparkSession,
+    sql: SparkSql,
     target: SparkTarget,
     outcome: NodeOutcome,
     node: DbtNode,
-    branch: _Branch,
+    branch: Branch,
 ) -> None:
     """Fast-forward ``main`` to the audited branch, drop the branch, tag the run."""
     identifier = branch.identifier
     progress.report(f"publishing {node.resource_type} {node.name} → {identifier}")
     try:
         with spec.observer.phase("iceberg.publish", **{"iceberg.table": identifier}):
-            namespace, name = identifier.rsplit(".", 1)
-            session.sql(
-                f"CALL {_q(target.catalog_name)}.system.fast_forward("
-                f"table => '{namespace}.{name}', branch => '{MAIN}', to => '{branch.name}')"
-            )
-            _drop_branch(session, branch)
+            fast_forward(sql, target.catalog_name, identifier, branch.name)
+            drop_branch(sql, branch.table, branch.name)
             tag_run(catalog.load_table(identifier), branch.snapshot_id, spec.run_id)
             outcome.publish = PublishResult(
                 identifier,
@@ -428,48 +451,24 @@ def _publish(
     spec.observer.published(outcome, branch.columns)
 
 
-def _drop_branch(session: SparkSession, branch: _Branch) -> None:
-    session.sql(f"ALTER TABLE {branch.table} DROP BRANCH IF EXISTS {_q(branch.name)}")
-
-
-def _ensure_table(session: SparkSession, table: str, data: DataFrame) -> None:
-    """Create the Iceberg table with the built relation's columns (no snapshot) when missing;
-    let writes evolve its schema by column name."""
-    columns = ", ".join(f"{_q(f.name)} {f.dataType.simpleString()}" for f in data.schema)
-    session.sql(
-        f"CREATE TABLE IF NOT EXISTS {table} ({columns}) USING iceberg "
-        "TBLPROPERTIES ('format-version' = '2')"
-    )
-    session.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('write.spark.accept-any-schema' = 'true')")
-
-
-def _branch_head(session: SparkSession, table: str, branch: str) -> int:
-    query = f"SELECT snapshot_id FROM {table}.refs WHERE name = '{branch}'"  # noqa: S608  # nosec B608
-    row = session.sql(query).first()
-    assert row is not None, f"branch {branch} of {table}"
-    return int(row[0])
-
-
 def spark_target(plugins: ResolvedPlugins) -> SparkTarget:
     """The Spark run settings of the run's plugins: the compute plugin's master and Spark
-    settings, floe's catalog plugin's properties (secrets resolved here, at run time)."""
+    settings or its Thrift server, floe's catalog plugin's properties (secrets resolved here,
+    at run time)."""
     from floe.plugins.base import PluginType
     from floe.plugins.builtin.compute_spark import SparkComputePlugin
 
     plugin = plugins.plugin(PluginType.COMPUTE)
     assert isinstance(plugin, SparkComputePlugin)
-    if plugin.config.method != "session":
-        raise FloeError.single(
-            E_THRIFT_RUN,
-            "floe run on a Spark Thrift Server is not supported yet (the profile is written; "
-            "dbt can run it, floe's write-audit-publish needs the session method)",
-            Location("manifest.yaml"),
-            field_path="compute_configs.spark.method",
-            hint="use method: session with a local[*], spark:// or k8s:// master",
-        )
     props = plugins.catalog_properties()
     name = str(props.pop("name", "floe"))
-    return SparkTarget(plugin.config.master, name, props, plugin.session_conf())
+    thrift = None
+    if plugin.config.method == "thrift":
+        cfg = plugin.config
+        password = plugins.resolve(cfg.password) if cfg.password is not None else None
+        thrift = ThriftServer(str(cfg.host), cfg.port, plugin.thrift_user(),
+                              cfg.auth_method or "NONE", password)  # fmt: skip
+    return SparkTarget(plugin.config.master, name, props, plugin.session_conf(), thrift)
 
 
 #: ``run_product`` or its Spark twin: (spec, catalog, invoke) → report.

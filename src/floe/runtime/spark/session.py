@@ -156,9 +156,3 @@ def run_session(
         session.conf.set(key, value)
     make_current(session)
     return session
-
-
-def drop_scratch(session: SparkSession, schemas: set[str]) -> None:
-    """Drop dbt's scratch schemas (and everything in them) from the session catalog."""
-    for schema in sorted(schemas):
-        session.sql(f"DROP DATABASE IF EXISTS spark_catalog.`{schema}` CASCADE")
