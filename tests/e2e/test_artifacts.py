@@ -13,7 +13,7 @@ import pytest
 
 from floe.app import artifact
 from floe.errors import FloeError
-from tests.conftest import TINY_MANIFEST, run_floe, write_tiny
+from tests.conftest import TINY_MANIFEST, floe_cli, write_tiny
 from tests.e2e.oci_registry import Registry, oci_registry
 from tests.signing_keys import ed25519_pair
 
@@ -65,12 +65,12 @@ def test_push_is_content_addressed_and_pull_gives_back_the_bundle(product: Path,
     """Two pushes of the same inputs give one digest (the sha256 of the manifest the registry
     stores), even after every file's mtime changed; the pulled bundle holds the product's
     files byte for byte, the compiled artifacts and the platform lock."""
-    first = run_floe("artifact", "push", product, env=cli_env(product))
+    first = floe_cli("artifact", "push", product, env=cli_env(product))
     assert first.code == 0, first.err
     digest = first.out.split("@", 1)[1].split()[0]
     for path in product.rglob("*"):
         os.utime(path, (1, 1))
-    second = run_floe("artifact", "push", product, env=cli_env(product))
+    second = floe_cli("artifact", "push", product, env=cli_env(product))
     assert second.code == 0, second.err
     assert f"@{digest}" in second.out
     name = name_of(product)
@@ -85,7 +85,7 @@ def test_push_is_content_addressed_and_pull_gives_back_the_bundle(product: Path,
     ]
 
     out = tmp_path / "pulled"
-    pulled = run_floe("artifact", "pull", name, "--digest", digest, "--out", out,
+    pulled = floe_cli("artifact", "pull", name, "--digest", digest, "--out", out,
                       env=cli_env(product))  # fmt: skip
     assert pulled.code == 0, pulled.err
     for rel in ("floe.yaml", "dbt_project.yml", "models/stg_orders.sql", "seeds/raw_orders.csv"):
@@ -104,18 +104,18 @@ def test_list_and_show_name_versions_env_tags_and_pusher(product: Path):
     """A new model without a new version is refused (E624); with one, both versions are
     listed with their digests, dev's tag on the newer, who pushed each and when."""
     env = cli_env(product)
-    assert run_floe("artifact", "push", product, env=env).code == 0
+    assert floe_cli("artifact", "push", product, env=env).code == 0
     old = artifact.show(str(product), "0.1.0", product / "manifest.yaml")
     (product / "models" / "stg_orders.sql").write_text(
         "select id, amount from {{ ref('raw_orders') }} where amount > 0\n"
     )
-    refused = run_floe("artifact", "push", product, env=env)
+    refused = floe_cli("artifact", "push", product, env=env)
     assert refused.code == 2
     assert "error[E624]" in refused.err
     assert "metadata.version" in refused.err
     spec = product / "floe.yaml"
     spec.write_text(spec.read_text().replace("version: 0.1.0", "version: 0.2.0"))
-    assert run_floe("artifact", "push", product, env=env).code == 0
+    assert floe_cli("artifact", "push", product, env=env).code == 0
 
     infos = artifact.list_artifacts(str(product), product / "manifest.yaml")
     assert [(i.versions, i.env_tags, i.pushed_by) for i in infos] == [
@@ -123,14 +123,14 @@ def test_list_and_show_name_versions_env_tags_and_pusher(product: Path):
         (["0.1.0"], [], "alice@example.com"),
     ]
     assert infos[1].digest == old.digest != infos[0].digest
-    listed = run_floe("artifact", "list", name_of(product), env=env)
+    listed = floe_cli("artifact", "list", name_of(product), env=env)
     assert listed.code == 0, listed.err
     rows = [line for line in listed.out.splitlines() if "alice@example.com" in line]
     assert len(rows) == 2
     assert "0.2.0" in rows[0]
     assert infos[0].digest.removeprefix("sha256:")[:12] in rows[0]
     assert "dev" in rows[0]
-    shown = run_floe("artifact", "show", name_of(product), "--version", "0.1.0", env=env)
+    shown = floe_cli("artifact", "show", name_of(product), "--version", "0.1.0", env=env)
     assert shown.code == 0, shown.err
     assert old.digest in shown.out
     assert "models/stg_orders.sql" in shown.out
@@ -169,7 +169,7 @@ def test_a_registry_that_is_down_is_an_error_not_an_empty_answer(tmp_path: Path)
     root = write_tiny(tmp_path / "tiny", manifest=registry_manifest(reg))
     env = {"FLOE_HOME": str(tmp_path / "home"), "FLOE_MANIFEST": str(root / "manifest.yaml")}
     for args in (("list", "tiny"), ("pull", "tiny", "--env", "dev")):
-        result = run_floe("artifact", *args, env=env)
+        result = floe_cli("artifact", *args, env=env)
         assert result.code == 2
         assert (
             f"error[E621]: artifacts.registry.url: the OCI registry {reg.host} cannot be "
@@ -207,7 +207,7 @@ def test_signature_verifies_only_with_a_trusted_key_over_that_digest(
         artifact.verify(name, pushed.digest, manifest)
     assert unsigned.value.diagnostics[0].code == "E631"
 
-    signed = run_floe("artifact", "sign", name, "--digest", pushed.digest, env={
+    signed = floe_cli("artifact", "sign", name, "--digest", pushed.digest, env={
         **cli_env(product), "FLOE_SIGNING_KEY": private})  # fmt: skip
     assert signed.code == 0, signed.err
     tag = pushed.digest.replace(":", "-") + ".sig"
@@ -222,7 +222,7 @@ def test_signature_verifies_only_with_a_trusted_key_over_that_digest(
     assert artifact.show(name, pushed.digest, manifest).signed is True
 
     manifest.write_text(registry_manifest(registry, signing_yaml({"someone": other_public})))
-    untrusted = run_floe("artifact", "verify", name, "--digest", pushed.digest,
+    untrusted = floe_cli("artifact", "verify", name, "--digest", pushed.digest,
                          env=cli_env(product))  # fmt: skip
     assert untrusted.code == 2
     assert "error[E632]" in untrusted.err

@@ -4,6 +4,7 @@ source read from another product's Iceberg table, dbt's selector syntax."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -12,13 +13,41 @@ import pytest
 from floe.app.run import run
 from floe.runtime.home import PlatformHome
 from floe.runtime.platform import catalog_for_manifest
-from tests.conftest import TINY_MODELS, run_floe, write_tiny
+from tests.conftest import TINY_MODELS, CliResult, floe_cli, write_tiny
 
 SEED_ROWS = [(1, 10), (2, 20)]  # write_tiny's raw_orders.csv
 
 
+TINY_TABLES = ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+
+
 def _tiny(root: Path) -> Path:
     return write_tiny(root / "tiny")
+
+
+@dataclass
+class Ran:
+    """The tiny product after one `floe run` (piped), shared by the module's tests that only
+    read it or build on it without changing its sources."""
+
+    product: Path
+    cli: CliResult
+    run_id: str  # the run that published every table of the product
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> Ran:
+    """One `floe run` of a fresh tiny product (its output and the run id its tables carry)."""
+    product = _tiny(tmp_path_factory.mktemp("ran"))
+    result = floe_cli("run", product)
+    assert result.code == 0, result.out + result.err
+    catalog = catalog_for_manifest(product / "manifest.yaml")
+    run_ids = {
+        catalog.load_table(f"tiny.{t}").current_snapshot().summary["floe.run_id"]
+        for t in TINY_TABLES
+    }
+    assert len(run_ids) == 1, run_ids
+    return Ran(product, result, run_ids.pop())
 
 
 @pytest.mark.requirement("FR-093")
@@ -30,10 +59,10 @@ def test_two_nodes_on_one_iceberg_table_are_an_input_error(tmp_path: Path) -> No
     (root / "models" / "int_orders.sql").write_text(
         "{{ config(alias='stg_orders', schema='other') }}\n" + TINY_MODELS["int_orders.sql"]
     )
-    checked = run_floe("validate", root)
+    checked = floe_cli("validate", root)
     assert checked.code == 2, checked.err
     assert "error[E230]" in checked.err
-    result = run_floe("run", root)
+    result = floe_cli("run", root)
     assert result.code == 2, result.err
     assert "error[E230]" in result.err
     assert "'stg_orders' (models/stg_orders.sql)" in result.err
@@ -100,14 +129,13 @@ def _consumer(tmp_path: Path, sql: str) -> Path:
 
 
 @pytest.mark.requirement("FR-093")
-def test_a_source_reads_another_products_table_and_lineage_names_it(tmp_path: Path) -> None:
+def test_a_source_reads_another_products_table_and_lineage_names_it(ran: Ran) -> None:
     """Product ``consumer`` declares that its dbt source ``orders_product`` is published by
     ``tiny``: its model reads tiny's Iceberg table, its asset depends on tiny's asset, and the
     OpenLineage input is tiny's dataset."""
-    tiny = _tiny(tmp_path)
-    assert run(tiny).success
+    tiny = ran.product
     consumer = _consumer(
-        tmp_path,
+        tiny.parent,
         "select id, amount from {{ source('orders_product', 'int_orders') }} where amount > 20\n",
     )
     summary = run(consumer)
@@ -134,31 +162,28 @@ def test_a_source_reads_another_products_table_and_lineage_names_it(tmp_path: Pa
 
 
 @pytest.mark.requirement("FR-020")
-def test_select_and_exclude_take_dbts_selector_syntax(tmp_path: Path) -> None:
+def test_select_and_exclude_take_dbts_selector_syntax(ran: Ran) -> None:
     """``--select +int_orders --exclude raw_orders``: dbt's graph operators and exclusion pick
-    the nodes; only those are built and published, reading the rest from Iceberg."""
-    root = _tiny(tmp_path)
-    first = run(root)
-    assert first.success
+    the nodes; only those are built and published, reading the rest from Iceberg (which keeps
+    the first run's snapshots of the others)."""
+    root = ran.product
     again = run(root, select=["+int_orders"], exclude=["raw_orders"])
     assert again.success, again.failure
     assert sorted(a.name for a in again.assets) == ["int_orders", "stg_orders"]
     catalog = catalog_for_manifest(root / "manifest.yaml")
     ids = {
         t: catalog.load_table(f"tiny.{t}").current_snapshot().summary["floe.run_id"]
-        for t in ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
+        for t in TINY_TABLES
     }
-    assert ids == {"raw_orders": first.run_id, "mart_revenue": first.run_id,
+    assert ids == {"raw_orders": ran.run_id, "mart_revenue": ran.run_id,
                    "stg_orders": again.run_id, "int_orders": again.run_id}  # fmt: skip
 
 
 @pytest.mark.requirement("FR-020")
-def test_floe_run_prints_dbts_node_lines_then_what_it_published(tmp_path: Path) -> None:
+def test_floe_run_prints_dbts_node_lines_then_what_it_published(ran: Ran) -> None:
     """Piped, ``floe run`` prints dbt build's own line per node start and end (``n of N``,
     the node, its status) and one line per published table, before the result table."""
-    root = _tiny(tmp_path)
-    result = run_floe("run", root)
-    assert result.code == 0, result.err
+    result = ran.cli
     lines = result.out.splitlines()
     total = 1 + len(TINY_MODELS) + 5  # one seed, the models, five data tests
     starts = [line for line in lines if f" of {total} START " in line]
@@ -168,9 +193,7 @@ def test_floe_run_prints_dbts_node_lines_then_what_it_published(tmp_path: Path) 
     assert any("OK created sql table model main.mart_revenue" in line for line in ends)
     assert sum("PASS " in line for line in ends) == 5
     published = [line.split(":")[0] for line in lines if line.startswith("published ")]
-    assert sorted(published) == sorted(
-        f"published tiny.{n}" for n in ("raw_orders", "stg_orders", "int_orders", "mart_revenue")
-    )
+    assert sorted(published) == sorted(f"published tiny.{n}" for n in TINY_TABLES)
     assert lines.index(ends[-1]) < min(i for i, x in enumerate(lines) if x.startswith("published"))
 
 
@@ -208,7 +231,7 @@ def test_a_model_in_another_database_is_refused_before_anything_runs(tmp_path: P
         "{{ config(database='archive') }}\n" + TINY_MODELS["int_orders.sql"]
     )
     for command in ("validate", "run"):
-        result = run_floe(command, root)
+        result = floe_cli(command, root)
         assert result.code == 2, result.err
         assert "models/int_orders.sql: error[E231]" in result.err
         assert "database 'archive'" in result.err

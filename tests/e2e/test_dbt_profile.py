@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, run_floe
+from tests.conftest import DEMO, floe_cli
 
 DBT = Path(sys.executable).with_name("dbt")
 
@@ -33,7 +33,7 @@ def test_dbt_builds_demo_product_with_compiled_profile(tmp_path: Path) -> None:
     shutil.copytree(DEMO / "customer-360", product, ignore=shutil.ignore_patterns("target"))
     shutil.copy(DEMO / "manifest.yaml", tmp_path / "manifest.yaml")
     out = tmp_path / "compiled"
-    res = run_floe("compile", product, "--out", out)
+    res = floe_cli("compile", product, "--out", out)
     assert res.code == 0, res.err
     build = _dbt(product, out, "build")
     assert build.returncode == 0, build.stdout[-3000:]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run_floe
+from tests.conftest import floe_cli, run_floe
 from tests.e2e import expected
 from tests.e2e.conftest import Platform, copy_demo
 
@@ -49,7 +49,7 @@ def test_demo_runs_chosen_products_in_parallel_and_prints_the_table(tmp_path: Pa
 def test_demo_unknown_product_is_an_input_error(tmp_path: Path) -> None:
     """A name in --products that is no product below the directory: exit 2, E561, the choices."""
     root = copy_demo(tmp_path / "demo")
-    res = run_floe("demo", root, "--products", "customer-36")
+    res = floe_cli("demo", root, "--products", "customer-36")
     assert res.code == 2
     text = res.out + res.err
     assert "E561" in text

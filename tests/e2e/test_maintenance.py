@@ -26,7 +26,7 @@ from floe.orchestrate.definitions import build_definitions
 from floe.runtime.compaction import compact
 from floe.runtime.home import PlatformHome
 from floe.runtime.maintenance import MaintenancePolicy, maintain
-from tests.conftest import TINY_SPEC, run_floe, write_tiny
+from tests.conftest import TINY_SPEC, floe_cli, write_tiny
 from tests.e2e.conftest import Platform
 
 #: Incremental (append): each run adds the ids it has not seen as one small data file.
@@ -95,13 +95,13 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     assert (per_file + 1) * min(sizes) > target
     expected = math.ceil(runs / per_file)
 
-    bad = run_floe("tables", "maintain", "tiny.orders_log", "-m", manifest,
+    bad = floe_cli("tables", "maintain", "tiny.orders_log", "-m", manifest,
                    "--target-size", "12 parsecs")  # fmt: skip
     assert bad.code == 2
     assert "error[E575]: --target-size: '12 parsecs' is no size" in bad.err
     assert len(catalog.load_table("tiny.orders_log").snapshots()) == runs
 
-    res = run_floe("tables", "maintain", "tiny.orders_log", "-m", manifest,
+    res = floe_cli("tables", "maintain", "tiny.orders_log", "-m", manifest,
                    "--target-size", str(target), "--json")  # fmt: skip
     assert res.code == 0, res.out + res.err
     [report] = json.loads(res.out)
@@ -119,10 +119,10 @@ def test_compaction_leaves_target_size_files_in_one_snapshot_and_the_next_run_ap
     assert snap.summary["floe.operation"] == "compact"
     assert snap.summary["floe.files_rewritten"] == str(runs)
     assert snap.summary["total-records"] == last.summary["total-records"] == str(2 * runs)
-    shown = run_floe("tables", "show", "tiny.orders_log", "-m", manifest)
+    shown = floe_cli("tables", "show", "tiny.orders_log", "-m", manifest)
     assert _cells(shown.out, str(snap.snapshot_id))[1] == "overwrite (compact)"
 
-    out = run_floe("tables", "maintain", product)
+    out = floe_cli("tables", "maintain", product)
     assert out.code == 0, out.out + out.err
     cells = _cells(out.out, "tiny.orders_log")
     assert cells[1:4] == ["2 → 1", cells[2], "2 → 1"]

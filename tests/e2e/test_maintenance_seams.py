@@ -14,7 +14,7 @@ import pytest
 from floe.app.run import run
 from floe.runtime.platform import catalog_for_manifest
 from floe.runtime.tables import partitions
-from tests.conftest import TINY_MANIFEST, TINY_SPEC, run_floe, write_tiny
+from tests.conftest import TINY_MANIFEST, TINY_SPEC, floe_cli, write_tiny
 
 #: Incremental (append), partitioned by region, sorted by id: each run adds the new ids as
 #: one small data file per region.
@@ -79,7 +79,7 @@ def test_compaction_of_a_partitioned_table_built_by_runs_keeps_partitions_and_th
         f"region={r}": runs for r in REGIONS
     }
 
-    done = run_floe("tables", "maintain", "tiny.sales", "-m", manifest, "--json")
+    done = floe_cli("tables", "maintain", "tiny.sales", "-m", manifest, "--json")
     assert done.code == 0, done.out + done.err
     [report] = json.loads(done.out)
     assert (report["data_files_before"], report["files_compacted"]) == (2 * runs, 2 * runs)
@@ -94,7 +94,7 @@ def test_compaction_of_a_partitioned_table_built_by_runs_keeps_partitions_and_th
         assert {r["region"] for r in _file_rows(table, task)} == {task.file.partition[0]}
         ids = [r["id"] for r in _file_rows(table, task)]
         assert ids == sorted(ids)
-    shown = run_floe("tables", "show", "tiny.sales", "-m", manifest)
+    shown = floe_cli("tables", "show", "tiny.sales", "-m", manifest)
     assert shown.code == 0, shown.err
     for region in REGIONS:
         assert f"{spec_id} │ region={region} │     1 │       {per_region[region]} │" in shown.out
@@ -136,7 +136,7 @@ def test_run_tags_after_compaction_and_expiry_resolve_or_fail_clearly(tmp_path: 
     kept = table.metadata.refs[f"run-{last}"].snapshot_id
     moment = table.snapshot_by_id(table.metadata.refs[f"run-{first}"].snapshot_id).timestamp_ms
 
-    done = run_floe("tables", "maintain", product, "--json")
+    done = floe_cli("tables", "maintain", product, "--json")
     assert done.code == 0, done.out + done.err
     report = {r["identifier"]: r for r in json.loads(done.out)}["tiny.sales"]
     assert (report["files_compacted"], report["snapshots_expired"]) == (6, 2)
@@ -149,17 +149,17 @@ def test_run_tags_after_compaction_and_expiry_resolve_or_fail_clearly(tmp_path: 
     stamp = datetime.fromtimestamp(moment / 1000, UTC).isoformat()
     for command, as_of, code in (("show", f"run-{first}", "E570"), ("head", f"run-{first}", "E570"),
                                  ("show", stamp, "E571")):  # fmt: skip
-        gone = run_floe("tables", command, "tiny.sales", "-m", manifest, "--as-of", as_of)
+        gone = floe_cli("tables", command, "tiny.sales", "-m", manifest, "--as-of", as_of)
         assert gone.code == 2, gone.out + gone.err
         assert f"error[{code}]" in gone.err
         assert "older snapshots were expired" in gone.err
         assert "Traceback" not in gone.out + gone.err
-    head = run_floe("tables", "head", "tiny.sales", "-m", manifest, "--as-of", f"run-{last}")
+    head = floe_cli("tables", "head", "tiny.sales", "-m", manifest, "--as-of", f"run-{last}")
     assert head.code == 0, head.err
     assert _rows(table, kept) == _rows(table) == _sales(6)
     cells = [[c.strip() for c in line.strip().strip("│").split("│")]
              for line in head.out.splitlines() if line.startswith("│")]  # fmt: skip
     assert sorted((int(i), r, int(a)) for i, r, a in cells) == _sales(6)
-    shown = run_floe("tables", "show", "tiny.sales", "-m", manifest, "--as-of", f"run-{last}")
+    shown = floe_cli("tables", "show", "tiny.sales", "-m", manifest, "--as-of", f"run-{last}")
     assert shown.code == 0, shown.err
     assert f"│ {kept} *" in shown.out

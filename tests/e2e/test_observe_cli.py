@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from floe.observe.records import read_records
 from floe.observe.spanfile import read_spans
-from tests.conftest import FLOE, CliResult, run_floe, write_tiny
+from tests.conftest import FLOE, CliResult, floe_cli, run_floe, write_tiny
 from tests.e2e.obs_servers import Received, grpc_receiver, http_receiver
 from tests.e2e.servers import free_port
 
@@ -90,16 +90,16 @@ def test_traces_show_prints_the_span_tree(cli_runs: CliRuns) -> None:
     manifest = cli_runs.root / "manifest.yaml"
     (root,) = [s for s in cli_runs.spans() if s["name"] == "floe.run"]
     run_id = root["attributes"]["floe.run_id"]
-    shown = run_floe("traces", "show", "-m", manifest)
+    shown = floe_cli("traces", "show", "-m", manifest)
     assert shown.code == 0, shown.err
     assert f"tiny run {run_id}" in shown.out
     for name in ("dbt.seed raw_orders", "floe.build", "floe.publish", "dbt.model stg_orders",
                  "dbt.test unique_stg_orders_id", "iceberg.publish mart_revenue"):  # fmt: skip
         assert name in shown.out
     assert "rows=2" in shown.out
-    by_id = run_floe("traces", "show", "-m", manifest, "--run", run_id[:8])
+    by_id = floe_cli("traces", "show", "-m", manifest, "--run", run_id[:8])
     assert by_id.out == shown.out
-    missing = run_floe("traces", "show", "-m", manifest, "--run", "no-such-run")
+    missing = floe_cli("traces", "show", "-m", manifest, "--run", "no-such-run")
     assert missing.code == 1
     assert "no trace of run no-such-run" in missing.out
 
@@ -107,14 +107,14 @@ def test_traces_show_prints_the_span_tree(cli_runs: CliRuns) -> None:
 @pytest.mark.requirement("FR-048")
 def test_lineage_show_prints_datasets_and_jobs(cli_runs: CliRuns) -> None:
     """`floe lineage show tiny` walks from the seed table through each model job to the mart."""
-    shown = run_floe("lineage", "show", "tiny", "-m", cli_runs.root / "manifest.yaml")
+    shown = floe_cli("lineage", "show", "tiny", "-m", cli_runs.root / "manifest.yaml")
     assert shown.code == 0, shown.err
     order = ["tiny.raw_orders", "job tiny.stg_orders", "tiny.stg_orders 2 rows",
              "job tiny.int_orders", "tiny.int_orders 2 rows", "job tiny.mart_revenue",
              "tiny.mart_revenue 1 rows"]  # fmt: skip
     positions = [shown.out.index(item) for item in order]
     assert positions == sorted(positions)
-    assert run_floe("lineage", "show", "nope", "-m", cli_runs.root / "manifest.yaml").code == 1
+    assert floe_cli("lineage", "show", "nope", "-m", cli_runs.root / "manifest.yaml").code == 1
 
 
 def _scrape(url: str, deadline_s: float = 30.0) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.conftest import PRODUCTS, ROOT, run_floe
+from tests.conftest import PRODUCTS, ROOT, floe_cli
 from tests.e2e.conftest import Platform
 
 SCHEMA = json.loads((ROOT / "tests/data/openlineage/OpenLineage.json").read_text())
@@ -84,10 +84,10 @@ def test_demo_runs_have_one_span_per_model(demo_platform: Platform) -> None:
 def test_traces_and_lineage_show_every_demo_product(demo_platform: Platform) -> None:
     """`floe traces show` draws the three products' runs; `floe lineage show` each graph."""
     manifest = demo_platform.root / "manifest.yaml"
-    traces = run_floe("traces", "show", "-m", manifest)
+    traces = floe_cli("traces", "show", "-m", manifest)
     assert traces.code == 0, traces.err
     for product in PRODUCTS:
         assert f"{product} run {demo_platform.first[product].run_id}" in traces.out
-        lineage = run_floe("lineage", "show", product, "-m", manifest)
+        lineage = floe_cli("lineage", "show", product, "-m", manifest)
         assert lineage.code == 0, lineage.err
         assert f"job {MARTS[product]} COMPLETE" in lineage.out

@@ -18,7 +18,7 @@ from floe.app.run import run
 from floe.runtime.layout import table_layout
 from floe.runtime.platform import catalog_for_manifest
 from floe.runtime.tables import partitions
-from tests.conftest import TINY_SPEC, run_floe, write_tiny
+from tests.conftest import TINY_SPEC, floe_cli, write_tiny
 
 EVENTS_SQL = """\
 {{{{ config(materialized='incremental', unique_key='id', partition_by={parts},
@@ -110,7 +110,7 @@ def test_partition_by_and_sort_by_become_the_spec_and_evolve_in_place(tmp_path: 
         EVENTS_SQL.format(parts="['month(ts)', 'region']")
     )
     (product / "seeds" / "raw_events.csv").write_text(SEED_2)
-    compiled = run_floe("compile", product)
+    compiled = floe_cli("compile", product)
     assert compiled.code == 0, compiled.err
     assert "partition spec of events: day(ts), region → month(ts), region" in compiled.out
     assert "0 breaking" in compiled.out
@@ -132,7 +132,7 @@ def test_partition_by_and_sort_by_become_the_spec_and_evolve_in_place(tmp_path: 
     read = sorted(table.scan().to_arrow().to_pylist(), key=lambda r: r["id"])
     assert read == sorted(rows_2, key=lambda r: r["id"])
 
-    shown = run_floe("tables", "show", "tiny.events", "-m", product / "manifest.yaml")
+    shown = floe_cli("tables", "show", "tiny.events", "-m", product / "manifest.yaml")
     assert shown.code == 0, shown.err
     assert f"partition spec {new_spec}: region, month(ts) · sort order: id desc" in shown.out
     for spec_id, path in kept:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, PRODUCTS, run_floe
+from tests.conftest import DEMO, PRODUCTS, floe_cli
 from tests.e2e import expected
 from tests.e2e.conftest import Platform
 
@@ -17,7 +17,7 @@ from tests.e2e.conftest import Platform
 def test_platform_up_creates_home_and_checks_every_plugin(tmp_path: Path) -> None:
     """`up` creates catalog, warehouse and Dagster dirs and reports each check ok."""
     shutil.copy(DEMO / "manifest.yaml", tmp_path / "manifest.yaml")
-    res = run_floe("platform", "up", "--manifest", tmp_path / "manifest.yaml")
+    res = floe_cli("platform", "up", "--manifest", tmp_path / "manifest.yaml")
     assert res.code == 0, res.out + res.err
     home = tmp_path / ".floe"
     assert sorted(p.name for p in home.iterdir()) == [
@@ -37,7 +37,7 @@ def test_platform_up_creates_home_and_checks_every_plugin(tmp_path: Path) -> Non
     ):
         assert f"│ {check}" in res.out, check
     assert "FAILED" not in res.out
-    status = run_floe("platform", "status", "--manifest", tmp_path / "manifest.yaml")
+    status = floe_cli("platform", "status", "--manifest", tmp_path / "manifest.yaml")
     assert status.code == 0
     assert "reachable, 0 namespace(s)" in status.out
 
@@ -48,7 +48,7 @@ def test_platform_status_fails_when_the_warehouse_is_not_writable(tmp_path: Path
     shutil.copy(DEMO / "manifest.yaml", tmp_path / "manifest.yaml")
     (tmp_path / ".floe").mkdir()
     (tmp_path / ".floe" / "warehouse").write_text("not a directory")
-    res = run_floe("platform", "status", "--manifest", tmp_path / "manifest.yaml")
+    res = floe_cli("platform", "status", "--manifest", tmp_path / "manifest.yaml")
     assert res.code == 2
     assert "│ warehouse" in res.out
     assert "FAILED" in res.out
@@ -59,7 +59,7 @@ def test_tables_list_and_show_read_through_the_catalog(demo_platform: Platform) 
     """`tables list --json` gives every seed and model table with rows and snapshots; `show`
     prints schema, snapshots with the run id and a sample."""
     manifest = demo_platform.root / "manifest.yaml"
-    res = run_floe("tables", "list", "--json", "--manifest", manifest)
+    res = floe_cli("tables", "list", "--json", "--manifest", manifest)
     assert res.code == 0, res.err
     tables = {t["identifier"]: t for t in json.loads(res.out)}
     products = [demo_platform.root / p for p in PRODUCTS]
@@ -70,7 +70,7 @@ def test_tables_list_and_show_read_through_the_catalog(demo_platform: Platform) 
     assert mart["row_count"] == published["mart_customer_360"].rows
     assert mart["snapshot_count"] == 1
     assert str(mart["snapshot_id"]) == published["mart_customer_360"].snapshot_id
-    show = run_floe(
+    show = floe_cli(
         "tables", "show", "customer_360.mart_customer_360", "--manifest", manifest, "-n", "3"
     )
     assert show.code == 0, show.err
@@ -78,7 +78,7 @@ def test_tables_list_and_show_read_through_the_catalog(demo_platform: Platform) 
     assert "│ total_revenue" in show.out
     assert demo_platform.first["customer-360"].run_id in show.out
     assert "first 3 rows" in show.out
-    head = run_floe(
+    head = floe_cli(
         "tables", "head", "iot_telemetry.mart_equipment_health", "--manifest", manifest, "-n", "2"
     )
     assert head.code == 0, head.err

@@ -16,7 +16,7 @@ import pytest
 from floe.app import artifact, promote
 from floe.errors import FloeError
 from floe.promote import gates
-from tests.conftest import run_floe, write_tiny
+from tests.conftest import floe_cli, write_tiny
 from tests.e2e.oci_registry import Registry, oci_registry
 from tests.e2e.promotion_platform import (
     APPROVER,
@@ -101,16 +101,16 @@ def test_the_same_digest_moves_dev_to_staging_to_prod(flow: Flow):
     """Staging runs the digest dev ran; the promotion to prod waits (exit 6, a request id)
     until an approver approves, then env-prod is that digest; history tells it all."""
     assert flow.tag("staging") == flow.digest
-    waiting = run_floe("promote", "tiny", "--from", "staging", "--to", "prod", env=flow.env)
+    waiting = floe_cli("promote", "tiny", "--from", "staging", "--to", "prod", env=flow.env)
     assert waiting.code == 6, waiting.err
     request = waiting.out.split("request ", 1)[1].split()[0]
     assert request.startswith("pr-")
     assert gate_rows(waiting.out) == {"policy": "passed", "rego": "passed", "security": "passed",
                                       "signature": "passed", "source-run": "passed"}  # fmt: skip
-    approved = run_floe("approve", request, env={**flow.env, "FLOE_USER": APPROVER})
+    approved = floe_cli("approve", request, env={**flow.env, "FLOE_USER": APPROVER})
     assert approved.code == 0, approved.err
     assert flow.tag("prod") == flow.digest
-    history = run_floe("promote", "history", "--env", "prod", env=flow.env)
+    history = floe_cli("promote", "history", "--env", "prod", env=flow.env)
     assert history.code == 0, history.err
     rows = [line for line in history.out.splitlines() if request[:3] in line or "approve" in line]
     actions = [r for r in promote.history(flow.manifest, "prod") if r.request_id == request]
@@ -132,7 +132,7 @@ def test_only_a_listed_approver_decides_and_a_rejection_moves_nothing(flow: Flow
     with pytest.raises(FloeError) as not_approver:
         promote.approve(pending.request_id)
     assert not_approver.value.diagnostics[0].code == "E641"
-    rejected = run_floe("reject", pending.request_id, "--reason", "freeze week",
+    rejected = floe_cli("reject", pending.request_id, "--reason", "freeze week",
                         env={**flow.env, "FLOE_USER": APPROVER})  # fmt: skip
     assert rejected.code == 0, rejected.err
     assert flow.tag("prod") == before
@@ -163,7 +163,7 @@ def test_each_gate_blocks_on_its_own_failure(flow: Flow):
     write_advisories(flow.root, [{"id": "FLOE-TEST-1", "package": "dbt-core",
                                   "affected": ">=1.0", "summary": "test advisory"}])  # fmt: skip
     try:
-        blocked = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
+        blocked = floe_cli("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
                            flow.digest, env=flow.env)  # fmt: skip
     finally:
         write_advisories(flow.root, [])
@@ -220,10 +220,10 @@ def test_a_rego_deny_or_a_broken_policy_blocks_the_promotion(flow: Flow):
     staging = flow.tag("staging")
     write_policy(flow.root, GOLD_NEEDS_TESTS + UNIQUE_GOLD)
     try:
-        denied = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
+        denied = floe_cli("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
                           flow.digest, env=flow.env)  # fmt: skip
         write_policy(flow.root, "package floe.promotion\n\ndeny contains msg if {\n  msg := \n}\n")
-        broken = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
+        broken = floe_cli("promote", "tiny", "--from", "dev", "--to", "staging", "--digest",
                           flow.digest, env=flow.env)  # fmt: skip
     finally:
         write_policy(flow.root, GOLD_NEEDS_TESTS)
@@ -252,7 +252,7 @@ def test_a_registry_that_is_down_blocks_the_promotion(tmp_path: Path):
     _, public = ed25519_pair()
     root = write_platform(tmp_path / "tiny", reg, public, "tiny")
     env = {"FLOE_HOME": str(tmp_path / "home"), "FLOE_MANIFEST": str(root / "manifest.yaml")}
-    blocked = run_floe("promote", "tiny", "--from", "dev", "--to", "staging", env=env)
+    blocked = floe_cli("promote", "tiny", "--from", "dev", "--to", "staging", env=env)
     assert blocked.code == 5
     assert "promotion blocked by gate 'registry': E621" in blocked.err
     with pytest.MonkeyPatch.context() as mp:
@@ -285,7 +285,7 @@ def test_audit_verify_detects_an_edited_and_a_deleted_record(
         audit.append(catalog, lock, who="alice", action=action, product="tiny",
                      digest="sha256:" + "a" * 64, from_env="dev", to_env="staging")  # fmt: skip
     env = {"FLOE_HOME": str(tmp_path / "home"), "FLOE_MANIFEST": str(root / "manifest.yaml")}
-    intact = run_floe("audit", "verify", env=env)
+    intact = floe_cli("audit", "verify", env=env)
     assert intact.code == 0, intact.err
     assert "3 records" in intact.out
 
@@ -294,19 +294,19 @@ def test_audit_verify_detects_an_edited_and_a_deleted_record(
     schema = table.schema().as_arrow()
     edited = [dict(r, who="mallory") if r["seq"] == 2 else r for r in rows]
     table.overwrite(pa.Table.from_pylist(edited, schema=schema))
-    broken = run_floe("audit", "verify", env=env)
+    broken = floe_cli("audit", "verify", env=env)
     assert broken.code == 3
     assert "record 2 was edited" in broken.err
 
     table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 2], schema=schema))
-    deleted = run_floe("audit", "verify", env=env)
+    deleted = floe_cli("audit", "verify", env=env)
     assert deleted.code == 3
     assert "record 2 is missing" in deleted.err
 
     head = next(r for r in rows if r["seq"] == 3)["hash"]
     table.overwrite(pa.Table.from_pylist([r for r in rows if r["seq"] != 3], schema=schema))
     assert audit.verify(audit.read(catalog)) == []  # the chain alone sees nothing
-    newest = run_floe("audit", "verify", env=env)
+    newest = floe_cli("audit", "verify", env=env)
     assert newest.code == 3
     lines = sorted(line for line in newest.err.splitlines() if "record 3 missing" in line)
     head_file = lock.with_name("audit.head")
@@ -456,7 +456,7 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
     staging_before = _snapshots("staging", flow.manifest)
     assert set(dev_before) == set(staging_before)
     assert "tiny.mart_revenue" in dev_before
-    ran = run_floe("run", "tiny", "--env", "staging", cwd=tmp_path, env=flow.env)
+    ran = floe_cli("run", "tiny", "--env", "staging", cwd=tmp_path, env=flow.env)
     assert ran.code == 0, ran.err + ran.out
     assert f"tiny: running {staging_digest} (env-staging) in staging" in ran.out
     new_runs = [r for r in runs_of(staging_digest) if r not in runs_before]
@@ -464,7 +464,7 @@ def test_each_environment_runs_its_digest_into_its_own_catalog_and_code_location
     assert new_runs[0][:8] in ran.out
     assert _snapshots("dev", flow.manifest) == dev_before
     staging_after = _snapshots("staging", flow.manifest)
-    listed = run_floe("tables", "list", "--env", "staging", "--json", env=flow.env)
+    listed = floe_cli("tables", "list", "--env", "staging", "--json", env=flow.env)
     assert listed.code == 0, listed.err
     assert {r["identifier"]: r["snapshot_id"] for r in json.loads(listed.out)
             if r["identifier"].startswith("tiny.")} == staging_after  # fmt: skip
@@ -506,7 +506,7 @@ def test_rollback_moves_the_env_back_and_with_data_its_tables(flow: Flow):
 
     assert (revenue("dev"), revenue("staging")) == (600, 600)
     dev_before = _snapshots("dev", flow.manifest)
-    result = run_floe("rollback", "tiny", "--env", "staging", "--data", "--reason", "bad x10",
+    result = floe_cli("rollback", "tiny", "--env", "staging", "--data", "--reason", "bad x10",
                       env=flow.env)  # fmt: skip
     assert result.code == 0, result.err
     assert flow.tag("staging") == flow.digest

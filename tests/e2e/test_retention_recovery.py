@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from floe.app.run import run
-from tests.conftest import TINY_MANIFEST, TINY_SPEC, run_floe, write_tiny
+from tests.conftest import TINY_MANIFEST, TINY_SPEC, floe_cli, write_tiny
 from tests.e2e.conftest import Platform
 
 RETAINED_MANIFEST = TINY_MANIFEST.replace(
@@ -57,7 +57,7 @@ def test_retention_deletes_rows_older_than_window_and_expires_snapshots(tmp_path
     old_files = _all_files(catalog, "tiny.stg_orders")
     assert len(catalog.load_table("tiny.stg_orders").snapshots()) == 2
 
-    res = run_floe("retention", product)
+    res = floe_cli("retention", product)
     assert res.code == 0, res.out + res.err
     assert "tiny.stg_orders" in res.out
 
@@ -124,7 +124,7 @@ def test_failed_run_is_recorded_and_resumes_from_the_failure(tmp_path: Path) -> 
         assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in kinds
 
     (product / "models" / "int_orders.sql").write_text(GOOD_INT)
-    resumed = run_floe("run", product, "--from-failure")
+    resumed = floe_cli("run", product, "--from-failure")
     assert resumed.code == 0, resumed.out + resumed.err
     assert _materializations(product) == {
         "raw_orders": 1, "stg_orders": 1, "int_orders": 1, "mart_revenue": 1,
@@ -133,7 +133,7 @@ def test_failed_run_is_recorded_and_resumes_from_the_failure(tmp_path: Path) -> 
     assert len(catalog.load_table("tiny.stg_orders").snapshots()) == 1
     mart = catalog.load_table("tiny.mart_revenue").scan().to_arrow().to_pylist()
     assert mart == [{"revenue": 60}]
-    again = run_floe("run", product, "--from-failure")
+    again = floe_cli("run", product, "--from-failure")
     assert again.code == 2
     assert "E521" in again.out + again.err
 

@@ -17,7 +17,7 @@ from floe.compile.api import compile_product
 from floe.errors import PolicyError
 from floe.runtime.live_schema import read_for_product
 from floe.runtime.platform import catalog_for_manifest
-from tests.conftest import TINY_MODELS, run_floe, write_tiny
+from tests.conftest import TINY_MODELS, floe_cli, write_tiny
 
 STG = "stg_orders.sql"
 
@@ -82,7 +82,7 @@ def test_breaking_change_fails_compile_naming_table_and_column(
         _sql(product, STG, sql)
         artifacts = product / "target" / "floe" / "compiled_artifacts.json"
         before = artifacts.read_bytes()
-        res = run_floe("compile", product)
+        res = floe_cli("compile", product)
         assert res.code == 3, res.out + res.err
         assert (
             f"error[P470]: breaking_change: breaking schema change in table 'stg_orders': "
@@ -100,9 +100,9 @@ def test_override_is_recorded_in_artifacts_and_logged(product: Path, tmp_path: P
     artifacts, a governance.breaking_change_override event; without --reason it is exit 2."""
     try:
         _sql(product, STG, "select id from {{ ref('raw_orders') }}\n")
-        assert run_floe("compile", product, "--allow-breaking").code == 2
+        assert floe_cli("compile", product, "--allow-breaking").code == 2
         out = tmp_path / "out"
-        res = run_floe("compile", product, "--out", out, "--allow-breaking",
+        res = floe_cli("compile", product, "--out", out, "--allow-breaking",
                        "--reason", "amount moved to int_orders (TICKET-7)")  # fmt: skip
         assert res.code == 0, res.err
         assert "warning[P470]" in res.err
@@ -140,12 +140,12 @@ def test_floe_run_is_gated_too_and_accepts_the_override(product: Path) -> None:
         _sql(
             product, STG, "select cast(id as integer) as id, amount from {{ ref('raw_orders') }}\n"
         )
-        refused = run_floe("run", product)
+        refused = floe_cli("run", product)
         assert refused.code == 3, refused.out + refused.err
         assert "column 'id' type narrowed: long → int" in refused.err
         table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
         assert len(table.snapshots()) == snapshots
-        ran = run_floe("run", product, "--allow-breaking", "--reason", "ids fit in 32 bits")
+        ran = floe_cli("run", product, "--allow-breaking", "--reason", "ids fit in 32 bits")
         assert ran.code == 0, ran.out + ran.err
         table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
         assert len(table.snapshots()) == snapshots + 1
@@ -168,7 +168,7 @@ def test_added_column_passes_and_next_run_evolves_the_table_in_place(tiny: Path)
     old_snapshot = before.current_snapshot()
     assert old_snapshot is not None
     _sql(product, STG, "select id, amount, amount > 10 as is_big from {{ ref('raw_orders') }}\n")
-    res = run_floe("compile", product)
+    res = floe_cli("compile", product)
     assert res.code == 0, res.err
     assert "schema gate: 4 live tables compared · 1 columns added · 0 breaking" in res.out
     summary = run(product)
@@ -201,20 +201,20 @@ def test_accepted_rename_and_drop_are_applied_so_the_next_compile_is_clean(produ
         if "is_big" not in [f.name for f in table.schema().fields]:
             assert run(product).success
         _sql(product, STG, big.replace("is_big", "is_large"))
-        assert "renamed to 'is_large'" in run_floe("compile", product).err
-        ran = run_floe("run", product, "--allow-breaking", "--reason", "clearer name")
+        assert "renamed to 'is_large'" in floe_cli("compile", product).err
+        ran = floe_cli("run", product, "--allow-breaking", "--reason", "clearer name")
         assert ran.code == 0, ran.out + ran.err
         table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
         assert [f.name for f in table.schema().fields] == ["id", "amount", "is_large"]
         first = table.snapshots()[0].snapshot_id
         assert table.scan(snapshot_id=first).to_arrow().num_rows == 2
-        assert "0 breaking" in run_floe("compile", product).out
+        assert "0 breaking" in floe_cli("compile", product).out
         _sql(product, STG, TINY_MODELS[STG])
-        ran = run_floe("run", product, "--allow-breaking", "--reason", "flag unused")
+        ran = floe_cli("run", product, "--allow-breaking", "--reason", "flag unused")
         assert ran.code == 0, ran.out + ran.err
         table = catalog_for_manifest(product / "manifest.yaml").load_table("tiny.stg_orders")
         assert [f.name for f in table.schema().fields] == ["id", "amount"]
-        clean = run_floe("compile", product)
+        clean = floe_cli("compile", product)
         assert "schema gate: 4 live tables compared · 0 columns added · 0 breaking" in clean.out
     finally:
         _sql(product, STG, TINY_MODELS[STG])

@@ -15,7 +15,7 @@ import yaml
 from floe.app.semantic import validate_semantic
 from floe.plugins.base import HealthState, PluginType
 from floe.plugins.registry import default_registry
-from tests.conftest import DEMO, run_floe
+from tests.conftest import DEMO, floe_cli
 
 PRODUCT = "customer-360"
 GOLD = "mart_customer_360"
@@ -105,7 +105,7 @@ def test_a_measure_over_a_missing_column_is_refused_by_cube_naming_the_model(
     spec.write_text(spec.read_text().replace(other, other.replace("silver", "gold")))
     schema = product / "models" / "schema.yml"
     line = schema.read_text().splitlines().index(f"- name: {GOLD}") + 1
-    result = run_floe("semantic", "validate", product, cwd=tmp_path)
+    result = floe_cli("semantic", "validate", product, cwd=tmp_path)
     assert result.code == 2, result.out + result.err
     assert (
         f"{PRODUCT}/models/schema.yml:{line}:3: error[E683]: meta.cube: the semantic layer "

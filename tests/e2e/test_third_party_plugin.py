@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_floe, write_failing_tiny
+from tests.conftest import ROOT, floe_cli, write_failing_tiny
 
 EXAMPLE = ROOT / "examples" / "floe-plugin-example"
 
@@ -65,7 +65,7 @@ def test_installed_plugin_is_listed_and_passes_the_compliance_kit(venv: Path) ->
             "version": "0.1.0",
         }
     ]
-    ours = json.loads(run_floe("plugins", "list", "--json").out)["plugins"]
+    ours = json.loads(floe_cli("plugins", "list", "--json").out)["plugins"]
     assert "jsonl" not in {p["name"] for p in ours}
     kit = _sh(venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
               cwd=EXAMPLE)  # fmt: skip

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from floe.app.run import RunSummary, run
-from tests.conftest import TINY_SPEC, run_floe, write_tiny
+from tests.conftest import TINY_SPEC, floe_cli, write_tiny
 from tests.e2e.conftest import Platform
 
 SEED_1 = "id,amount\n1,10\n2,20\n"
@@ -116,10 +116,10 @@ def test_head_as_of_run_tag_timestamp_and_snapshot_id(history: History) -> None:
     the same rows; `show --as-of` marks the snapshot."""
     manifest = history.product / "manifest.yaml"
     tag = f"run-{history.first.run_id}"
-    by_tag = run_floe("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", tag)
+    by_tag = floe_cli("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", tag)
     assert by_tag.code == 0, by_tag.out + by_tag.err
     assert _table_rows(by_tag.out) == _rows(SEED_1)
-    now = run_floe("tables", "head", "tiny.raw_orders", "-m", manifest)
+    now = floe_cli("tables", "head", "tiny.raw_orders", "-m", manifest)
     assert _table_rows(now.out) == _rows(SEED_2)
 
     table = history.table("raw_orders")
@@ -127,10 +127,10 @@ def test_head_as_of_run_tag_timestamp_and_snapshot_id(history: History) -> None:
     committed = table.snapshot_by_id(snapshot_id).timestamp_ms
     moment = datetime.fromtimestamp(committed / 1000, UTC).isoformat(timespec="milliseconds")
     for as_of in (str(snapshot_id), moment):
-        other = run_floe("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", as_of)
+        other = floe_cli("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", as_of)
         assert other.code == 0, other.err
         assert _table_rows(other.out) == _rows(SEED_1), as_of
-    shown = run_floe("tables", "show", "tiny.raw_orders", "-m", manifest, "--as-of", tag)
+    shown = floe_cli("tables", "show", "tiny.raw_orders", "-m", manifest, "--as-of", tag)
     assert shown.code == 0, shown.err
     assert f"{snapshot_id} *" in shown.out
     assert tag in shown.out
@@ -141,18 +141,18 @@ def test_unknown_tag_and_timestamp_before_history_exit_2(history: History) -> No
     """An unknown tag is E570, a timestamp before the first snapshot E571 and an unknown
     table E573 (naming the namespace's tables), exit 2, each with a hint."""
     manifest = history.product / "manifest.yaml"
-    bad = run_floe("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", "run-nope")
+    bad = floe_cli("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", "run-nope")
     assert bad.code == 2, bad.out + bad.err
     assert "error[E570]: --as-of: tiny.raw_orders has no snapshot, tag or branch 'run-nope'" in (
         bad.err
     )
     assert "hint:" in bad.err
-    early = run_floe("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", "2001-01-01")
+    early = floe_cli("tables", "head", "tiny.raw_orders", "-m", manifest, "--as-of", "2001-01-01")
     assert early.code == 2
     assert "error[E571]: --as-of: tiny.raw_orders has no snapshot at or before 2001-01-01" in (
         early.err
     )
-    nope = run_floe("tables", "head", "tiny.nope", "-m", manifest)
+    nope = floe_cli("tables", "head", "tiny.nope", "-m", manifest)
     assert nope.code == 2
     listed = ", ".join(f"tiny.{t}" for t in TABLES)
     assert f"error[E573]: table: no table tiny.nope (in tiny: {listed})" in nope.err
@@ -219,7 +219,7 @@ def test_rollback_table_then_product_and_the_next_runs_build_on_it(tmp_path: Pat
     log = catalog.load_table("tiny.orders_log")
     before, target = log.current_snapshot().snapshot_id, log.metadata.refs[tag].snapshot_id
 
-    out = run_floe("tables", "rollback", "tiny.orders_log", "--to", str(target),
+    out = floe_cli("tables", "rollback", "tiny.orders_log", "--to", str(target),
                    "--reason", "bad load", "-m", product / "manifest.yaml")  # fmt: skip
     assert out.code == 0, out.out + out.err
     log = catalog.load_table("tiny.orders_log")
@@ -231,7 +231,7 @@ def test_rollback_table_then_product_and_the_next_runs_build_on_it(tmp_path: Pat
         "bad load",
         str(target),
     )
-    shown = run_floe("tables", "show", "tiny.orders_log", "-m", product / "manifest.yaml")
+    shown = floe_cli("tables", "show", "tiny.orders_log", "-m", product / "manifest.yaml")
     assert f"by {getpass.getuser()}: {before} → {target}" in shown.out
 
     _run(product, SEED_3)  # orders_log: run 1's ids plus the new id 4 (id 3 was rolled away)
@@ -239,7 +239,7 @@ def test_rollback_table_then_product_and_the_next_runs_build_on_it(tmp_path: Pat
     expected = _rows(SEED_1) + [r for r in _rows(SEED_3) if r["id"] not in {1, 2}]
     assert sorted(log_rows, key=lambda r: r["id"]) == expected
 
-    out = run_floe("tables", "rollback", product, "--to", tag, "--reason", "replay from run 1")
+    out = floe_cli("tables", "rollback", product, "--to", tag, "--reason", "replay from run 1")
     assert out.code == 0, out.out + out.err
     assert out.out.count("rolled back tiny.") == len(TABLES)
     for name in TABLES:
@@ -262,10 +262,10 @@ def test_product_rollback_needs_a_run_tag_or_timestamp(history: History) -> None
     unknown run tag changes nothing."""
     raw = history.table("raw_orders")
     current = raw.current_snapshot().snapshot_id
-    out = run_floe("tables", "rollback", history.product, "--to", str(current), "--reason", "x")
+    out = floe_cli("tables", "rollback", history.product, "--to", str(current), "--reason", "x")
     assert out.code == 2
     assert "error[E572]: --to: a product is rolled back to a run tag or a timestamp" in out.err
-    missing = run_floe("tables", "rollback", history.product, "--to", "run-nope", "--reason", "x")
+    missing = floe_cli("tables", "rollback", history.product, "--to", "run-nope", "--reason", "x")
     assert missing.code == 2
     assert "error[E572]: --to: tables without the tag run-nope: tiny.constant" in missing.err
     assert history.table("raw_orders").current_snapshot().snapshot_id == current

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run_floe
+from tests.conftest import floe_cli
 from tests.e2e.conftest import Platform, copy_demo
 
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -31,7 +31,7 @@ def test_workspace_lists_three_code_locations_that_dagster_loads(tmp_path: Path)
     """`floe workspace demo` writes one python_file location per product; Dagster's own
     `definitions validate` loads all three without error."""
     root = copy_demo(tmp_path / "demo")
-    res = run_floe("workspace", root)
+    res = floe_cli("workspace", root)
     assert res.code == 0, res.err
     workspace = yaml.safe_load((root / "workspace.yaml").read_text())
     assert workspace == {
@@ -59,7 +59,7 @@ def test_one_product_loads_and_runs_with_the_others_absent(tmp_path: Path) -> No
     root.mkdir()
     (full / "iot-telemetry").rename(root / "iot-telemetry")
     (full / "manifest.yaml").rename(root / "manifest.yaml")
-    assert run_floe("workspace", root).code == 0
+    assert floe_cli("workspace", root).code == 0
     definitions = root / "iot-telemetry" / "target" / "floe" / "definitions.py"
     ran = _dagster("job", "execute", "-f", str(definitions), "-j", "iot_telemetry_job",
                    cwd=root, home=root / ".floe" / "dagster")  # fmt: skip

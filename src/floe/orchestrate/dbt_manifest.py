@@ -19,16 +19,19 @@ def ensure_manifest(
     artifacts: CompiledArtifacts,
     scratch: Path,
     env: dict[str, str] | None = None,
+    lock: Path | None = None,
 ) -> Path:
     """``<compiled>/dbt/assets_manifest.json``: dbt's manifest.json (re-parsed by ``dbt parse``
     when the sources changed) without what dagster-dbt never reads, so a code location loads
     a tenth of the bytes.
 
     The parse sees the same scratch path the runs use, so its partial-parse state stays valid
-    for every run's dbt invocations.
+    for every run's dbt invocations. ``lock``: the product lock guarding ``scratch``; while it
+    is free the check compiles against the empty scratch path and its parse state makes this
+    parse a partial one (one full parse of the project instead of two).
     """
     from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
-    from floe.runtime.dbt_check import check_dbt_parse
+    from floe.runtime.dbt_check import ParseState, check_dbt_parse
     from floe.runtime.dbt_errors import parse_errors
     from floe.runtime.dbt_exec import DbtProjectRef, invoke_dbt
 
@@ -41,8 +44,12 @@ def ensure_manifest(
     if slim.is_file() and stamp.is_file() and stamp.read_text() == wanted:
         return slim
     ref = DbtProjectRef(product_dir, compiled_dir, artifacts.dbt.target)
-    # what dbt rejects at parse or compile time is an input error before anything runs
-    check_dbt_parse(product_dir, compiled_dir, artifacts.dbt.target, env, dbt_args(artifacts))
+    # what dbt rejects at parse or compile time is an input error before anything runs; the
+    # check leaves its parse state in `target`, so the parse below is a partial one
+    check_dbt_parse(
+        product_dir, compiled_dir, artifacts.dbt.target, env, dbt_args(artifacts),
+        ParseState(keep_in=target, scratch=scratch, lock=lock) if lock else None,
+    )  # fmt: skip
     result = invoke_dbt(
         ref, ["parse", "--quiet", *dbt_args(artifacts)], target,
         {**(env or {}), SCRATCH_ENV: str(scratch)},

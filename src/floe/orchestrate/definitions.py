@@ -125,7 +125,10 @@ def build_definitions(
     plugins = plugins or ResolvedPlugins(artifacts.plugins, home)
     scratch_db = home.scratch(artifacts.metadata.namespace)
     access = plugins.duckdb_access
-    manifest_path = ensure_manifest(product_dir, compiled_dir, artifacts, scratch_db, access.env)
+    lock = home.product_lock(artifacts.metadata.namespace)
+    manifest_path = ensure_manifest(
+        product_dir, compiled_dir, artifacts, scratch_db, access.env, lock
+    )
     manifest = json_load(manifest_path)
     graph = load_graph(manifest)
     check_graph(graph, str(product_dir), scratch_db.stem)

@@ -6,14 +6,18 @@ errors, sources, duplicate resources of packages, the profile). ``check_dbt_pars
 parse and compile the project against an empty in-memory DuckDB in a temporary target
 directory and turns its errors into floe diagnostics (exit 2). ``floe validate`` calls
 :func:`check_product` after the pure stages; the run path calls :func:`check_dbt_parse`
-(and :func:`ensure_deps` before it).
+(and :func:`ensure_deps` before it), which hands dbt's parse state of the check on to the run
+path's ``dbt parse`` (one full parse of a changed project, not two).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -23,6 +27,8 @@ from floe.errors import InputError
 from floe.plugins.builtin.compute_duckdb import SCRATCH_ENV
 from floe.runtime.dbt_errors import parse_errors
 from floe.runtime.dbt_exec import DbtProjectRef, invoke_dbt
+from floe.runtime.product_lock import lock_if_free
+from floe.runtime.scratch import discard
 from floe.spec.dbt_packages import install_dir, package_problems, read_packages
 from floe.spec.yamlload import load_yaml
 
@@ -32,6 +38,18 @@ _CHECK_ARGS = ["compile", "--quiet", "--no-partial-parse"]
 #: On Spark the check is dbt's parse: compiling asks the adapter about relations, and a
 #: dbt-spark session opened here would start a Spark without floe's Iceberg setup.
 _SPARK_CHECK_ARGS = ["parse", "--quiet", "--no-partial-parse"]
+#: dbt's parse state file (written even with --no-partial-parse, which only stops reading it)
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+@dataclass(frozen=True)
+class ParseState:
+    """The run path's wish: check against the product's (empty) scratch database path and
+    keep dbt's parse state in ``keep_in`` (the target directory of its ``dbt parse``)."""
+
+    keep_in: Path
+    scratch: Path
+    lock: Path  # the product lock that guards the scratch path
 
 
 def check_dbt_parse(
@@ -40,19 +58,61 @@ def check_dbt_parse(
     target: str,
     env: Mapping[str, str] | None = None,
     args: tuple[str, ...] = (),
+    parse_state: ParseState | None = None,
 ) -> None:
     """Parse and compile the dbt project as dbt does (``args``: e.g. floe.yaml's ``--vars``);
-    raise InputError on what dbt rejects."""
+    raise InputError on what dbt rejects.
+
+    dbt compiles against an empty DuckDB: in memory, or (``parse_state`` given and the product
+    lock free) at the product's scratch path, emptied before and after under the lock. The
+    profile then equals the runs' one, so dbt's parse state of the check, copied to
+    ``parse_state.keep_in``, spares the run path's ``dbt parse`` a second full parse."""
     ensure_deps(product_dir, profiles_dir, target, env)
     ref = DbtProjectRef(Path(product_dir), Path(profiles_dir), target)
     with tempfile.TemporaryDirectory(prefix="floe-dbt-check-") as tmp:
-        scratch = {SCRATCH_ENV: ":memory:", **(env or {})}
-        check = _SPARK_CHECK_ARGS if _adapter(profiles_dir, target) == "spark" else _CHECK_ARGS
-        result = invoke_dbt(ref, [*check, *args], Path(tmp) / "target", scratch)
+        check_target = Path(tmp) / "target"
+        with _empty_scratch(parse_state) as database:
+            scratch = (
+                {**(env or {}), SCRATCH_ENV: str(database)}
+                if database
+                else {SCRATCH_ENV: ":memory:", **(env or {})}
+            )
+            check = _SPARK_CHECK_ARGS if _adapter(profiles_dir, target) == "spark" else _CHECK_ARGS
+            result = invoke_dbt(ref, [*check, *args], check_target, scratch)
         error = parse_errors(result, Path(product_dir))
         if error is not None:
             raise error
-        _check_relations(Path(tmp) / "target" / "manifest.json", Path(product_dir))
+        name = database.stem if database else "memory"  # DuckDB's name of the database
+        _check_relations(check_target / "manifest.json", Path(product_dir), name)
+        if database is not None and parse_state is not None:
+            _keep_parse_state(check_target, parse_state.keep_in)
+
+
+@contextmanager
+def _empty_scratch(parse_state: ParseState | None) -> Iterator[Path | None]:
+    """The scratch path, empty, while this process holds the product lock (None: no
+    ``parse_state``, or a run holds the lock — the check then runs in memory, never waits)."""
+    if parse_state is None:
+        yield None
+        return
+    with lock_if_free(parse_state.lock, holder="dbt check") as held:
+        if not held:
+            yield None
+            return
+        discard(parse_state.scratch)
+        try:
+            yield parse_state.scratch
+        finally:
+            discard(parse_state.scratch)
+
+
+def _keep_parse_state(check_target: Path, keep_in: Path) -> None:
+    """dbt's partial_parse.msgpack of the check into ``keep_in`` (dbt itself decides whether
+    it is still valid: dbt version, vars, profile, project files)."""
+    state = check_target / PARTIAL_PARSE_FILE
+    if state.is_file():
+        keep_in.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state, keep_in / PARTIAL_PARSE_FILE)
 
 
 def _adapter(profiles_dir: Path, target: str) -> str:
@@ -67,7 +127,7 @@ def _adapter(profiles_dir: Path, target: str) -> str:
     return ""
 
 
-def _check_relations(manifest_file: Path, product_dir: Path) -> None:
+def _check_relations(manifest_file: Path, product_dir: Path, database: str) -> None:
     """Two nodes on one Iceberg table are an input error already at validate (E230)."""
     import json
 
@@ -75,7 +135,7 @@ def _check_relations(manifest_file: Path, product_dir: Path) -> None:
 
     if manifest_file.is_file():
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        check_graph(load_graph(manifest), str(product_dir), "memory")  # the :memory: database
+        check_graph(load_graph(manifest), str(product_dir), database)
 
 
 def check_product(ctx: CompileContext) -> None:

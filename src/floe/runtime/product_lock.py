@@ -55,6 +55,27 @@ def product_lock(
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextmanager
+def lock_if_free(path: Path, *, holder: str = "") -> Iterator[bool]:
+    """Hold the lock at ``path`` when no one holds it (True), else hold nothing (False):
+    never waits."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        if not _try(handle):
+            yield False
+            return
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{holder}\n")
+        handle.flush()
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _try(handle: object) -> bool:
     import fcntl
 
