@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
 import copy
-import gc
 import os
 import sys
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from floe.cli.argv import without_debug
 from floe.cli.artifact_cmd import artifact_app
 from floe.cli.promote_cmd import approve_cmd, audit_app, promote_cmd, reject_cmd, rollback_cmd
 from floe.errors import ExitCode, FloeError
@@ -629,14 +628,6 @@ def metrics_serve(
     serve(manifest, port, host)
 
 
-def without_debug(argv: list[str]) -> tuple[list[str], bool]:
-    """``argv`` without ``--debug`` wherever it was typed (before a ``--`` separator), and
-    whether it was: the global option works after the command too (``floe run x --debug``)."""
-    end = argv.index("--") if "--" in argv else len(argv)
-    kept = [arg for arg in argv[:end] if arg != "--debug"] + argv[end:]
-    return kept, len(kept) != len(argv)
-
-
 def for_command(args: list[str]) -> typer.Typer:
     """The app with only the command ``args`` start with, else the whole app.
 
@@ -655,10 +646,6 @@ def for_command(args: list[str]) -> typer.Typer:
     return one
 
 
-#: Commands that allocate little and end at once: the cyclic garbage collector only costs them.
-SHORT_COMMANDS = frozenset({"compile"})
-
-
 def main() -> None:
     """Console-script entry point: user errors print cleanly, never as a traceback."""
     args, _STATE["debug"] = without_debug(sys.argv[1:])
@@ -666,11 +653,6 @@ def main() -> None:
     # noticeable part of a short command); floe uses none. Set the variable to an empty value
     # to have pydantic load its plugins in floe's processes.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if args[:1] and args[0] in SHORT_COMMANDS:
-        # No collection passes while a compile imports and builds its models (memory freed by
-        # reference counting as usual), and none over every object at interpreter exit.
-        gc.disable()
-        atexit.register(gc.freeze)
     try:
         for_command(args)(args=args)
     except FloeError as exc:
