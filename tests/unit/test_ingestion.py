@@ -18,8 +18,9 @@ import pytest
 
 from floe.compile.api import compile_product
 from floe.errors import InputError
-from floe.plugins.abcs import IngestionLoad, IngestionPlugin, IngestionRequest
+from floe.plugins.abcs import IngestionPlugin
 from floe.plugins.base import EmptyConfig, PluginType
+from floe.plugins.records import IngestionLoad, IngestionRequest
 from floe.plugins.registry import PluginRegistry
 from floe.runtime.ingest import CURSORS, audit, cursor_property, read_cursors
 from floe.spec.ingestion import RestApiSource

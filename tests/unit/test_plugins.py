@@ -227,3 +227,22 @@ def test_dbt_health_names_the_installed_dbt_core_or_what_is_missing(tmp_path: Pa
     script.chmod(0o755)
     answering = SubprocessDbtPlugin(SubprocessDbtPlugin.config_model(executable=str(script)))
     assert answering.health_check().state is HealthState.HEALTHY
+
+
+@pytest.mark.requirement("FR-051")
+def test_the_values_plugins_exchange_are_still_importable_from_the_abcs() -> None:
+    """The 13 values plugins and floe hand each other live in floe.plugins.records; a plugin
+    importing them from floe.plugins.abcs (where they were) gets the very same classes, and
+    a name the ABCs never had is still an AttributeError."""
+    from floe.plugins import abcs, records
+
+    names = sorted(n for n, v in vars(records).items() if isinstance(v, type) and
+                   v.__module__ == records.__name__)  # fmt: skip
+    assert names == [
+        "CheckResult", "DbtInvocation", "DbtOutcome", "Destination", "IngestionLoad",
+        "IngestionRequest", "NetworkScope", "QualityCheck", "SemanticColumn", "SemanticLoaded",
+        "SemanticModel", "SemanticProblem", "SemanticValidation",
+    ]  # fmt: skip
+    assert all(getattr(abcs, n) is getattr(records, n) for n in names)
+    with pytest.raises(AttributeError, match="NoSuchRecord"):
+        _ = abcs.NoSuchRecord  # type: ignore[attr-defined]

@@ -13,8 +13,8 @@ import pytest
 
 from floe.compile.api import compile_product
 from floe.errors import InputError
-from floe.plugins.abcs import QualityCheck
 from floe.plugins.builtin.quality import GX_EXPECTATIONS, GreatExpectationsQualityPlugin
+from floe.plugins.records import QualityCheck
 from tests.conftest import GX_MANIFEST, TINY_SPEC, tiny_quality, write_tiny
 
 QUALITY = tiny_quality(100)

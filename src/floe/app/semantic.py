@@ -11,7 +11,8 @@ from floe.app.compile import GateOptions, compile_one
 from floe.compile.context import CompileContext
 from floe.compile.semantic import SEMANTIC_DIR
 from floe.errors import Diagnostic, InputError, Location
-from floe.plugins.abcs import SemanticLayerPlugin, SemanticLoaded, SemanticProblem
+from floe.plugins.abcs import SemanticLayerPlugin
+from floe.plugins.records import SemanticLoaded, SemanticProblem
 
 E_NO_LAYER = "E682"
 E_REFUSED = "E683"

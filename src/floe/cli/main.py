@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from floe.cli.argv import without_debug
 from floe.cli.artifact_cmd import artifact_app
 from floe.cli.promote_cmd import approve_cmd, audit_app, promote_cmd, reject_cmd, rollback_cmd
 from floe.errors import ExitCode, FloeError
@@ -625,14 +626,6 @@ def metrics_serve(
     from floe.cli.observe_cmd import metrics_serve as serve
 
     serve(manifest, port, host)
-
-
-def without_debug(argv: list[str]) -> tuple[list[str], bool]:
-    """``argv`` without ``--debug`` wherever it was typed (before a ``--`` separator), and
-    whether it was: the global option works after the command too (``floe run x --debug``)."""
-    end = argv.index("--") if "--" in argv else len(argv)
-    kept = [arg for arg in argv[:end] if arg != "--debug"] + argv[end:]
-    return kept, len(kept) != len(argv)
 
 
 def for_command(args: list[str]) -> typer.Typer:

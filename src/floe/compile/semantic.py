@@ -14,7 +14,8 @@ from pathlib import Path
 from floe.compile.canonical import write_atomic
 from floe.govern.schema_derive import Columns, DeriveCache, derive_columns
 from floe.govern.schema_types import canonical
-from floe.plugins.abcs import SemanticColumn, SemanticLayerPlugin, SemanticModel
+from floe.plugins.abcs import SemanticLayerPlugin
+from floe.plugins.records import SemanticColumn, SemanticModel
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.dbt_project import DbtProject
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from floe.observe.settings import trace_target
-from floe.plugins.abcs import Destination
+from floe.plugins.records import Destination
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.pushgateway import pushgateway_address
 

@@ -14,7 +14,8 @@ from floe.k8s import rbac, workload, writer
 from floe.k8s.endpoints import destinations
 from floe.k8s.names import Names
 from floe.k8s.network import network_policies
-from floe.plugins.abcs import Destination, NetworkSecurityPlugin
+from floe.plugins.abcs import NetworkSecurityPlugin
+from floe.plugins.records import Destination
 from floe.runtime.resolved import ResolvedPlugins
 from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.manifest import Manifest, ResourcePreset

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from floe.k8s.names import Names
-from floe.plugins.abcs import Destination, NetworkScope, NetworkSecurityPlugin
+from floe.plugins.abcs import NetworkSecurityPlugin
+from floe.plugins.records import Destination, NetworkScope
 
 COMPONENT = "network-policy"
 

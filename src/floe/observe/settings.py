@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from floe.runtime.resolved import ResolvedPlugins
-from floe.spec.artifacts import CompiledArtifacts
 from floe.spec.otlp import OtlpEndpoint, default_protocol, otlp_endpoint
+
+if TYPE_CHECKING:
+    from floe.plugins.abcs import TelemetryBackendPlugin
+    from floe.runtime.resolved import ResolvedPlugins
+    from floe.spec.artifacts import CompiledArtifacts
 
 DEFAULT_TIMEOUT = 1.0
 DEFAULT_DRAIN = 0.5
@@ -70,7 +73,6 @@ def trace_target(
 ) -> TraceTarget:
     """The span exporter for runs of ``artifacts``' product (``plugins``: the run's)."""
     env = os.environ if env is None else env
-    plugins = plugins or ResolvedPlugins(artifacts.plugins)
     cfg = artifacts.observability.tracing
     service = cfg.service_name or f"floe-{artifacts.metadata.product}"
     target = TraceTarget(
@@ -80,7 +82,7 @@ def trace_target(
         protocol=cfg.protocol or default_protocol(cfg.endpoint),
         sample_ratio=cfg.sample_ratio,
     )
-    backend = plugins.telemetry
+    backend = _telemetry(artifacts, plugins)
     plugin = backend.exporter_settings() if backend is not None else None
     if plugin is not None:
         target = replace(
@@ -91,6 +93,20 @@ def trace_target(
             timeout_seconds=float(plugin.get("timeout_seconds", target.timeout_seconds)),
         )
     return _trace_env(target, env)
+
+
+def _telemetry(
+    artifacts: CompiledArtifacts, plugins: ResolvedPlugins | None
+) -> TelemetryBackendPlugin[Any] | None:
+    """The telemetry backend plugin of ``plugins``, else of ``artifacts`` (none chosen: none,
+    without resolving any plugin — a compile exports its spans without loading the runtime)."""
+    if plugins is None:
+        if "telemetry_backend" not in artifacts.plugins:
+            return None
+        from floe.runtime.resolved import ResolvedPlugins
+
+        plugins = ResolvedPlugins(artifacts.plugins)
+    return plugins.telemetry
 
 
 def _split_url(url: str | None) -> tuple[str | None, str | None]:
@@ -129,7 +145,10 @@ def lineage_target(
     """The OpenLineage transport for runs of ``artifacts``' product (secrets resolved here;
     ``plugins``: the run's)."""
     env = os.environ if env is None else env
-    plugins = plugins or ResolvedPlugins(artifacts.plugins)
+    if plugins is None:
+        from floe.runtime.resolved import ResolvedPlugins
+
+        plugins = ResolvedPlugins(artifacts.plugins)
     cfg = artifacts.observability.lineage
     transport = "http" if cfg.transport == "marquez" else cfg.transport
     url, path = _split_url(cfg.endpoint)

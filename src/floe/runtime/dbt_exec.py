@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from floe.plugins.abcs import DbtInvocation, DbtPlugin
+from floe.plugins.abcs import DbtPlugin
 from floe.plugins.builtin.dbt_core import CoreDbtPlugin, invoke_in_process
+from floe.plugins.records import DbtInvocation
 
 #: dbt event callbacks (each gets every dbt event) for invocations in the current context.
 DBT_CALLBACKS: ContextVar[tuple[Callable[[Any], None], ...]] = ContextVar(

@@ -126,8 +126,15 @@ def first_environment(manifest_path: Path) -> str | None:
 def _first_environment(path: str, _mtime: int) -> str | None:
     import yaml
 
+    # libyaml's loader when PyYAML has it (as floe.spec.yamlload): the pure-Python one costs
+    # a short command like `floe compile` several milliseconds for this one key.
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        data = (
+            yaml.load(text, Loader=yaml.CSafeLoader)
+            if yaml.__with_libyaml__
+            else yaml.safe_load(text)
+        )
     except (OSError, yaml.YAMLError):
         return None
     envs = data.get("environments") if isinstance(data, dict) else None

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 from floe.errors import FloeError
 from floe.govern.schema_gate import compare_table
 from floe.govern.schema_types import canonical
-from floe.plugins.abcs import IngestionLoad, IngestionPlugin, IngestionRequest
+from floe.plugins.abcs import IngestionPlugin
 from floe.plugins.base import SecretResolver
+from floe.plugins.records import IngestionLoad, IngestionRequest
 from floe.runtime import progress, scratch
 from floe.runtime.home import PlatformHome
 from floe.runtime.hooks import NullObserver, Observer

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
 from floe.govern.schema_gate import accepted_changes
-from floe.plugins.abcs import CheckResult, QualityCheck, QualityPlugin
+from floe.plugins.abcs import QualityPlugin
+from floe.plugins.records import CheckResult, QualityCheck
 from floe.runtime import progress, scratch
 from floe.runtime.crashpoint import crashpoint
 from floe.runtime.dbt_graph import DbtGraph, DbtNode, DbtSource

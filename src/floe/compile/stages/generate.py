@@ -11,7 +11,6 @@ import yaml
 from floe.compile.canonical import canonical_json, write_atomic
 from floe.compile.context import CompileContext
 from floe.compile.definitions_file import definitions_source
-from floe.compile.semantic import gold_models, write_data_model
 from floe.compile.stages.enforce import DERIVE_CACHE_FILE
 from floe.errors import InputError, Location, display_path
 from floe.plugins.abcs import SemanticLayerPlugin
@@ -53,6 +52,8 @@ def _semantic(ctx: CompileContext) -> list[Path]:
     if not isinstance(plugin, SemanticLayerPlugin):
         return []
     assert ctx.artifacts is not None
+    from floe.compile.semantic import gold_models, write_data_model
+
     models = gold_models(ctx.artifacts, ctx.need_project(), ctx.derive_cache)
     return write_data_model(plugin, models, ctx.options.output_dir)
 

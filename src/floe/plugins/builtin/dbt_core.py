@@ -24,9 +24,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe.plugins.abcs import DbtInvocation, DbtOutcome, DbtPlugin
+from floe.plugins.abcs import DbtPlugin
 from floe.plugins.adapters.dbt_duckdb_env import release_environment
 from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.records import DbtInvocation, DbtOutcome
 
 #: dbt never phones home from floe's runs.
 QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}

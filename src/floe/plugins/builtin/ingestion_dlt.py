@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.errors import FloeError, Location
-from floe.plugins.abcs import IngestionLoad, IngestionPlugin, IngestionRequest
+from floe.plugins.abcs import IngestionPlugin
 from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.records import IngestionLoad, IngestionRequest
 from floe.spec.ingestion import (
     FileResource,
     FilesystemSource,

@@ -20,8 +20,9 @@ import ipaddress
 from itertools import groupby
 from typing import Any, ClassVar
 
-from floe.plugins.abcs import Destination, NetworkScope, NetworkSecurityPlugin
+from floe.plugins.abcs import NetworkSecurityPlugin
 from floe.plugins.base import EmptyConfig
+from floe.plugins.records import Destination, NetworkScope
 
 PRIVATE_RANGES = ["10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
                   "172.16.0.0/12", "192.168.0.0/16"]  # fmt: skip

@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.errors import FloeError, Location
-from floe.plugins.abcs import CheckResult, QualityCheck, QualityPlugin
+from floe.plugins.abcs import QualityPlugin
 from floe.plugins.base import HealthState, HealthStatus
+from floe.plugins.records import CheckResult, QualityCheck
 
 #: The GX 1.x core expectations that validate a pandas batch (the SQL-only ones —
 #: query comparisons, unexpected-rows queries, another table's row count — are left out).

@@ -29,16 +29,16 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe.plugins.abcs import (
+from floe.plugins.abcs import SemanticLayerPlugin
+from floe.plugins.adapters import cube
+from floe.plugins.base import EmptyConfig, HealthState, HealthStatus
+from floe.plugins.records import (
     SemanticColumn,
-    SemanticLayerPlugin,
     SemanticLoaded,
     SemanticModel,
     SemanticProblem,
     SemanticValidation,
 )
-from floe.plugins.adapters import cube
-from floe.plugins.base import EmptyConfig, HealthState, HealthStatus
 
 #: floe's canonical column types (floe.govern.schema_types) → Cube dimension types.
 _CUBE_TYPES = {
