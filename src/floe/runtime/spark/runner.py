@@ -52,6 +52,7 @@ from floe.runtime.runner import (
 )
 from floe.runtime.scratch import ScratchInput
 from floe.runtime.spark.incremental import KeyedMerge, ancestors, merge_by_key, unique_key, waves
+from floe.runtime.spark.seeds import load_seeds
 from floe.runtime.spark.session import drop_scratch, run_session
 from floe.runtime.timetravel import tag_run
 
@@ -142,7 +143,9 @@ def _build_audit_publish(
                 branches[node.unique_id] = _to_branch(spec, session, target, node, base,
                                                       merges.get(node.unique_id))  # fmt: skip
         test_args = ["test", *select, *NO_UNIT]
-        tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
+        tested, tests_manifest = (_invoke(invoke, spec, test_args, runs / "dbt-test")
+                                  if branches else ([], {}))  # fmt: skip
+    manifest = manifest or tests_manifest  # no dbt build when floe loaded every node (seeds)
     outcomes = _audit(results + tested, manifest, building)
     _hold_back(outcomes, branches, spec.graph)
     with spec.observer.phase("publish"):
@@ -167,7 +170,8 @@ def _build(
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, KeyedMerge]]:
     """``dbt build`` of the nodes without their data tests, in waves around the incremental
     models whose ``unique_key`` floe applies (:mod:`floe.runtime.spark.incremental`): each one
-    merged by key before what reads it is built. dbt's results, manifest and the merges."""
+    merged by key before what reads it is built; the seeds floe loads itself first
+    (:mod:`floe.runtime.spark.seeds`). dbt's results, manifest and the merges."""
     assert spec.graph is not None
     keys = {} if spec.full_refresh else {
         n.unique_id: k for n in building
@@ -179,7 +183,12 @@ def _build(
     merges: dict[str, KeyedMerge] = {}
     failed: set[str] = set()
     runs = spec.home.runs / spec.run_id
-    for number, wave in enumerate(waves(spec.graph, building, set(keys))):
+    seeded = load_seeds(session, [n for n in building if n.resource_type == "seed"],
+                        spec.project_dir)  # fmt: skip
+    results += seeded.results
+    failed |= seeded.failed
+    by_dbt = [n for n in building if n.unique_id not in seeded.handled]
+    for number, wave in enumerate(waves(spec.graph, by_dbt, set(keys))):
         held = [n for n in wave if ancestors_of[n.unique_id] & failed]
         results += [{"unique_id": n.unique_id, "status": "skipped"} for n in held]
         failed |= {n.unique_id for n in held}

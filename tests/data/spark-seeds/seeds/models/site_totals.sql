@@ -1,0 +1,5 @@
+select s.site_id, s.region, count(r.id) as readings, sum(h.weight) as weight
+from {{ ref('sites') }} s
+left join {{ ref('readings') }} r on r.id = s.site_id
+left join {{ ref('hooked') }} h on h.site_id = s.site_id
+group by s.site_id, s.region

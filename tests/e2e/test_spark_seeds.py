@@ -1,0 +1,111 @@
+"""Seeds on Spark loaded by floe, not by dbt-spark's per-cell ``INSERT … VALUES`` (issue 13):
+the same tables as a plain ``dbt build`` on dbt-duckdb.
+
+``tests/data/spark-seeds/seeds`` exercises what dbt's seed loading decides: agate's inferred
+types (integers, decimals as doubles, booleans, dates, timestamps with and without ``T`` and
+microseconds), empty cells as nulls in every type, ``column_types`` (``bigint`` beyond 2^53,
+``decimal(10,2)``, ``string`` keeping leading zeros, ``date`` from text), quoted column names
+with a space and capitals, a ``;`` delimiter with ``quote_columns: false``, text with a quote,
+a comma and a backslash; and one seed with a ``post-hook``, which floe leaves to dbt's own
+path. One ``floe run`` on Spark (the module's only Spark run) and one ``dbt build``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from floe.app.run import RunSummary, run
+from floe.runtime.home import PlatformHome
+from floe.runtime.platform import catalog_for_manifest
+from tests.e2e import dbt_corpus as corpus
+from tests.e2e.test_spark_corpus import MANIFEST
+
+PROJECT = Path(__file__).resolve().parents[1] / "data" / "spark-seeds" / "seeds"
+NAMESPACE = "spark_seeds"
+#: dbt-spark's types for readings.csv: convert_type of agate's inference, else column_types
+READINGS_TYPES = [
+    ("id", "long"), ("amount", "double"), ("flag", "boolean"), ("day", "date"),
+    ("at", "timestamp"), ("at_iso", "timestamp"), ("label", "string"),
+    ("Customer Name", "string"), ("big", "long"), ("amount_dec", "decimal(10, 2)"),
+    ("code", "string"), ("since", "date"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Built:
+    """The reference dbt build and floe's Spark run of the seeds project."""
+
+    expected: dict[str, corpus.Fingerprint]
+    got: dict[str, corpus.Fingerprint]
+    summary: RunSummary
+    catalog: Any
+    runs: Path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """``dbt build`` on dbt-duckdb and ``floe run`` with ``compute: spark`` of one project."""
+    root = tmp_path_factory.mktemp("spark-seeds")
+    ref_root, floe_root = root / "ref", root / "platform"
+    ref_root.mkdir()
+    floe_root.mkdir()
+    (floe_root / "manifest.yaml").write_text(MANIFEST)
+    ref_project, floe_project = ref_root / "seeds", floe_root / "seeds"
+    shutil.copytree(PROJECT, ref_project)
+    shutil.copytree(PROJECT, floe_project)
+    spec = yaml.safe_load((floe_project / "floe.yaml").read_text())
+    (floe_project / "floe.yaml").write_text(yaml.safe_dump({**spec, "compute": "spark"}))
+    database = ref_root / "reference.duckdb"
+    manifest = corpus.reference_build(ref_project, database, {})
+    summary = run(floe_project)
+    catalog = catalog_for_manifest(floe_root / "manifest.yaml")
+    got = corpus.floe_fingerprints(manifest, catalog, NAMESPACE) if summary.success else {}
+    runs = PlatformHome.for_manifest(floe_root / "manifest.yaml").runs / summary.run_id
+    return Built(corpus.reference_fingerprints(manifest, database), got, summary, catalog, runs)
+
+
+def _results(folder: Path) -> dict[str, dict[str, Any]]:
+    data = json.loads((folder / "run_results.json").read_text())
+    return {r["unique_id"]: r for r in data["results"]}
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.requirement("FLOE-371")
+def test_seeds_loaded_by_floe_on_spark_equal_dbt_build_on_duckdb(built: Built) -> None:
+    """Every seed and the model on them: the same column names, row count and hash of the
+    sorted rows in the Iceberg table Spark published as in dbt-duckdb's ``dbt build``; the
+    seed's Spark types are dbt-spark's (agate's inference converted, ``column_types``)."""
+    assert built.summary.success, built.summary.failure
+    assert set(built.expected) == {"readings", "sites", "hooked", "site_totals"}
+    assert built.got == built.expected
+    readings = built.catalog.load_table(f"{NAMESPACE}.readings")
+    assert [(f.name, str(f.field_type)) for f in readings.schema().fields] == READINGS_TYPES
+    sites = built.catalog.load_table(f"{NAMESPACE}.sites")
+    assert [f.name for f in sites.schema().fields] == ["site_id", "site_name", "region"]
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.requirement("FLOE-372")
+def test_floe_loads_the_seeds_it_reproduces_and_dbt_the_others_their_tests_on_the_branch(
+    built: Built,
+) -> None:
+    """dbt's build ran only the seed with a hook (left to dbt-spark's path) and the model;
+    floe loaded the two others (rows as in their CSVs); the seeds' data tests ran on the audit
+    branch: unique/not_null pass on ``sites``, the ``warn`` not_null on ``readings``'
+    ``amount_dec`` counts its two empty cells."""
+    build = _results(built.runs / "dbt")
+    assert set(build) == {"seed.spark_seeds.hooked", "model.spark_seeds.site_totals"}
+    rows = {a.name: a.rows for a in built.summary.assets}
+    assert (rows["readings"], rows["sites"], rows["hooked"]) == (5, 3, 3)
+    tests = _results(built.runs / "dbt-test")
+    unique = [r["status"] for uid, r in tests.items() if ".unique_sites_site_id" in uid]
+    assert unique == ["pass"]
+    warned = [r for uid, r in tests.items() if "not_null_readings_amount_dec" in uid]
+    assert [(r["status"], r["failures"]) for r in warned] == [("warn", 2)]
