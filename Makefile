@@ -25,11 +25,12 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --extra spark --extra quality --extra ingestion
 	@touch $@
 
-# Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar and SQLite JDBC
-# driver (apt-get, only what is missing), then Iceberg's relocated Jackson, built once into
+# Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar, SQLite and
+# PostgreSQL JDBC drivers (apt-get, only what is missing), then Iceberg's relocated Jackson, built once into
 # $(VENV)/spark-jars/ by `python -m floe.runtime.spark.jars` (a no-op when it is there).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SPARK_DEBS := libjarjar-java libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni
+SPARK_DEBS := libjarjar-java libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni \
+	libpostgresql-jdbc-java
 $(VENV)/.spark: $(VENV)/.synced
 	@need=""; command -v java >/dev/null 2>&1 || need="openjdk-17-jre-headless"; \
 	for deb in $(SPARK_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || need="$$need $$deb"; done; \

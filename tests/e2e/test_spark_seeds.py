@@ -14,21 +14,28 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import duckdb
+import psycopg
 import pytest
 import yaml
 
 from floe.app.run import RunSummary, run
 from floe.runtime.home import PlatformHome
 from floe.runtime.platform import catalog_for_manifest
+from floe.runtime.publish import replace
 from tests.e2e import dbt_corpus as corpus
+from tests.e2e.servers import postgres_server
 from tests.e2e.test_spark_corpus import MANIFEST
 
 PROJECT = Path(__file__).resolve().parents[1] / "data" / "spark-seeds" / "seeds"
 NAMESPACE = "spark_seeds"
+REGIONS = PROJECT / "external" / "crm" / "regions.csv"
 #: dbt-spark's types for readings.csv: convert_type of agate's inference, else column_types
 READINGS_TYPES = [
     ("id", "long"), ("amount", "double"), ("flag", "boolean"), ("day", "date"),
@@ -40,35 +47,62 @@ READINGS_TYPES = [
 
 @dataclass(frozen=True)
 class Built:
-    """The reference dbt build and floe's Spark run of the seeds project."""
+    """The reference dbt build and floe's Spark run of the seeds project (PostgreSQL catalog):
+    fingerprints, the published tables' columns, the run's folder."""
 
     expected: dict[str, corpus.Fingerprint]
     got: dict[str, corpus.Fingerprint]
     summary: RunSummary
-    catalog: Any
+    columns: dict[str, list[tuple[str, str]]]
     runs: Path
+    catalog_rows: list[tuple[str, str]]  # (namespace, table) in PostgreSQL's iceberg_tables
+
+
+def _pg_manifest(uri: str) -> tuple[str, str]:
+    """The Spark corpus manifest on the PostgreSQL SQL catalog, the password by reference."""
+    parts = urlsplit(uri)
+    bare = uri.replace(f":{parts.password}@", "@")
+    catalog = (f"  catalog:\n    type: sql\n    config:\n      uri: '{bare}'\n"
+               "      password: {secret: CATALOG_DB_PASSWORD}\n")  # fmt: skip
+    assert "  catalog: {type: sql}\n" in MANIFEST
+    return MANIFEST.replace("  catalog: {type: sql}\n", catalog), unquote(parts.password or "")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """``dbt build`` on dbt-duckdb and ``floe run`` with ``compute: spark`` of one project."""
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """``dbt build`` on dbt-duckdb, and ``floe run`` with ``compute: spark`` on a platform
+    whose sql catalog is a real PostgreSQL 15, the source ``crm.regions`` published there by
+    PyIceberg first (and loaded into the reference DuckDB)."""
     root = tmp_path_factory.mktemp("spark-seeds")
     ref_root, floe_root = root / "ref", root / "platform"
-    ref_root.mkdir()
-    floe_root.mkdir()
-    (floe_root / "manifest.yaml").write_text(MANIFEST)
     ref_project, floe_project = ref_root / "seeds", floe_root / "seeds"
-    shutil.copytree(PROJECT, ref_project)
-    shutil.copytree(PROJECT, floe_project)
+    shutil.copytree(PROJECT, ref_project, ignore=shutil.ignore_patterns("external"))
+    shutil.copytree(PROJECT, floe_project, ignore=shutil.ignore_patterns("external"))
     spec = yaml.safe_load((floe_project / "floe.yaml").read_text())
     (floe_project / "floe.yaml").write_text(yaml.safe_dump({**spec, "compute": "spark"}))
+    regions = duckdb.sql(f"select * from read_csv('{REGIONS}', header = true)").to_arrow_table()
     database = ref_root / "reference.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema crm")
+        con.execute("create table crm.regions as select * from regions")
     manifest = corpus.reference_build(ref_project, database, {})
-    summary = run(floe_project)
-    catalog = catalog_for_manifest(floe_root / "manifest.yaml")
-    got = corpus.floe_fingerprints(manifest, catalog, NAMESPACE) if summary.success else {}
-    runs = PlatformHome.for_manifest(floe_root / "manifest.yaml").runs / summary.run_id
-    return Built(corpus.reference_fingerprints(manifest, database), got, summary, catalog, runs)
+    with postgres_server() as uri, pytest.MonkeyPatch.context() as env:
+        text, password = _pg_manifest(uri)
+        (floe_root / "manifest.yaml").write_text(text)
+        env.setenv("CATALOG_DB_PASSWORD", password)
+        catalog = catalog_for_manifest(floe_root / "manifest.yaml")
+        replace(catalog, "crm.regions", regions, {"floe.run_id": "external"})
+        summary = run(floe_project)
+        got = corpus.floe_fingerprints(manifest, catalog, NAMESPACE) if summary.success else {}
+        columns = {name: [(f.name, str(f.field_type)) for f in
+                          catalog.load_table(f"{NAMESPACE}.{name}").schema().fields]
+                   for name in got}  # fmt: skip
+        with psycopg.connect(uri.replace("postgresql+psycopg", "postgresql")) as pg:
+            rows = pg.execute("select table_namespace, table_name from iceberg_tables "
+                              "order by 1, 2").fetchall()  # fmt: skip
+        runs = PlatformHome.for_manifest(floe_root / "manifest.yaml").runs / summary.run_id
+        yield Built(corpus.reference_fingerprints(manifest, database), got, summary, columns,
+                    runs, [(str(a), str(b)) for a, b in rows])  # fmt: skip
 
 
 def _results(folder: Path) -> dict[str, dict[str, Any]]:
@@ -85,10 +119,25 @@ def test_seeds_loaded_by_floe_on_spark_equal_dbt_build_on_duckdb(built: Built) -
     assert built.summary.success, built.summary.failure
     assert set(built.expected) == {"readings", "sites", "hooked", "site_totals"}
     assert built.got == built.expected
-    readings = built.catalog.load_table(f"{NAMESPACE}.readings")
-    assert [(f.name, str(f.field_type)) for f in readings.schema().fields] == READINGS_TYPES
-    sites = built.catalog.load_table(f"{NAMESPACE}.sites")
-    assert [f.name for f in sites.schema().fields] == ["site_id", "site_name", "region"]
+    assert built.columns["readings"] == READINGS_TYPES
+    assert [name for name, _ in built.columns["sites"]] == ["site_id", "site_name", "region"]
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.requirement("FLOE-373")
+def test_spark_and_pyiceberg_share_the_postgresql_sql_catalog(built: Built) -> None:
+    """On the PostgreSQL catalog: Spark read the source PyIceberg published there (the
+    model's region names come from it: the fingerprints above equal the reference's), and
+    PyIceberg reads every table Spark published; PostgreSQL's ``iceberg_tables`` holds exactly
+    the source and the four tables."""
+    assert built.summary.success, built.summary.failure
+    assert built.got["site_totals"] == built.expected["site_totals"]
+    assert built.catalog_rows == [("crm", "regions")] + [
+        (NAMESPACE, name) for name in ("hooked", "readings", "site_totals", "sites")
+    ]
+    assert built.columns["site_totals"][:3] == [
+        ("site_id", "long"), ("region", "string"), ("region_name", "string"),
+    ]  # fmt: skip
 
 
 @pytest.mark.timeout(900)
