@@ -9,8 +9,9 @@ namespace claim this module reuses), on a Spark session floe starts:
    a view over its Iceberg table in floe's catalog (read straight from the catalog, at a
    ``floe_as_of`` snapshot when the source asks for one); incremental models and snapshots
    about to be built are copied in.
-2. **Build.** One ``dbt build --select <nodes> --exclude-resource-type test`` (dbt-spark,
-   ``session`` method): seeds, models, unit tests.
+2. **Build.** The seeds floe reproduces exactly loaded by floe (:mod:`floe.runtime.spark.seeds`),
+   then one ``dbt build --select <nodes> --exclude-resource-type test`` (dbt-spark, ``session``
+   method) of the rest: models, unit tests, seeds left to dbt.
 3. **Write.** Each built node's rows as one snapshot (summary: ``floe.run_id``,
    ``floe.product``, ``floe.dbt_unique_id``, ``floe.trace_id``) on the branch
    ``audit_<run id>`` of its Iceberg table (created when missing, schema evolved by name),
