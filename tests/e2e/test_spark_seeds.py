@@ -1,5 +1,6 @@
 """Seeds on Spark loaded by floe, not by dbt-spark's per-cell ``INSERT … VALUES`` (issue 13):
-the same tables as a plain ``dbt build`` on dbt-duckdb.
+the same tables as a plain ``dbt build`` on dbt-duckdb — on a platform whose sql catalog is a
+real PostgreSQL 15 and whose storage is s3 (moto), both shared by Spark and PyIceberg.
 
 ``tests/data/spark-seeds/seeds`` exercises what dbt's seed loading decides: agate's inferred
 types (integers, decimals as doubles, booleans, dates, timestamps with and without ``T`` and
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import boto3
 import duckdb
 import psycopg
 import pytest
@@ -30,7 +32,7 @@ from floe.runtime.home import PlatformHome
 from floe.runtime.platform import catalog_for_manifest
 from floe.runtime.publish import replace
 from tests.e2e import dbt_corpus as corpus
-from tests.e2e.servers import postgres_server
+from tests.e2e.servers import moto_server, postgres_server
 from tests.e2e.test_spark_corpus import MANIFEST
 
 PROJECT = Path(__file__).resolve().parents[1] / "data" / "spark-seeds" / "seeds"
@@ -56,16 +58,36 @@ class Built:
     columns: dict[str, list[tuple[str, str]]]
     runs: Path
     catalog_rows: list[tuple[str, str]]  # (namespace, table) in PostgreSQL's iceberg_tables
+    s3_keys: list[str]  # the objects under the warehouse prefix in the bucket
 
 
-def _pg_manifest(uri: str) -> tuple[str, str]:
-    """The Spark corpus manifest on the PostgreSQL SQL catalog, the password by reference."""
+def _manifest(uri: str, endpoint: str) -> tuple[str, str]:
+    """The Spark corpus manifest on the PostgreSQL SQL catalog (the password by reference) and
+    s3 storage on ``endpoint`` (the keys by reference)."""
     parts = urlsplit(uri)
     bare = uri.replace(f":{parts.password}@", "@")
     catalog = (f"  catalog:\n    type: sql\n    config:\n      uri: '{bare}'\n"
                "      password: {secret: CATALOG_DB_PASSWORD}\n")  # fmt: skip
+    storage = ("  storage:\n    type: s3\n    config:\n      bucket: lake\n      prefix: wh\n"
+               f"      endpoint: {endpoint}\n      path_style_access: true\n"
+               "      access_key_id: {secret: SEEDS_S3_KEY}\n"
+               "      secret_access_key: {secret: SEEDS_S3_SECRET}\n")  # fmt: skip
     assert "  catalog: {type: sql}\n" in MANIFEST
-    return MANIFEST.replace("  catalog: {type: sql}\n", catalog), unquote(parts.password or "")
+    assert "  storage: {type: local}\n" in MANIFEST
+    text = MANIFEST.replace("  catalog: {type: sql}\n", catalog)
+    return text.replace("  storage: {type: local}\n", storage), unquote(parts.password or "")
+
+
+def _fingerprints(manifest: dict[str, Any], catalog: Any) -> dict[str, corpus.Fingerprint]:
+    """Fingerprint of every published node's Iceberg table, read by PyIceberg (from s3)."""
+    out = {}
+    with duckdb.connect() as con:
+        for node in corpus.published_nodes(manifest).values():
+            rows = catalog.load_table(f"{NAMESPACE}.{node['alias']}").scan().to_arrow()
+            con.register("published", rows)
+            out[node["name"]] = corpus.fingerprint(con, "select * from published")
+            con.unregister("published")
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -86,14 +108,26 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         con.execute("create schema crm")
         con.execute("create table crm.regions as select * from regions")
     manifest = corpus.reference_build(ref_project, database, {})
-    with postgres_server() as uri, pytest.MonkeyPatch.context() as env:
-        text, password = _pg_manifest(uri)
+    with postgres_server() as uri, moto_server() as endpoint, pytest.MonkeyPatch.context() as env:
+        text, password = _manifest(uri, endpoint)
         (floe_root / "manifest.yaml").write_text(text)
-        env.setenv("CATALOG_DB_PASSWORD", password)
+        for name, value in (("CATALOG_DB_PASSWORD", password), ("SEEDS_S3_KEY", "seeds-key"),
+                            ("SEEDS_S3_SECRET", "seeds-secret")):  # fmt: skip
+            env.setenv(name, value)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="seeds-key",
+            aws_secret_access_key="seeds-secret",
+        )
+        s3.create_bucket(Bucket="lake")
         catalog = catalog_for_manifest(floe_root / "manifest.yaml")
         replace(catalog, "crm.regions", regions, {"floe.run_id": "external"})
         summary = run(floe_project)
-        got = corpus.floe_fingerprints(manifest, catalog, NAMESPACE) if summary.success else {}
+        got = _fingerprints(manifest, catalog) if summary.success else {}
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket="lake", Prefix="wh/")
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
         columns = {name: [(f.name, str(f.field_type)) for f in
                           catalog.load_table(f"{NAMESPACE}.{name}").schema().fields]
                    for name in got}  # fmt: skip
@@ -102,7 +136,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
                               "order by 1, 2").fetchall()  # fmt: skip
         runs = PlatformHome.for_manifest(floe_root / "manifest.yaml").runs / summary.run_id
         yield Built(corpus.reference_fingerprints(manifest, database), got, summary, columns,
-                    runs, [(str(a), str(b)) for a, b in rows])  # fmt: skip
+                    runs, [(str(a), str(b)) for a, b in rows], keys)  # fmt: skip
 
 
 def _results(folder: Path) -> dict[str, dict[str, Any]]:
@@ -138,6 +172,20 @@ def test_spark_and_pyiceberg_share_the_postgresql_sql_catalog(built: Built) -> N
     assert built.columns["site_totals"][:3] == [
         ("site_id", "long"), ("region", "string"), ("region_name", "string"),
     ]  # fmt: skip
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.requirement("FLOE-374")
+def test_spark_writes_the_tables_on_s3_through_s3fileio(built: Built) -> None:
+    """Storage s3 (moto): every table Spark published has its data files and metadata in the
+    bucket under the warehouse prefix — read back by PyIceberg above, equal to the
+    reference."""
+    assert built.summary.success, built.summary.failure
+    for name in ("hooked", "readings", "site_totals", "sites"):
+        folder = [k for k in built.s3_keys if f"/{name}/" in k]
+        assert any("/data/" in k and k.endswith(".parquet") for k in folder), name
+        assert any("/metadata/" in k and k.endswith(".metadata.json") for k in folder), name
+    assert built.got == built.expected
 
 
 @pytest.mark.timeout(900)

@@ -1,6 +1,8 @@
-"""Spark's view of floe's sql catalog on PostgreSQL, and s3 storage refused (issue 13)."""
+"""Spark's view of floe's sql catalog on PostgreSQL and of s3 storage (issue 13)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -34,16 +36,34 @@ def test_postgres_sql_catalog_becomes_icebergs_jdbc_catalog_on_the_same_database
 
 @pytest.mark.requirement("FLOE-374")
 @pytest.mark.parametrize("kind", ["sql", "rest"])
-def test_s3_storage_on_spark_is_refused_with_the_missing_sdk_and_the_fix(kind: str) -> None:
-    """Storage s3 (the ``s3.*`` properties of the storage plugin) on either catalog: E690 at
-    the manifest's storage plugin, naming the AWS SDK v2 and what to use instead."""
+def test_s3_storage_on_spark_is_s3fileio_with_the_storage_settings_or_e690_without_the_sdk(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storage s3 (the storage plugin's ``s3.*`` properties) on either catalog: Iceberg's
+    S3FileIO with endpoint, keys, region and path-style access under Iceberg's names when the
+    AWS SDK v2 jar is built; without it E690 at the manifest's storage plugin, naming the
+    jar and ``make setup``."""
+    from floe.runtime.spark.jars import AWS_SDK_JAR
     from floe.runtime.spark.session import iceberg_conf
 
+    monkeypatch.setenv("FLOE_SPARK_JARS", str(tmp_path))
     props = {"type": kind, "uri": "sqlite:////tmp/c.db" if kind == "sql" else "http://p/api",
-             "warehouse": "s3://lake/wh", "s3.endpoint": "http://127.0.0.1:9000"}  # fmt: skip
+             "warehouse": "s3://lake/wh", "s3.endpoint": "http://127.0.0.1:9000",
+             "s3.access-key-id": "AK", "s3.secret-access-key": "SK", "s3.region": "eu-west-1",
+             "s3.force-virtual-addressing": "false"}  # fmt: skip
     with pytest.raises(FloeError) as info:
         iceberg_conf("floe", props)
     (diag,) = info.value.diagnostics
     assert (diag.code, diag.field_path) == ("E690", "plugins.storage")
-    assert "AWS SDK v2" in diag.message
-    assert "local storage" in (diag.hint or "")
+    assert AWS_SDK_JAR in diag.message
+    assert "make setup" in (diag.hint or "")
+    (tmp_path / AWS_SDK_JAR).write_bytes(b"")
+    conf = iceberg_conf("floe", props)
+    assert {k: v for k, v in conf.items() if "s3" in k or "io-impl" in k or "region" in k} == {
+        "spark.sql.catalog.floe.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        "spark.sql.catalog.floe.s3.endpoint": "http://127.0.0.1:9000",
+        "spark.sql.catalog.floe.s3.access-key-id": "AK",
+        "spark.sql.catalog.floe.s3.secret-access-key": "SK",
+        "spark.sql.catalog.floe.client.region": "eu-west-1",
+        "spark.sql.catalog.floe.s3.path-style-access": "true",
+    }

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
 from floe.runtime.spark.jars import spark_jars
-from floe.runtime.spark.sql_catalog import is_postgres, postgres_conf, refuse_s3
+from floe.runtime.spark.sql_catalog import is_postgres, postgres_conf, s3_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,7 +63,6 @@ def iceberg_conf(name: str, props: Mapping[str, str]) -> dict[str, str]:
         uri = props.get("uri", "")
         if not uri.startswith("sqlite:///") and not is_postgres(uri):
             raise _unsupported(f"the sql catalog at a {uri.split(':', 1)[0]} URI")
-        refuse_s3(props)
         conf |= {
             f"{prefix}.type": "jdbc",
             f"{prefix}.uri": "jdbc:sqlite:" + uri.removeprefix("sqlite:///"),
@@ -74,9 +73,10 @@ def iceberg_conf(name: str, props: Mapping[str, str]) -> dict[str, str]:
             # PyIceberg commit
             f"{prefix}.jdbc.init-catalog-tables": "false",
             f"{prefix}.warehouse": warehouse,
+            **s3_conf(prefix, props),
         }
     elif kind == "rest":
-        refuse_s3(props)
+        conf |= s3_conf(prefix, props)
         conf[f"{prefix}.type"] = "rest"
         conf |= {f"{prefix}.{k}": str(props[k]) for k in REST_KEYS if props.get(k)}
         conf |= {f"{prefix}.{k}": str(v) for k, v in props.items() if k.startswith("header.")}

@@ -9,9 +9,10 @@ pgjdbc's names too), the user and password go to ``jdbc.user``/``jdbc.password``
 settings, set after Spark started, never on the command line. The driver is Debian's
 ``libpostgresql-jdbc-java`` (:func:`floe.runtime.spark.jars.postgresql_jdbc`).
 
-Storage ``s3`` is refused before the run (E690): Iceberg's ``S3FileIO`` is in the runtime jar,
-the AWS SDK v2 it calls is not, and no package of the registries reachable here ships it
-unshaded (docs/compute.md, "Spark's Iceberg catalog").
+Storage ``s3``: Iceberg's ``S3FileIO`` (in the runtime jar) with the AWS SDK v2 floe builds
+from a PyPI package (:mod:`floe.runtime.spark.aws_sdk`); the storage plugin's ``s3.*``
+properties mapped to Iceberg's (``s3.region`` → ``client.region``, no virtual addressing →
+``s3.path-style-access``); E690 when the SDK jar is not built.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from floe.errors import FloeError, Location
-from floe.runtime.spark.jars import postgresql_jdbc
+from floe.runtime.spark.jars import AWS_SDK_JAR, cache_dir, postgresql_jdbc
 
 E_SPARK_S3 = "E690"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO"
+#: PyIceberg s3 properties Iceberg's S3FileIO reads under the same names
+S3_KEYS = ("s3.endpoint", "s3.access-key-id", "s3.secret-access-key", "s3.session-token")
 
 
 def is_postgres(uri: str) -> bool:
@@ -49,17 +53,25 @@ def postgres_conf(prefix: str, uri: str) -> dict[str, str]:
     return conf
 
 
-def refuse_s3(props: Mapping[str, str]) -> None:
-    """E690 when the storage is s3 (the AWS SDK v2 is not on Spark's classpath)."""
+def s3_conf(prefix: str, props: Mapping[str, str]) -> dict[str, str]:
+    """Iceberg's ``S3FileIO`` settings from the s3 storage plugin's properties ({} without
+    them); E690 when the AWS SDK v2 jar is not built."""
     if not any(k.startswith("s3.") for k in props):
-        return
-    raise FloeError.single(
-        E_SPARK_S3,
-        "the spark compute cannot write floe's tables on s3 storage: Iceberg's S3FileIO needs "
-        "the AWS SDK v2 (iceberg-aws-bundle), which is not on Spark's classpath",
-        Location("manifest.yaml"),
-        field_path="plugins.storage",
-        hint="use local storage with the spark compute, or the duckdb compute on s3 "
-        "(docs/compute.md: Spark on s3 needs iceberg-aws-bundle, which no PyPI or Debian "
-        "package ships)",
-    )
+        return {}
+    if not (cache_dir() / AWS_SDK_JAR).is_file():
+        raise FloeError.single(
+            E_SPARK_S3,
+            "the spark compute cannot write floe's tables on s3 storage: Iceberg's S3FileIO "
+            f"needs the AWS SDK v2, and {cache_dir() / AWS_SDK_JAR} is not built",
+            Location("manifest.yaml"),
+            field_path="plugins.storage",
+            hint="run `make setup` (it runs `python -m floe.runtime.spark.aws_sdk`), or use "
+            "local storage with the spark compute, or the duckdb compute on s3",
+        )
+    conf = {f"{prefix}.io-impl": S3_FILE_IO}
+    conf |= {f"{prefix}.{k}": str(props[k]) for k in S3_KEYS if props.get(k)}
+    if props.get("s3.region"):
+        conf[f"{prefix}.client.region"] = str(props["s3.region"])
+    if str(props.get("s3.force-virtual-addressing", "")).lower() == "false":
+        conf[f"{prefix}.s3.path-style-access"] = "true"
+    return conf
