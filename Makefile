@@ -25,12 +25,15 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --extra spark --extra quality --extra ingestion
 	@touch $@
 
-# Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar and SQLite JDBC
-# driver (apt-get, only what is missing), then Iceberg's relocated Jackson, built once into
-# $(VENV)/spark-jars/ by `python -m floe.runtime.spark.jars` (a no-op when it is there).
+# Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar, SQLite and
+# PostgreSQL JDBC drivers (apt-get, only what is missing), then Iceberg's relocated Jackson and
+# the AWS SDK v2 for s3 storage (relocated back out of PyPI's sagemaker-feature-store-pyspark,
+# fetched by pip, pinned by sha256), each built once into $(VENV)/spark-jars/ by `python -m
+# floe.runtime.spark.jars` / `python -m floe.runtime.spark.aws_sdk` (no-ops when they are there).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SPARK_DEBS := libjarjar-java libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni
-$(VENV)/.spark: $(VENV)/.synced
+SPARK_DEBS := libjarjar-java libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni \
+	libpostgresql-jdbc-java
+$(VENV)/.spark: $(VENV)/.synced src/floe/runtime/spark/aws_sdk.py
 	@need=""; command -v java >/dev/null 2>&1 || need="openjdk-17-jre-headless"; \
 	for deb in $(SPARK_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || need="$$need $$deb"; done; \
 	if [ -n "$$need" ]; then \
@@ -38,6 +41,7 @@ $(VENV)/.spark: $(VENV)/.synced
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need; \
 	fi
 	$(BIN)/python -m floe.runtime.spark.jars
+	$(BIN)/python -m floe.runtime.spark.aws_sdk
 	@touch $@
 
 # Promotion tests (docs/promotion.md): Debian's docker-registry (the CNCF distribution server,

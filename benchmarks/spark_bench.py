@@ -3,10 +3,10 @@
 iot-telemetry (the demo product whose SQL runs on both engines) with the demo manifest, which
 here also approves spark (`local[2]`): a cold `floe run` process per engine, first on the
 committed seeds, then on generated seeds with FLOE_BENCH_SPARK_ROWS readings (default
-100,000; `0` skips it; at 1,000,000 dbt-spark's seed load alone takes well over 10 minutes,
-see docs/compute.md). Spark's start-up (a JVM with the Iceberg runtime, the first
-SparkSession) is measured on its own in a fresh process and shown separately. Both runs must
-publish the same row counts.
+100,000; `0` skips it; 1,000,000 runs to the end since floe loads seeds on Spark itself
+instead of dbt-spark's per-cell INSERT path, see docs/compute.md). Spark's start-up (a JVM
+with the Iceberg runtime, the first SparkSession) is measured on its own in a fresh process
+and shown separately. Both runs must publish the same row counts.
 """
 
 from __future__ import annotations

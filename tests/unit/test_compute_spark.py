@@ -108,7 +108,8 @@ def test_thrift_without_host_is_refused_at_its_config_line(tiny: Path) -> None:
 def test_spark_iceberg_catalog_settings_from_floe_catalog_properties(tmp_path: Path) -> None:
     """The embedded SQL catalog becomes Iceberg's JDBC catalog on the same SQLite file under the
     same name (schema V1, Java does not create tables); a REST/Polaris catalog its REST catalog
-    with URI, warehouse and OAuth2 credential; a PostgreSQL URI is refused (E581) for now."""
+    with URI, warehouse and OAuth2 credential; a sql catalog on another database than SQLite or
+    PostgreSQL is refused (E581)."""
     from floe.runtime.spark.session import iceberg_conf
 
     db = tmp_path / "catalog.db"
@@ -145,5 +146,5 @@ def test_spark_iceberg_catalog_settings_from_floe_catalog_properties(tmp_path: P
         "spark.sql.catalog.lake.header.X-Iceberg-Access": "v",
     }  # fmt: skip
     with pytest.raises(FloeError) as info:
-        iceberg_conf("floe", {"type": "sql", "uri": "postgresql+psycopg://u@db/cat"})
+        iceberg_conf("floe", {"type": "sql", "uri": "mysql+pymysql://u@db/cat"})
     assert [d.code for d in info.value.diagnostics] == ["E581"]

@@ -9,7 +9,10 @@
   (``FLOE_SPARK_JARS`` overrides) — ``python -m floe.runtime.spark.jars`` builds it
   (``make setup`` does), a second call finds it and returns at once;
 * the SQLite JDBC driver from Debian (``libxerial-sqlite-jdbc-java``) with its JNI library
-  (``libxerial-sqlite-jdbc-jni``), for Iceberg's JDBC catalog on floe's ``catalog.db``.
+  (``libxerial-sqlite-jdbc-jni``), for Iceberg's JDBC catalog on floe's ``catalog.db``;
+* the PostgreSQL JDBC driver from Debian (``libpostgresql-jdbc-java``) and the AWS SDK v2
+  (:mod:`floe.runtime.spark.aws_sdk`, for s3 storage) when they are there (``make setup``
+  installs both) — always on the classpath, since the JVM's jars are fixed for the process.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ JARS_ENV = "FLOE_SPARK_JARS"
 JARJAR = Path("/usr/share/java/jarjar.jar")
 SQLITE_JDBC = Path("/usr/share/java/sqlite-jdbc.jar")
 SQLITE_JNI = "libsqlitejdbc.so"
+POSTGRES_JDBC = Path("/usr/share/java/postgresql.jar")
+#: the AWS SDK v2 for S3FileIO, built by floe.runtime.spark.aws_sdk into the jar cache
+AWS_SDK_JAR = "aws-sdk-v2-from-sagemaker-feature-store-pyspark-2.2.2.jar"
 SCALA = "2.12"  # PySpark 3.5's Scala
 JACKSON = ("jackson-core", "jackson-databind", "jackson-annotations")
 RELOCATION = "rule com.fasterxml.jackson.** org.apache.iceberg.shaded.com.fasterxml.jackson.@1\n"
@@ -166,7 +172,17 @@ def sqlite_jdbc() -> tuple[Path, Path]:
 def spark_jars(cache: Path | None = None) -> SparkJars:
     """Everything a SparkSession needs for floe's Iceberg catalog, building what is missing."""
     jdbc, jni = sqlite_jdbc()
-    return SparkJars((iceberg_runtime(), relocated_jackson(cache), jdbc), jni)
+    sdk = (cache or cache_dir()) / AWS_SDK_JAR
+    optional = tuple(p for p in (POSTGRES_JDBC, sdk) if p.is_file())
+    return SparkJars((iceberg_runtime(), relocated_jackson(cache), jdbc, *optional), jni)
+
+
+def postgresql_jdbc() -> Path:
+    """Debian's PostgreSQL JDBC driver (E580 when it is not installed)."""
+    if not POSTGRES_JDBC.is_file():
+        raise _missing(str(POSTGRES_JDBC),
+                       "apt-get install libpostgresql-jdbc-java (make setup does)")  # fmt: skip
+    return POSTGRES_JDBC
 
 
 if __name__ == "__main__":  # `python -m floe.runtime.spark.jars`: the build step of make setup

@@ -11,8 +11,10 @@ shared in :mod:`floe.runtime.spark.wap`:
    a view over its Iceberg table in floe's catalog (read straight from the catalog, at a
    ``floe_as_of`` snapshot when the source asks for one); incremental models and snapshots
    about to be built are copied in.
-2. **Build.** One ``dbt build --select <nodes> --exclude-resource-type test`` (dbt-spark,
-   ``session`` or ``thrift`` method): seeds, models, unit tests.
+2. **Build.** On the ``session`` method the seeds floe reproduces exactly are loaded by floe
+   (:mod:`floe.runtime.spark.seeds`), then one ``dbt build --select <nodes>
+   --exclude-resource-type test`` (dbt-spark, ``session`` or ``thrift`` method) of the rest:
+   models, unit tests, seeds left to dbt.
 3. **Write.** Each built node's rows as one snapshot (summary: ``floe.run_id``,
    ``floe.product``, ``floe.dbt_unique_id``, ``floe.trace_id``) on the branch
    ``audit_<run id>`` of its Iceberg table (created when missing, schema evolved by name),
@@ -27,7 +29,7 @@ shared in :mod:`floe.runtime.spark.wap`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +56,7 @@ from floe.runtime.runner import (
 from floe.runtime.scratch import ScratchInput
 from floe.runtime.spark.incremental import KeyedMerge, ancestors, merge_by_key, unique_key, waves
 from floe.runtime.spark.quality import validate_branches
+from floe.runtime.spark.seeds import SeedLoad, load_seeds
 from floe.runtime.spark.session import prepare_sqlite, run_session
 from floe.runtime.spark.thrift import ThriftServer
 from floe.runtime.spark.wap import (
@@ -101,6 +104,8 @@ WriteBranch = Callable[
 ]
 #: (scratch schema, relation name, base source, key columns) → the merge by key, if any
 MergeByKey = Callable[[str, str, str, list[str]], "KeyedMerge | None"]
+#: (the build's seeds, the dbt project) → the seeds floe loaded itself (session method only)
+LoadSeeds = Callable[[Sequence[DbtNode], "Path | None"], SeedLoad]
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ class Backend:
     write_branch: WriteBranch
     merge: MergeByKey
     close: Callable[[], None] = lambda: None
+    #: None: dbt-spark loads every seed (a Thrift server: floe has no DataFrame writer there)
+    load_seeds: LoadSeeds | None = None
 
 
 def run_product_spark(
@@ -172,7 +179,10 @@ def _open(spec: RunSpec, target: SparkTarget) -> Backend:
     def merge(schema: str, identifier: str, base_source: str, keys: list[str]) -> KeyedMerge | None:
         return merge_by_key(session, schema, identifier, base_source, keys)
 
-    return Backend(SessionSql(session), write, merge)
+    def seeds(nodes: Sequence[DbtNode], project_dir: Path | None) -> SeedLoad:
+        return load_seeds(session, nodes, project_dir)
+
+    return Backend(SessionSql(session), write, merge, load_seeds=seeds)
 
 
 def _build_audit_publish(
@@ -201,7 +211,9 @@ def _build_audit_publish(
                 branches[node.unique_id] = _to_branch(spec, catalog, backend, node, base,
                                                       merges.get(node.unique_id))  # fmt: skip
         test_args = ["test", *select, *NO_UNIT]
-        tested = _invoke(invoke, spec, test_args, runs / "dbt-test")[0] if branches else []
+        tested, tests_manifest = (_invoke(invoke, spec, test_args, runs / "dbt-test")
+                                  if branches else ([], {}))  # fmt: skip
+    manifest = manifest or tests_manifest  # no dbt build when floe loaded every node (seeds)
     outcomes = _audit(results + tested, manifest, building)
     validate_branches(spec, catalog, outcomes, nodes, {
         uid: (b.identifier, b.snapshot_id) for uid, b in branches.items() if isinstance(b, Branch)
@@ -229,7 +241,8 @@ def _build(
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, KeyedMerge]]:
     """``dbt build`` of the nodes without their data tests, in waves around the incremental
     models whose ``unique_key`` floe applies (:mod:`floe.runtime.spark.incremental`): each one
-    merged by key before what reads it is built. dbt's results, manifest and the merges."""
+    merged by key before what reads it is built; the seeds floe loads itself first
+    (:mod:`floe.runtime.spark.seeds`). dbt's results, manifest and the merges."""
     assert spec.graph is not None
     keys = {} if spec.full_refresh else {
         n.unique_id: k for n in building
@@ -241,7 +254,12 @@ def _build(
     merges: dict[str, KeyedMerge] = {}
     failed: set[str] = set()
     runs = spec.home.runs / spec.run_id
-    for number, wave in enumerate(waves(spec.graph, building, set(keys))):
+    seeds = [n for n in building if n.resource_type == "seed"]
+    seeded = backend.load_seeds(seeds, spec.project_dir) if backend.load_seeds else SeedLoad()
+    results += seeded.results
+    failed |= seeded.failed
+    by_dbt = [n for n in building if n.unique_id not in seeded.handled]
+    for number, wave in enumerate(waves(spec.graph, by_dbt, set(keys))):
         held = [n for n in wave if ancestors_of[n.unique_id] & failed]
         results += [{"unique_id": n.unique_id, "status": "skipped"} for n in held]
         failed |= {n.unique_id for n in held}

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from floe.errors import FloeError, Location
 from floe.runtime.spark.jars import spark_jars
+from floe.runtime.spark.sql_catalog import is_postgres, postgres_conf, s3_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -60,21 +61,22 @@ def iceberg_conf(name: str, props: Mapping[str, str]) -> dict[str, str]:
     warehouse = props.get("warehouse", "")
     if kind == "sql":
         uri = props.get("uri", "")
-        if not uri.startswith("sqlite:///"):
-            raise _unsupported(f"the sql catalog at a non-SQLite URI ({uri.split(':', 1)[0]})")
-        if any(k.startswith("s3.") for k in props):
-            raise _unsupported("the s3 storage plugin")
+        if not uri.startswith("sqlite:///") and not is_postgres(uri):
+            raise _unsupported(f"the sql catalog at a {uri.split(':', 1)[0]} URI")
         conf |= {
             f"{prefix}.type": "jdbc",
             f"{prefix}.uri": "jdbc:sqlite:" + uri.removeprefix("sqlite:///"),
+            **(postgres_conf(prefix, uri) if is_postgres(uri) else {}),
             f"{prefix}.jdbc.schema-version": "V1",
             # PyIceberg made the tables (with the V1 column); Java's own check leaves a read
             # transaction open on its pooled SQLite connection, which then never sees a
             # PyIceberg commit
             f"{prefix}.jdbc.init-catalog-tables": "false",
             f"{prefix}.warehouse": warehouse,
+            **s3_conf(prefix, props),
         }
     elif kind == "rest":
+        conf |= s3_conf(prefix, props)
         conf[f"{prefix}.type"] = "rest"
         conf |= {f"{prefix}.{k}": str(props[k]) for k in REST_KEYS if props.get(k)}
         conf |= {f"{prefix}.{k}": str(v) for k, v in props.items() if k.startswith("header.")}
@@ -89,20 +91,22 @@ def _unsupported(what: str) -> FloeError:
         f"the spark compute cannot reach {what} yet",
         Location("manifest.yaml"),
         field_path="plugins.catalog",
-        hint="use the sql catalog on SQLite (the embedded platform) or a REST/Polaris "
-        "catalog with local storage, or the duckdb compute",
+        hint="use the sql catalog on SQLite (the embedded platform) or PostgreSQL, or a "
+        "REST/Polaris catalog, or the duckdb compute",
     )
 
 
 def prepare_sqlite(name: str, props: Mapping[str, str]) -> None:
-    """The embedded SQLite catalog's tables made by PyIceberg (Java is told not to) and the
-    file in WAL mode (persistent, idempotent)."""
+    """The SQL catalog's tables made by PyIceberg (Java is told not to); a SQLite file in WAL
+    mode (persistent, idempotent)."""
     uri = props.get("uri", "")
-    if props.get("type", "sql") != "sql" or not uri.startswith("sqlite:///"):
+    if props.get("type", "sql") != "sql" or not (uri.startswith("sqlite:///") or is_postgres(uri)):
         return
     from pyiceberg.catalog import load_catalog
 
     load_catalog(name, **{**props, "init_catalog_tables": "true"})
+    if is_postgres(uri):
+        return
     con = sqlite3.connect(Path(uri.removeprefix("sqlite:///")))
     try:
         con.execute("PRAGMA journal_mode=WAL")
