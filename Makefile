@@ -27,7 +27,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 # Spark compute (docs/compute.md): Java 17 when there is none, Debian's jarjar, SQLite and
 # PostgreSQL JDBC drivers (apt-get, only what is missing), then Iceberg's relocated Jackson and
-# the AWS SDK v2 for s3 storage (relocated back out of PyPI's sagemaker-feature-store-pyspark,
+# the AWS SDK v2 for s3 storage and HttpComponents 5 for Iceberg's REST catalog client (relocated
+# out of PyPI's sagemaker-feature-store-pyspark,
 # fetched by pip, pinned by sha256), each built once into $(VENV)/spark-jars/ by `python -m
 # floe.runtime.spark.jars` / `python -m floe.runtime.spark.aws_sdk` (no-ops when they are there).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -68,9 +69,18 @@ $(CUBE_DIR)/.installed: deploy/cube/package.json deploy/cube/package-lock.json |
 		npm ci --prefix $(CUBE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: Cube's schema compiler not installed (floe semantic validate needs it)"; fi
 
+# A real Iceberg REST catalog for the e2e tests (tests/e2e/test_catalog_rest_real.py): the
+# lakana-server package from PyPI in a venv of its own ($(VENV)/lakana) — its dependencies do
+# not fit floe's lock and it is no dependency of floe. Installed once, when missing.
+LAKANA := $(VENV)/lakana
+LAKANA_VERSION := 0.20.0
+$(LAKANA)/.installed: | $(VENV)/.synced
+	$(UV) venv -q $(LAKANA) && $(UV) pip install -q --python $(LAKANA)/bin/python lakana-server==$(LAKANA_VERSION)
+	@touch $@
+
 # floe's own sources are byte-compiled too: shells that set PYTHONDONTWRITEBYTECODE would
 # otherwise compile every floe module on every command (~40 ms per `floe compile`).
-setup: $(VENV)/.synced $(VENV)/.spark $(VENV)/.registry $(CUBE_DIR)/.installed
+setup: $(VENV)/.synced $(VENV)/.spark $(VENV)/.registry $(CUBE_DIR)/.installed $(LAKANA)/.installed
 	@$(BIN)/python -m compileall -q src >/dev/null
 
 # Debian tools the tests call (shellcheck for the chart's scripts); installed when missing.

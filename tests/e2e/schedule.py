@@ -45,6 +45,7 @@ SHARED = {
         "test_spark_corpus.py",
         "test_spark_thrift.py",
         "test_spark_seeds.py",
+        "test_catalog_rest_real.py",
     ),
 }
 _UNIT_OF = {f"tests/e2e/{m}": unit for unit, modules in SHARED.items() for m in modules}

@@ -10,6 +10,12 @@ need) out of that jar and relocates the SDK back to ``software.amazon`` with Deb
 once, into the Spark jar cache (``make setup`` does: ``python -m floe.runtime.spark.aws_sdk``;
 ~1 minute of CPU, a second call returns at once). The wheel is fetched by pip, pinned by
 version and sha256.
+
+The same jar's Apache HttpComponents 5 (``httpclient5``/``httpcore5``, 5.4+) are what Iceberg's
+REST catalog client is built on, and the Spark runtime jar lacks them too
+(``NoClassDefFoundError: org/apache/iceberg/shaded/org/apache/hc/core5/http/Method`` when a
+REST catalog is loaded): :func:`rest_http_jar` relocates them into Iceberg's shaded package
+(``org.apache.iceberg.shaded.org.apache.hc``) into a jar of their own, from the SDK jar.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from floe.runtime.spark.jars import AWS_SDK_JAR, JARJAR, _missing, cache_dir
+from floe.runtime.spark.jars import AWS_SDK_JAR, JARJAR, REST_HTTP_JAR, _missing, cache_dir
 
 PACKAGE = "sagemaker-feature-store-pyspark"
 VERSION = "2.2.2"
@@ -35,6 +41,9 @@ TAKE = (f"{SHADED}software/amazon/awssdk/", f"{SHADED}org/apache/hc/",
         f"{SHADED}org/apache/commons/", "org/reactivestreams/")  # fmt: skip
 RELOCATION = "rule smfs.shaded.software.amazon.** software.amazon.@1\n"
 JAR_NAME = AWS_SDK_JAR  # aws-sdk-v2-from-<PACKAGE>-<VERSION>.jar (jars.py puts it on the classpath)
+#: HttpComponents 5 of the SDK jar, for Iceberg's REST client (its shaded package)
+HTTP5 = (f"{SHADED}org/apache/hc/client5/", f"{SHADED}org/apache/hc/core5/")
+HTTP5_RELOCATION = "rule smfs.shaded.org.apache.hc.** org.apache.iceberg.shaded.org.apache.hc.@1\n"
 
 
 def sdk_jar(cache: Path | None = None) -> Path:
@@ -60,6 +69,27 @@ def build(cache: Path | None = None) -> Path:
         subprocess.run([java, "-jar", str(JARJAR), "process", str(rules), str(classes), str(out)],
                        check=True, capture_output=True)  # fmt: skip
         _append(rest, out)
+        out.replace(target)  # atomic: a concurrent build finds a whole jar or none
+    return target
+
+
+def rest_http_jar(cache: Path | None = None) -> Path:
+    """HttpComponents 5 relocated for Iceberg's REST catalog client, built once from the SDK
+    jar (which :func:`build` makes first when it is missing); idempotent."""
+    target = (cache or cache_dir()) / REST_HTTP_JAR
+    if target.is_file():
+        return target
+    sdk = build(cache)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        classes, rules, out = Path(tmp, "in.jar"), Path(tmp, "rules.txt"), Path(tmp, "out.jar")
+        with zipfile.ZipFile(sdk) as jar, zipfile.ZipFile(classes, "w", zipfile.ZIP_DEFLATED) as o:
+            for entry in jar.infolist():
+                if entry.filename.startswith(HTTP5) and entry.filename.endswith(".class"):
+                    o.writestr(entry.filename, jar.read(entry))
+        rules.write_text(HTTP5_RELOCATION, encoding="utf-8")
+        java = shutil.which("java") or "java"
+        subprocess.run([java, "-jar", str(JARJAR), "process", str(rules), str(classes), str(out)],
+                       check=True, capture_output=True)  # fmt: skip
         out.replace(target)  # atomic: a concurrent build finds a whole jar or none
     return target
 
@@ -113,3 +143,4 @@ def _append(rest: Path, jar: Path) -> None:
 
 if __name__ == "__main__":  # `python -m floe.runtime.spark.aws_sdk`: a build step of make setup
     print(build())
+    print(rest_http_jar())

@@ -10,9 +10,10 @@
   (``make setup`` does), a second call finds it and returns at once;
 * the SQLite JDBC driver from Debian (``libxerial-sqlite-jdbc-java``) with its JNI library
   (``libxerial-sqlite-jdbc-jni``), for Iceberg's JDBC catalog on floe's ``catalog.db``;
-* the PostgreSQL JDBC driver from Debian (``libpostgresql-jdbc-java``) and the AWS SDK v2
-  (:mod:`floe.runtime.spark.aws_sdk`, for s3 storage) when they are there (``make setup``
-  installs both) — always on the classpath, since the JVM's jars are fixed for the process.
+* the PostgreSQL JDBC driver from Debian (``libpostgresql-jdbc-java``), the AWS SDK v2
+  (:mod:`floe.runtime.spark.aws_sdk`, for s3 storage) and the HttpComponents 5 of Iceberg's
+  REST catalog client (built from the same jar) when they are there (``make setup``
+  installs them) — always on the classpath, since the JVM's jars are fixed for the process.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ SQLITE_JNI = "libsqlitejdbc.so"
 POSTGRES_JDBC = Path("/usr/share/java/postgresql.jar")
 #: the AWS SDK v2 for S3FileIO, built by floe.runtime.spark.aws_sdk into the jar cache
 AWS_SDK_JAR = "aws-sdk-v2-from-sagemaker-feature-store-pyspark-2.2.2.jar"
+#: HttpComponents 5 for Iceberg's REST catalog client, built by floe.runtime.spark.aws_sdk too
+REST_HTTP_JAR = "iceberg-shaded-httpclient5-from-sagemaker-feature-store-pyspark-2.2.2.jar"
 SCALA = "2.12"  # PySpark 3.5's Scala
 JACKSON = ("jackson-core", "jackson-databind", "jackson-annotations")
 RELOCATION = "rule com.fasterxml.jackson.** org.apache.iceberg.shaded.com.fasterxml.jackson.@1\n"
@@ -172,8 +175,8 @@ def sqlite_jdbc() -> tuple[Path, Path]:
 def spark_jars(cache: Path | None = None) -> SparkJars:
     """Everything a SparkSession needs for floe's Iceberg catalog, building what is missing."""
     jdbc, jni = sqlite_jdbc()
-    sdk = (cache or cache_dir()) / AWS_SDK_JAR
-    optional = tuple(p for p in (POSTGRES_JDBC, sdk) if p.is_file())
+    sdk, http5 = ((cache or cache_dir()) / name for name in (AWS_SDK_JAR, REST_HTTP_JAR))
+    optional = tuple(p for p in (POSTGRES_JDBC, sdk, http5) if p.is_file())
     return SparkJars((iceberg_runtime(), relocated_jackson(cache), jdbc, *optional), jni)
 
 
