@@ -5,6 +5,12 @@ restricted, reachable by runs and code locations only; off by default."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 import helm_python as helm
@@ -106,10 +112,14 @@ def test_spark_thrift_runs_the_thrift_server_with_iceberg_on_polaris(
     assert conf["spark.master"] == "k8s://https://kubernetes.default.svc"
     assert conf["spark.kubernetes.namespace"] == NAMESPACE
     assert conf["spark.sql.extensions"].endswith("IcebergSparkSessionExtensions")
-    assert conf["spark.jars.packages"].split(",") == [
+    assert values["sparkThrift"]["packages"] == [
         "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0",
         "org.apache.iceberg:iceberg-aws-bundle:1.10.0",
     ]
+    assert conf["spark.jars"] == (
+        "/opt/floe-jars/iceberg-spark-runtime-3.5_2.12-1.10.0.jar,"
+        "/opt/floe-jars/iceberg-aws-bundle-1.10.0.jar"
+    )
     assert conf["spark.sql.catalog.floe"] == "org.apache.iceberg.spark.SparkCatalog"
     assert conf["spark.sql.catalog.floe.type"] == "rest"
     polaris = f"http://polaris.{NAMESPACE}.svc.cluster.local:8181/api/catalog"
@@ -129,10 +139,101 @@ def test_spark_thrift_runs_the_thrift_server_with_iceberg_on_polaris(
     for spec in (pod_spec(deployment), executor["spec"]):
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-        for one in spec["containers"]:
+        for one in spec["containers"] + spec.get("initContainers", []):
             sc = one["securityContext"]
             assert (sc["readOnlyRootFilesystem"], sc["allowPrivilegeEscalation"]) == (True, False)
             assert sc["capabilities"] == {"drop": ["ALL"]}
+
+
+def _jar_urls(packages: list[str], repository: str) -> list[str]:
+    """Maven's layout: each group:artifact:version's jar under the repository."""
+    urls = []
+    for package in packages:
+        group, artifact, version = package.split(":")
+        path = f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.jar"
+        urls.append(f"{repository.rstrip('/')}/{path}")
+    return urls
+
+
+@pytest.mark.requirement("FLOE-344")
+@pytest.mark.parametrize(
+    "sets",
+    [
+        {},
+        {
+            "packages": ["org.example.lake:lake-runtime_2.12:0.3.1"],
+            "repository": "https://maven.mirror.example/releases/",
+        },
+    ],
+    ids=["defaults", "mirror"],
+)
+def test_spark_thrift_puts_the_packages_on_the_driver_class_path(sets: dict[str, Any]) -> None:
+    """Hive 2.3 closes the class loader of ``spark.jars.packages`` when a Thrift session
+    ends, so the chart downloads each package's jar in an init container (the server's own
+    image, restricted, its own resources) from the values' repository (Maven Central by
+    default, or a mirror) into an emptyDir, and the driver has that folder on
+    ``spark.driver.extraClassPath`` and the jars in ``spark.jars`` (served to the executors);
+    Ivy is not used."""
+    values = values_of("test", sparkThrift={"enabled": True, **sets})
+    v = values["sparkThrift"]
+    assert v["repository"] == sets.get("repository", "https://repo1.maven.org/maven2")
+    docs = render(values)
+    spec = pod_spec(find(docs, "Deployment", "spark-thrift"))
+    (init,) = spec["initContainers"]
+    urls = _jar_urls(v["packages"], v["repository"])
+    assert init["command"][:2] == ["python3", "-c"]
+    assert init["args"] == urls
+    assert init["image"] == "docker.io/apache/spark:3.5.7-scala2.12-java17-python3-ubuntu"
+    assert init["resources"] == v["jarsResources"]
+    assert init["volumeMounts"] == [{"name": "jars", "mountPath": "/opt/floe-jars"}]
+    (server,) = spec["containers"]
+    assert {"name": "jars", "mountPath": "/opt/floe-jars", "readOnly": True} in server[
+        "volumeMounts"
+    ]
+    volumes = {vol["name"]: vol for vol in spec["volumes"]}
+    assert volumes["jars"] == {"name": "jars", "emptyDir": {"sizeLimit": v["jarsSize"]}}
+    conf = _conf(find(docs, "ConfigMap", "spark-thrift")["data"]["spark-defaults.conf"])
+    assert conf["spark.driver.extraClassPath"] == "/opt/floe-jars/*"
+    names = [url.rsplit("/", 1)[1] for url in urls]
+    assert conf["spark.jars"].split(",") == [f"/opt/floe-jars/{n}" for n in names]
+    assert not [k for k in conf if k.startswith(("spark.jars.packages", "spark.jars.ivy"))]
+
+
+@pytest.mark.requirement("FLOE-344")
+def test_spark_thrift_init_container_downloads_the_jars_or_fails(tmp_path: Path) -> None:
+    """The init container's program, run as rendered (its folder pointed at a temporary one)
+    against a local HTTP server in Maven's layout, writes each jar byte for byte under its
+    file name, and exits non-zero on a missing jar (the pod does not start)."""
+    repo = tmp_path / "maven2"
+    packages = ["org.example:alpha:1.0", "org.example.deep:beta_2.12:2.1"]
+    contents = {}
+    for package in packages:
+        group, artifact, version = package.split(":")
+        folder = repo.joinpath(*group.split("."), artifact, version)
+        folder.mkdir(parents=True)
+        contents[f"{artifact}-{version}.jar"] = f"jar of {package}".encode()
+        (folder / f"{artifact}-{version}.jar").write_bytes(contents[f"{artifact}-{version}.jar"])
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(repo))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        repository = f"http://127.0.0.1:{server.server_address[1]}"
+        values = values_of(
+            "test", sparkThrift={"enabled": True, "packages": packages, "repository": repository}
+        )
+        (init,) = pod_spec(find(render(values), "Deployment", "spark-thrift"))["initContainers"]
+        out = tmp_path / "jars"
+        out.mkdir()
+        program = init["command"][2].replace("/opt/floe-jars", str(out))
+        run = [sys.executable, "-c", program]
+        done = subprocess.run([*run, *init["args"]], capture_output=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == contents
+        missing = _jar_urls(["org.example:gone:9.9"], repository)
+        failed = subprocess.run([*run, *missing], capture_output=True, timeout=60, check=False)
+        server.shutdown()
+    assert failed.returncode == 1
+    assert b"HTTP Error 404" in failed.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(contents)
 
 
 @pytest.mark.requirement("FLOE-344")
@@ -140,7 +241,18 @@ def test_spark_thrift_runs_the_thrift_server_with_iceberg_on_polaris(
 def test_spark_thrift_network_flows(docs: list[dict[str, Any]]) -> None:
     """Runs and code locations reach the Thrift port; the driver reaches Polaris, the object
     storage and its executors' block managers; the executors reach the driver (RPC, blocks),
-    each other and the object storage — nothing else of the release."""
+    each other and the object storage — nothing else of the release. The driver's pod (its
+    init container downloading the jars included) is selected by the policy that lets it reach
+    the values' ``repositoryEgress`` (Maven Central's HTTPS by default)."""
+    policy = find(docs, "NetworkPolicy", "allow-spark-thrift")["spec"]
+    labels = find(docs, "Deployment", "spark-thrift")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    egress = values_of("test", **ON)["sparkThrift"]["repositoryEgress"]
+    assert {
+        "to": [{"ipBlock": {"cidr": cidr}} for cidr in egress["cidrs"]],
+        "ports": [{"port": port, "protocol": "TCP"} for port in egress["ports"]],
+    } in policy["egress"]
+    assert egress == {"cidrs": ["0.0.0.0/0"], "ports": [443]}
     assert _rules(docs, "spark-thrift", "ingress") == {
         ("run", 10000), ("code-location", 10000),
         ("spark-executor", 7078), ("spark-executor", 7079),
