@@ -28,7 +28,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from floe.runtime.spark.jars import AWS_SDK_JAR, JARJAR, REST_HTTP_JAR, _missing, cache_dir
+from floe.runtime.spark.jars import (
+    AWS_SDK_JAR,
+    JARJAR,
+    REST_HTTP_JAR,
+    _missing,
+    cache_dir,
+    relocate,
+)
 
 PACKAGE = "sagemaker-feature-store-pyspark"
 VERSION = "2.2.2"
@@ -63,11 +70,7 @@ def build(cache: Path | None = None) -> Path:
         wheel = _download(Path(tmp))
         classes, rest, out = Path(tmp, "in.jar"), Path(tmp, "rest.jar"), Path(tmp, "out.jar")
         _split(wheel, classes, rest)
-        rules = Path(tmp, "rules.txt")
-        rules.write_text(RELOCATION, encoding="utf-8")
-        java = shutil.which("java") or "java"
-        subprocess.run([java, "-jar", str(JARJAR), "process", str(rules), str(classes), str(out)],
-                       check=True, capture_output=True)  # fmt: skip
+        relocate(RELOCATION, classes, out)
         _append(rest, out)
         out.replace(target)  # atomic: a concurrent build finds a whole jar or none
     return target
@@ -81,15 +84,12 @@ def rest_http_jar(cache: Path | None = None) -> Path:
         return target
     sdk = build(cache)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        classes, rules, out = Path(tmp, "in.jar"), Path(tmp, "rules.txt"), Path(tmp, "out.jar")
+        classes, out = Path(tmp, "in.jar"), Path(tmp, "out.jar")
         with zipfile.ZipFile(sdk) as jar, zipfile.ZipFile(classes, "w", zipfile.ZIP_DEFLATED) as o:
             for entry in jar.infolist():
                 if entry.filename.startswith(HTTP5) and entry.filename.endswith(".class"):
                     o.writestr(entry.filename, jar.read(entry))
-        rules.write_text(HTTP5_RELOCATION, encoding="utf-8")
-        java = shutil.which("java") or "java"
-        subprocess.run([java, "-jar", str(JARJAR), "process", str(rules), str(classes), str(out)],
-                       check=True, capture_output=True)  # fmt: skip
+        relocate(HTTP5_RELOCATION, classes, out)
         out.replace(target)  # atomic: a concurrent build finds a whole jar or none
     return target
 

@@ -127,17 +127,23 @@ def relocated_jackson(cache: Path | None = None) -> Path:
         raise _missing(str(JARJAR), "apt-get install libjarjar-java (make setup does)")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        merged, rules, out = Path(tmp, "jackson.jar"), Path(tmp, "rules.txt"), Path(tmp, "out.jar")
+        merged, out = Path(tmp, "jackson.jar"), Path(tmp, "out.jar")
         _merge(sources, merged)
-        rules.write_text(RELOCATION, encoding="utf-8")
-        java = shutil.which("java") or "java"
-        subprocess.run(
-            [java, "-jar", str(JARJAR), "process", str(rules), str(merged), str(out)],
-            check=True,
-            capture_output=True,
-        )
+        relocate(RELOCATION, merged, out)
         out.replace(target)  # atomic: a concurrent build finds a whole jar or none
     return target
+
+
+def relocate(rules: str, source: Path, out: Path) -> None:
+    """``out``: ``source`` with its classes renamed by jarjar's ``rules`` (``rule a.** b.@1``
+    lines), written next to it."""
+    if not JARJAR.is_file():
+        raise _missing(str(JARJAR), "apt-get install libjarjar-java (make setup does)")
+    rules_file = out.with_name(out.name + ".rules")
+    rules_file.write_text(rules, encoding="utf-8")
+    java = shutil.which("java") or "java"
+    subprocess.run([java, "-jar", str(JARJAR), "process", str(rules_file), str(source), str(out)],
+                   check=True, capture_output=True)  # fmt: skip
 
 
 def _merge(sources: list[Path], merged: Path) -> None:
