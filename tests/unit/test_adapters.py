@@ -298,10 +298,102 @@ def test_dagster_instance_from_a_directory_and_the_keys_a_failed_run_did_not_bui
     )
 
 
+# --- pydantic: the plugin loader ------------------------------------------------------------
+
+PYDANTIC_PLUGINS = "cli/adapters/pydantic_plugins.py"
+
+
+@pytest.mark.requirement("FLOE-004")
+def test_pydantic_builds_its_validators_through_the_plugin_loader_the_adapter_replaces() -> None:
+    """What the stand-in replaces is still there: pydantic's schema-validator factory imports
+    ``get_plugins`` from ``pydantic.plugin._loader`` when it builds a validator, the real
+    ``get_plugins`` takes no argument and returns no plugin for each value the adapter treats
+    as "off" (so the stand-in answers what the real loader would)."""
+    import importlib.util
+    import os
+
+    import pydantic.plugin._schema_validator as schema_validator
+
+    from floe.cli.adapters.pydantic_plugins import LOADER, OFF, PLUGINS_ENV
+
+    source = inspect.getsource(schema_validator.create_schema_validator)
+    assert "from ._loader import get_plugins" in source, _upgrade(
+        "pydantic", PYDANTIC_PLUGINS, "where create_schema_validator finds its plugins"
+    )
+    assert f"{schema_validator.__package__}._loader" == LOADER
+    # pydantic's own module, loaded from its file (this process may hold the stand-in)
+    path = Path(schema_validator.__file__).with_name("_loader.py")
+    spec = importlib.util.spec_from_file_location("pydantic_real_loader", path)
+    assert spec is not None, _upgrade("pydantic", PYDANTIC_PLUGINS, "_loader.py")
+    assert spec.loader is not None
+    real = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(real)
+    assert list(inspect.signature(real.get_plugins).parameters) == [], _upgrade(
+        "pydantic", PYDANTIC_PLUGINS, "get_plugins' parameters"
+    )
+    before = os.environ.get(PLUGINS_ENV)
+    try:
+        for value in OFF:
+            os.environ[PLUGINS_ENV] = value
+            assert tuple(real.get_plugins()) == (), _upgrade(
+                "pydantic", PYDANTIC_PLUGINS, f"what {PLUGINS_ENV}={value} means"
+            )
+    finally:
+        if before is None:
+            os.environ.pop(PLUGINS_ENV, None)
+        else:
+            os.environ[PLUGINS_ENV] = before
+
+
+_PROBE = """
+import json, sys
+sys.argv = ["floe", "compile", sys.argv[1], "--out", sys.argv[2], "--offline"]
+from floe.cli.entry import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+loader = sys.modules.get("pydantic.plugin._loader")
+doc = getattr(loader, "__doc__", "") or ""
+print(json.dumps({"code": code, "metadata": "importlib.metadata" in sys.modules,
+                  "stand_in": doc.startswith("floe's stand-in")}))
+"""
+
+
+@pytest.mark.requirement("FLOE-004")
+@pytest.mark.parametrize(("setting", "stand_in"), [(None, True), ("", False)])
+def test_the_console_script_compiles_without_pydantics_plugin_scan_unless_asked(
+    setting: str | None, stand_in: bool, tmp_path: Path
+) -> None:
+    """``floe compile`` through the console script's entry point builds and validates every
+    model with the stand-in loader — ``importlib.metadata`` never imported — and writes the
+    same artifacts; an empty ``PYDANTIC_DISABLE_PLUGINS`` brings pydantic's own loader back."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if setting is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = setting
+    product = ROOT / "demo" / "customer-360"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(product), str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
+    )  # fmt: skip
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"code": 0, "metadata": not stand_in, "stand_in": stand_in}, done.stderr
+    artifacts = json.loads((tmp_path / "compiled_artifacts.json").read_text())
+    assert artifacts["metadata"]["product"] == product.name
+
+
 # --- nothing else touches these internals ---------------------------------------------------
 
-THIRD_PARTY = ("dagster", "dagster_dbt", "pyiceberg", "dbt", "duckdb", "sqlalchemy")
+THIRD_PARTY = ("dagster", "dagster_dbt", "pyiceberg", "dbt", "duckdb", "sqlalchemy", "pydantic")
 ADAPTER_DIRS = (
+    "src/floe/cli/adapters/",
     "src/floe/plugins/adapters/",
     "src/floe/runtime/adapters/",
     "src/floe/orchestrate/adapters/",

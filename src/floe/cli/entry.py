@@ -7,6 +7,7 @@ import atexit
 import gc
 import sys
 
+from floe.cli.adapters.pydantic_plugins import disable_plugins
 from floe.cli.argv import without_debug
 
 #: Commands that allocate little and end at once: the cyclic garbage collector only costs them
@@ -15,9 +16,10 @@ SHORT_COMMANDS = frozenset({"compile"})
 
 
 def main() -> None:
-    """Entry point of the ``floe`` script: :func:`floe.cli.main.main`, a short command
-    without collection passes (memory is still freed by reference counting) and with its
-    objects frozen at exit."""
+    """Entry point of the ``floe`` script: :func:`floe.cli.main.main` with pydantic's plugins
+    off (and their loader not imported), a short command without collection passes (memory
+    is still freed by reference counting) and with its objects frozen at exit."""
+    disable_plugins()
     args, _ = without_debug(sys.argv[1:])
     if args[:1] and args[0] in SHORT_COMMANDS:
         gc.disable()

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from floe.cli.adapters.pydantic_plugins import disable_plugins
 from floe.cli.argv import without_debug
 from floe.cli.artifact_cmd import artifact_app
 from floe.cli.promote_cmd import approve_cmd, audit_app, promote_cmd, reject_cmd, rollback_cmd
@@ -649,10 +650,7 @@ def for_command(args: list[str]) -> typer.Typer:
 def main() -> None:
     """Console-script entry point: user errors print cleanly, never as a traceback."""
     args, _STATE["debug"] = without_debug(sys.argv[1:])
-    # Pydantic looks for its plugins by scanning every installed distribution's metadata (a
-    # noticeable part of a short command); floe uses none. Set the variable to an empty value
-    # to have pydantic load its plugins in floe's processes.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    disable_plugins()  # floe uses none (python -m floe.cli.main comes here, not via entry)
     try:
         for_command(args)(args=args)
     except FloeError as exc:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from floe.spec.base import FloeModel
+from floe.spec.base import FloeModel, new_dict, new_list
 from floe.spec.common import EnforcementLevel, Tier
 from floe.spec.floe_spec import ingestion_items_schema
 from floe.spec.manifest import Governance, Observability
@@ -24,7 +24,7 @@ class ArtifactMetadata(FloeModel):
     version: str
     owner: str
     description: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=new_dict)
     namespace: str = Field(description="Iceberg namespace of the product's tables.")
     source_hash: str = Field(
         description="sha256 over floe.yaml, manifest.yaml and the dbt project."
@@ -37,7 +37,7 @@ class ResolvedPlugin(FloeModel):
 
     type: str
     version: str
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class ColumnArtifact(FloeModel):
@@ -46,7 +46,7 @@ class ColumnArtifact(FloeModel):
     name: str
     description: str = ""
     data_type: str | None = None
-    tests: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=new_list)
 
 
 class TransformArtifact(FloeModel):
@@ -55,16 +55,18 @@ class TransformArtifact(FloeModel):
     name: str
     unique_id: str
     tier: Tier
-    tags: list[str] = Field(default_factory=list)
-    depends_on: list[str] = Field(default_factory=list)
-    seeds: list[str] = Field(default_factory=list, description="Seeds the model reads.")
+    tags: list[str] = Field(default_factory=new_list)
+    depends_on: list[str] = Field(default_factory=new_list)
+    seeds: list[str] = Field(default_factory=new_list, description="Seeds the model reads.")
     compute: str
     materialization: str
-    unique_key: list[str] = Field(default_factory=list)
+    unique_key: list[str] = Field(default_factory=new_list)
     description: str = ""
     path: str
-    columns: list[ColumnArtifact] = Field(default_factory=list)
-    tests: list[str] = Field(default_factory=list, description="Model-level and singular tests.")
+    columns: list[ColumnArtifact] = Field(default_factory=new_list)
+    tests: list[str] = Field(
+        default_factory=new_list, description="Model-level and singular tests."
+    )
     contract_enforced: bool = False
 
 
@@ -74,7 +76,7 @@ class SeedArtifact(FloeModel):
     name: str
     unique_id: str
     path: str
-    columns: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=new_list)
 
 
 class SourceArtifact(FloeModel):
@@ -138,7 +140,7 @@ class DbtArtifact(FloeModel):
     project_dir: str = "."
     profiles_dir: str = "."
     vars: dict[str, Any] = Field(
-        default_factory=dict, description="dbt --vars of the environment (floe.yaml)."
+        default_factory=new_dict, description="dbt --vars of the environment (floe.yaml)."
     )
 
 
@@ -183,11 +185,12 @@ class SchemaGate(FloeModel):
     live_schema_sha256: str | None = Field(
         default=None, description="sha256 of the live schema input (canonical JSON)."
     )
-    tables_compared: list[str] = Field(default_factory=list)
+    tables_compared: list[str] = Field(default_factory=new_list)
     tables_not_derived: list[str] = Field(
-        default_factory=list, description="Live tables whose new columns the SQL did not reveal."
+        default_factory=new_list,
+        description="Live tables whose new columns the SQL did not reveal.",
     )
-    changes: list[SchemaChange] = Field(default_factory=list)
+    changes: list[SchemaChange] = Field(default_factory=new_list)
     override_reason: str | None = Field(
         default=None, description="--allow-breaking --reason: breaking changes accepted."
     )
@@ -204,7 +207,7 @@ class EnforcementResultSummary(FloeModel):
     enforcement_level: EnforcementLevel
     test_coverage: float = Field(description="Percent of documented columns with a test.")
     model_test_coverage: float = Field(description="Percent of models with at least one test.")
-    violations: list[Violation] = Field(default_factory=list)
+    violations: list[Violation] = Field(default_factory=new_list)
     schema_gate: SchemaGate = Field(default_factory=SchemaGate)
 
 
@@ -213,7 +216,7 @@ class QualityCheckArtifact(FloeModel):
     is declared (``floe.yaml:12:9``, relative to the product)."""
 
     type: str
-    kwargs: dict[str, Any] = Field(default_factory=dict)
+    kwargs: dict[str, Any] = Field(default_factory=new_dict)
     where: str = ""
 
 
@@ -225,13 +228,13 @@ class CompiledArtifacts(FloeModel):
     environment: str
     plugins: dict[str, ResolvedPlugin]
     computes: dict[str, ResolvedPlugin] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="The compute of transforms on another engine than plugins.compute, by type "
         "(floe.yaml transforms[].compute; config from the manifest's compute_configs).",
     )
     transforms: list[TransformArtifact]
     seeds: list[SeedArtifact]
-    sources: list[SourceArtifact] = Field(default_factory=list)
+    sources: list[SourceArtifact] = Field(default_factory=new_list)
     schedule: ScheduleArtifact
     retention: RetentionArtifact
     maintenance: MaintenanceArtifact = Field(default_factory=MaintenanceArtifact)
@@ -241,11 +244,11 @@ class CompiledArtifacts(FloeModel):
     governance: Governance
     enforcement_result: EnforcementResultSummary
     quality: dict[str, list[QualityCheckArtifact]] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Per model, the checks the quality plugin validates before publishing.",
     )
     ingestion: list[dict[str, Any]] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="floe.yaml's ingestion sources (secrets as references), loaded before dbt.",
         json_schema_extra=lambda schema: ingestion_items_schema(schema),
     )

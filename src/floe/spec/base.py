@@ -19,6 +19,17 @@ API_VERSION = "floe.dev/v1"
 M = TypeVar("M", bound=BaseModel)
 
 
+def new_list() -> list[Any]:
+    """``default_factory`` of a list field. Pydantic reads every factory's signature when it
+    builds a model; a builtin's (``list``) is parsed from text, a function's is not."""
+    return []
+
+
+def new_dict() -> dict[Any, Any]:
+    """``default_factory`` of a dict field (see :func:`new_list`)."""
+    return {}
+
+
 class FloeModel(BaseModel):
     """Base of every file-format model: unknown keys are errors, values are immutable."""
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
-from floe.spec.base import FloeModel
+from floe.spec.base import FloeModel, new_dict
 
 DNS1123 = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 SEMVER = (
@@ -43,7 +43,7 @@ class Metadata(FloeModel):
     version: SemVer = Field(description="Semantic version, e.g. 1.0.0.")
     description: str = ""
     owner: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=new_dict)
 
 
 class SecretRef(FloeModel):
@@ -72,7 +72,7 @@ class PluginRef(FloeModel):
 
     type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     version: str | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=new_dict)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
-from floe.spec.base import FloeModel
+from floe.spec.base import FloeModel, new_dict, new_list
 from floe.spec.common import (
     EnforcementLevel,
     Metadata,
@@ -33,8 +33,8 @@ class Transform(FloeModel):
 
     name: ModelName = Field(description="The dbt model name (its .sql file stem).")
     tier: Tier
-    tags: list[str] = Field(default_factory=list)
-    depends_on: list[ModelName] = Field(default_factory=list, alias="dependsOn")
+    tags: list[str] = Field(default_factory=new_list)
+    depends_on: list[ModelName] = Field(default_factory=new_list, alias="dependsOn")
     compute: str | None = Field(
         default=None,
         description="The engine this model runs on (duckdb, spark, …), one the manifest "
@@ -137,7 +137,7 @@ class QualityGatesOverride(FloeModel):
 
     minimum_test_coverage: float | None = Field(default=None, ge=0, le=100)
     tier_test_coverage: dict[Tier, Annotated[float, Field(ge=0, le=100)]] = Field(
-        default_factory=dict, description="Per-tier coverage; only above the platform's."
+        default_factory=new_dict, description="Per-tier coverage; only above the platform's."
     )
     require_descriptions: bool | None = None
     block_on_failure: bool | None = None
@@ -155,7 +155,7 @@ class PluginOverride(FloeModel):
 
     type: str | None = None
     version: str | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class SourceProduct(FloeModel):
@@ -169,7 +169,7 @@ class EnvironmentOverride(FloeModel):
     """What changes in one environment (dev, staging, prod …)."""
 
     vars: dict[str, Any] = Field(
-        default_factory=dict, description="dbt vars for this environment, over the top-level."
+        default_factory=new_dict, description="dbt vars for this environment, over the top-level."
     )
 
 
@@ -191,7 +191,7 @@ class Quality(FloeModel):
     (the manifest's ``plugins.quality``, e.g. ``great_expectations``)."""
 
     expectations: dict[ModelName, list[Expectation]] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Per model, its expectations: [{expect_column_values_to_not_be_null: "
         "{column: id}}, …]. A file <model>.expectations.yml beside the model's .sql may "
         "declare more ({expectations: [...]}).",
@@ -202,7 +202,7 @@ class ExpectationsFile(FloeModel):
     """``<model>.expectations.yml`` beside a model's .sql: the model's expectations, in the
     form of floe.yaml's ``quality.expectations.<model>``."""
 
-    expectations: list[Expectation] = Field(default_factory=list)
+    expectations: list[Expectation] = Field(default_factory=new_list)
 
 
 class FloeSpec(FloeModel):
@@ -224,14 +224,14 @@ class FloeSpec(FloeModel):
     retry: Retry = Field(default_factory=Retry)
     governance: GovernanceOverride | None = None
     vars: dict[str, Any] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="dbt vars (over dbt_project.yml's defaults) passed to every dbt invocation.",
     )
     environments: dict[str, EnvironmentOverride] = Field(
-        default_factory=dict, description="Per-environment overrides, e.g. {prod: {vars: …}}."
+        default_factory=new_dict, description="Per-environment overrides, e.g. {prod: {vars: …}}."
     )
     sources: list[SourceProduct] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="dbt sources read from another product's Iceberg tables; a source not "
         "listed reads the namespace named by its dbt schema.",
     )
@@ -244,7 +244,7 @@ class FloeSpec(FloeModel):
         description="Data-quality checks beyond dbt tests (FR-026), e.g. GX expectations.",
     )
     ingestion: list[dict[str, Any]] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="External sources (rest_api, sql_database, filesystem) loaded into the "
         "product's raw Iceberg tables before dbt runs, by the manifest's ingestion plugin; "
         "each source is a dbt source, each resource one of its tables.",

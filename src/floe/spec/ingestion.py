@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from floe.spec.base import FloeModel
+from floe.spec.base import FloeModel, new_dict, new_list
 from floe.spec.common import SecretRef
 
 #: A raw table (and dbt source table) name: lower-case, as Iceberg and DuckDB keep it.
@@ -45,7 +45,7 @@ class _Resource(FloeModel):
 
     name: TableName = Field(description="The raw table and dbt source table name.")
     primary_key: list[str] = Field(
-        default_factory=list, description="Columns identifying a row (merge; audited unique)."
+        default_factory=new_list, description="Columns identifying a row (merge; audited unique)."
     )
     write_disposition: Literal["append", "replace", "merge"] = Field(
         default="append",
@@ -62,7 +62,7 @@ class RestResource(_Resource):
     data_selector: str | None = Field(
         default=None, description="JSON path of the records in a page (default: detected)."
     )
-    params: dict[str, Any] = Field(default_factory=dict, description="Query parameters.")
+    params: dict[str, Any] = Field(default_factory=new_dict, description="Query parameters.")
 
 
 class SqlResource(_Resource):
@@ -90,7 +90,7 @@ class RestApiSource(FloeModel):
     name: TableName = Field(description="The dbt source name.")
     base_url: str
     token: Credential = Field(default=None, description="Bearer token, by secret reference.")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=new_dict)
     paginator: str | dict[str, Any] | None = Field(
         default=None,
         description="dlt's paginator: a name (json_link, header_link, offset, page_number, "
@@ -141,7 +141,7 @@ class IngestionSection(FloeModel):
     mappings, typed here only when a product has one (building these models' validators costs
     every compile ~50 M instructions otherwise)."""
 
-    ingestion: list[IngestionSource] = Field(default_factory=list)
+    ingestion: list[IngestionSource] = Field(default_factory=new_list)
 
 
 def parse_sources(raw: Sequence[Mapping[str, Any]]) -> list[IngestionSource]:

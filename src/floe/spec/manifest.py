@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from floe.spec.base import FloeModel
+from floe.spec.base import FloeModel, new_dict, new_list
 from floe.spec.common import DnsName, EnforcementLevel, Metadata, PluginRef, SecretRef, Tier
 
 #: The plugin categories, in the order floe shows them.
@@ -105,7 +105,7 @@ class QualityGates(FloeModel):
         default=80, ge=0, le=100, description="Percent of each model's columns that have a test."
     )
     tier_test_coverage: dict[Tier, float] = Field(
-        default_factory=dict, description="Per-tier override of minimum_test_coverage."
+        default_factory=new_dict, description="Per-tier override of minimum_test_coverage."
     )
     require_descriptions: bool = False
     block_on_failure: bool = False
@@ -116,7 +116,7 @@ class Naming(FloeModel):
 
     pattern: Literal["medallion", "custom", "none"] = "medallion"
     tiers: dict[Tier, str] = Field(
-        default_factory=dict, description="Regex per tier (pattern: custom, or to refine)."
+        default_factory=new_dict, description="Regex per tier (pattern: custom, or to refine)."
     )
 
     @field_validator("tiers")
@@ -187,7 +187,7 @@ class PlatformService(FloeModel):
 class PlatformServices(FloeModel):
     """The services of a deployed platform (e.g. the floe-platform Helm chart)."""
 
-    services: dict[str, PlatformService] = Field(default_factory=dict)
+    services: dict[str, PlatformService] = Field(default_factory=new_dict)
 
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
@@ -227,7 +227,7 @@ class Signing(FloeModel):
         default=None, description="Ed25519 private key (PEM, PKCS#8), by secret reference."
     )
     key_name: str = Field(default="floe", description="The name a signature carries (keyid).")
-    trusted_keys: list[TrustedKey] = Field(default_factory=list)
+    trusted_keys: list[TrustedKey] = Field(default_factory=new_list)
 
 
 E_REGO = "E644"  # a Rego policy of artifacts.promotion.rego is missing or invalid
@@ -243,7 +243,7 @@ class Promotion(FloeModel):
         "errors and the promotion is blocked.",
     )
     rego: list[str] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Rego policy files (relative to the manifest) the 'rego' gate evaluates "
         "over the promotion's input document; floe queries data.<package>.deny, a set of "
         "messages: any message blocks. A missing file or a syntax error blocks too.",
@@ -253,7 +253,7 @@ class Promotion(FloeModel):
         description="Environments a promotion into waits for a manual approval.",
     )
     approvers: list[str] = Field(
-        default_factory=list, description="Who may approve or reject (FLOE_USER identities)."
+        default_factory=new_list, description="Who may approve or reject (FLOE_USER identities)."
     )
 
 
@@ -273,15 +273,16 @@ class TeamAccess(FloeModel):
     """What one team may do: the products whose namespaces it writes or reads."""
 
     principals: list[PrincipalName] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Catalog principals (service identities, the identity plugin's subjects) "
         "that act for the team.",
     )
     write: list[DnsName] = Field(
-        default_factory=list, description="Products whose namespaces the team writes (and reads)."
+        default_factory=new_list,
+        description="Products whose namespaces the team writes (and reads).",
     )
     read: list[DnsName] = Field(
-        default_factory=list, description="Products whose namespaces the team only reads."
+        default_factory=new_list, description="Products whose namespaces the team only reads."
     )
 
     @model_validator(mode="after")
@@ -300,7 +301,7 @@ class Access(FloeModel):
     namespace is refused before dbt runs."""
 
     teams: dict[RoleName, TeamAccess] = Field(
-        default_factory=dict, description="Each team is one principal role of the catalog."
+        default_factory=new_dict, description="Each team is one principal role of the catalog."
     )
 
 
@@ -315,12 +316,12 @@ class Manifest(FloeModel):
         default=None, description="Compute types products may choose (default: plugins.compute)."
     )
     compute_configs: dict[str, dict[str, Any]] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Config of each approved compute other than plugins.compute, by type "
         "(e.g. {spark: {master: 'local[2]'}}); used when a floe.yaml chooses it.",
     )
     approved_plugins: dict[str, list[str]] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Plugin types a product may switch to, per category "
         "(default: only the manifest's own choice).",
     )
@@ -338,10 +339,10 @@ class Manifest(FloeModel):
     observability: Observability = Field(default_factory=Observability)
     governance: Governance = Field(default_factory=Governance)
     environments: dict[EnvName, dict[str, Any]] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="Per-environment overlays (dev/staging/prod): partial manifests merged on top.",
     )
-    resource_presets: dict[str, ResourcePreset] = Field(default_factory=dict)
+    resource_presets: dict[str, ResourcePreset] = Field(default_factory=new_dict)
     platform: PlatformServices = Field(
         default_factory=PlatformServices,
         description="A deployed platform's services, checked by `floe platform status`.",

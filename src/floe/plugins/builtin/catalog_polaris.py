@@ -21,6 +21,7 @@ from floe.plugins.abcs import CatalogPlugin
 from floe.plugins.base import HealthState, HealthStatus, SecretResolver, TokenSource
 from floe.plugins.builtin.catalog_rest import HttpError, http_json
 from floe.plugins.builtin.oauth2 import ClientCredentials, Where
+from floe.spec.base import new_dict, new_list
 from floe.spec.common import SecretRef
 
 E_AUTH = "E530"
@@ -59,9 +60,9 @@ class PolarisConfig(BaseModel):
     default_base_location: str | None = Field(
         default=None, description="Where tables live, e.g. s3://bucket/warehouse."
     )
-    allowed_locations: list[str] = Field(default_factory=list)
+    allowed_locations: list[str] = Field(default_factory=new_list)
     storage_properties: dict[str, str] = Field(
-        default_factory=dict, description="Extra storageConfigInfo fields (roleArn, endpoint…)."
+        default_factory=new_dict, description="Extra storageConfigInfo fields (roleArn, endpoint…)."
     )
 
 

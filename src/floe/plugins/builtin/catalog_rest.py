@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from floe.plugins.abcs import CatalogPlugin
 from floe.plugins.base import HealthState, HealthStatus, SecretResolver
+from floe.spec.base import new_dict
 from floe.spec.common import SecretRef
 
 TIMEOUT_S = 10.0
@@ -32,7 +33,7 @@ class RestCatalogConfig(BaseModel):
     warehouse: str | None = None
     token: SecretRef | None = Field(default=None, description="Bearer token, if any.")
     properties: dict[str, str] = Field(
-        default_factory=dict, description="Extra PyIceberg catalog properties."
+        default_factory=new_dict, description="Extra PyIceberg catalog properties."
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe.plugins.abcs import ComputePlugin
+from floe.spec.base import new_dict
 from floe.spec.common import SecretRef
 
 #: Load order matters: iceberg needs avro and httpfs.
@@ -31,7 +32,7 @@ class DuckDBConfig(BaseModel):
     memory_limit: str | None = Field(default=None, description="e.g. '2GB'")
     extensions: list[str] = Field(default_factory=lambda: list(DEFAULT_EXTENSIONS))
     settings: dict[str, str | int | float | bool | SecretRef] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="DuckDB settings; credentials as {secret: NAME} (read by dbt's env_var).",
     )
 

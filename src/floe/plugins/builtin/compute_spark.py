@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from floe.plugins.abcs import ComputePlugin
 from floe.plugins.builtin.compute_duckdb import env_var
+from floe.spec.base import new_dict
 from floe.spec.common import SecretRef
 
 #: dbt's schema of every relation a run builds (Spark's session catalog: the run's scratch).
@@ -59,7 +60,7 @@ class SparkConfig(BaseModel):
     )
     threads: int = Field(default=1, ge=1, le=64, description="dbt threads.")
     conf: dict[str, str | int | float | bool] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="session: Spark settings (e.g. spark.driver.memory: 2g, "
         "spark.executor.instances: 4); no credentials here.",
     )
