@@ -1,6 +1,7 @@
 """CompiledArtifacts 0.6.0 — the one contract between compile and everything that runs."""
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no ``from __future__ import annotations``):
+# pydantic would compile and evaluate each string when the module is imported.
 
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -268,7 +269,7 @@ class CompiledArtifacts(FloeModel):
             return self.dbt.target
         return f"{self.dbt.target}_{compute}"
 
-    def ingestion_sources(self) -> list[IngestionSource]:
+    def ingestion_sources(self) -> "list[IngestionSource]":
         """The ingestion sources, typed."""
         if not self.ingestion:  # no import: the models stay unbuilt
             return []

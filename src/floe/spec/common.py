@@ -1,6 +1,7 @@
 """Field types shared by floe.yaml and manifest.yaml."""
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no ``from __future__ import annotations``):
+# pydantic would compile and evaluate each string when the module is imported.
 
 import re
 from typing import Annotated, Any, Literal

@@ -1,6 +1,7 @@
 """floe.yaml — one data product, written by its data team."""
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no ``from __future__ import annotations``):
+# pydantic would compile and evaluate each string when the module is imported.
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -251,7 +252,7 @@ class FloeSpec(FloeModel):
         json_schema_extra=lambda schema: ingestion_items_schema(schema),
     )
 
-    def ingestion_sources(self) -> list[IngestionSource]:
+    def ingestion_sources(self) -> "list[IngestionSource]":
         """The ``ingestion:`` sources, typed (validated by LOAD)."""
         if not self.ingestion:  # no import: the models stay unbuilt
             return []

@@ -1,6 +1,7 @@
 """manifest.yaml — the platform, written once by the platform team."""
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no ``from __future__ import annotations``):
+# pydantic would compile and evaluate each string when the module is imported.
 
 from typing import Annotated, Any, Literal
 
@@ -286,7 +287,7 @@ class TeamAccess(FloeModel):
     )
 
     @model_validator(mode="after")
-    def _disjoint(self) -> TeamAccess:
+    def _disjoint(self) -> "TeamAccess":
         both = sorted(set(self.write) & set(self.read))
         if both:
             raise ValueError(f"{', '.join(both)}: listed under both write and read (write "

@@ -24,6 +24,7 @@ MAX_DEPTH = 64
 MAX_BYTES = 16 * 1024 * 1024
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
 
 PathKey = tuple[str | int, ...]
 
@@ -96,6 +97,8 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:  # most values: what PyYAML's constructor would return
+            return node.value
         return self._scalar.construct_object(node, deep=True)
 
     def _pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
