@@ -135,3 +135,55 @@ def test_no_test_builds_compiled_artifacts_by_hand() -> None:
             ):
                 built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert built == []
+
+
+#: Test files whose credential-shaped strings are the synthetic inputs of a test of floe's
+#: secret handling (file → the formats it may hold, and why).
+SECRET_SAMPLES = {
+    "tests/unit/test_policies.py": (
+        {"JSON web token", "private key"},
+        "samples the plaintext-secret scanner must flag (truncated, unsigned)",
+    ),
+    "tests/unit/test_k8s_generate.py": (
+        {"AWS access key id"},
+        "a fake key (AKIA + Z*16) injected to prove generated manifests never carry it",
+    ),
+    "tests/unit/test_secrets.py": (
+        {"URL with an embedded password"},
+        "URIs the secret resolver splices a resolved password into",
+    ),
+    "tests/unit/test_spark_sql_catalog.py": (
+        {"URL with an embedded password"},
+        "a URI whose URL-encoded password the JDBC conversion must decode",
+    ),
+}
+
+
+def _credential_strings(path: Path) -> set[str]:
+    """The credential formats (floe's secret scanner's) that string literals of ``path``
+    match, f-string parts included."""
+    from floe.govern.secrets import token_format
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            label = token_format(node.value)
+            if label:
+                found.add(label)
+    return found
+
+
+@pytest.mark.requirement("15-FR-013")
+def test_no_hard_coded_credential_in_test_files() -> None:
+    """No test file holds a string in a real credential format (AWS keys, GitHub, Slack,
+    GitLab, Stripe, OpenAI tokens, private keys, JWTs, URLs with a password — floe's secret
+    scanner's formats), except the synthetic inputs of the tests of floe's secret handling,
+    listed with their reason; credentials of the local servers tests start are test values
+    or come from the environment. The scan does find what it looks for."""
+    found = {}
+    for path in TEST_FILES:
+        labels = _credential_strings(path)
+        if labels:
+            found[str(path.relative_to(ROOT))] = labels
+    allowed = {f: labels for f, (labels, _reason) in SECRET_SAMPLES.items()}
+    assert found == allowed
