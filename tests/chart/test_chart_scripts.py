@@ -490,6 +490,7 @@ def _s3_env(endpoint: str, buckets: str) -> dict[str, str]:
             "READY_TIMEOUT": "5"}  # fmt: skip
 
 
+@pytest.mark.requirement("TQR-021")
 @pytest.mark.requirement("FR-005")
 def test_bucket_job_creates_and_verifies_every_bucket(s3_server: str) -> None:
     """Signed (SigV4) PUT of each bucket, then HEAD of each; a second run finds them all

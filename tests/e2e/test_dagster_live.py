@@ -199,6 +199,7 @@ def _alive(proc: subprocess.Popen[bytes], out: Path) -> None:
     assert proc.poll() is None, f"floe demo exited {proc.returncode}:\n{out.read_text()[-3000:]}"
 
 
+@pytest.mark.requirement("TQR-027")
 @pytest.mark.requirement("FR-014")
 @pytest.mark.requirement("FR-029")
 @pytest.mark.requirement("SC-007")
@@ -267,6 +268,7 @@ READY = re.compile(
 )
 
 
+@pytest.mark.requirement("TQR-021")
 @pytest.mark.requirement("SC-001")
 def test_every_platform_service_is_ready_within_120_seconds_of_start(live: Live) -> None:
     """`floe demo --ui` on the three demo products: the webserver answered with every code

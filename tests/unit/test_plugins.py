@@ -46,6 +46,7 @@ def _install_fake_dist(site: Path, api: str = "1.0") -> dict[str, str]:
     return {"PYTHONPATH": str(site)}
 
 
+@pytest.mark.requirement("TQR-025")
 @pytest.mark.requirement("FR-050")
 @pytest.mark.requirement("WU6-AC1")
 @pytest.mark.requirement("WU6-AC2")
@@ -64,6 +65,7 @@ def test_fifteen_categories_each_with_an_abc() -> None:
         assert ptype.entry_point_group == f"floe.{ptype.value}"
 
 
+@pytest.mark.requirement("TQR-025")
 @pytest.mark.requirement("FR-050")
 def test_builtins_are_discovered_through_entry_points() -> None:
     """`floe plugins list --json` lists our own plugins from pyproject entry points."""

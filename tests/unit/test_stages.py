@@ -22,6 +22,7 @@ def _fail(product: Path, **kw: object) -> FloeError:
     return info.value
 
 
+@pytest.mark.requirement("TQR-020")
 @pytest.mark.requirement("FR-011")
 def test_six_stages_run_in_order_each_in_a_span(tiny: Path) -> None:
     """The stages' recorded times become compile.load … compile.generate SDK spans under one

@@ -187,3 +187,53 @@ def test_no_hard_coded_credential_in_test_files() -> None:
             found[str(path.relative_to(ROOT))] = labels
     allowed = {f: labels for f, (labels, _reason) in SECRET_SAMPLES.items()}
     assert found == allowed
+
+
+def _existence_only(test: ast.expr) -> bool:
+    """An assertion that only says something exists: ``x is not None``, ``p.exists()``
+    (``is_file``, ``is_dir``), ``len(x) > 0`` / ``>= 1``, or a bare truth value."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        right = test.comparators[0]
+        if isinstance(test.ops[0], ast.IsNot) and isinstance(right, ast.Constant):
+            return right.value is None
+        if isinstance(test.ops[0], (ast.Gt, ast.GtE)) and isinstance(test.left, ast.Call):
+            return ast.unparse(test.left.func) == "len" and (
+                isinstance(right, ast.Constant) and right.value in (0, 1)
+            )
+        return False
+    if isinstance(test, ast.Call):
+        name = ast.unparse(test.func)
+        return name.rsplit(".", 1)[-1] in ("exists", "is_file", "is_dir") or name not in (
+            "all", "any", "isinstance", "issubclass", "callable")  # fmt: skip
+    return isinstance(test, (ast.Name, ast.Attribute, ast.Subscript))
+
+
+def _weak_tests(source: str) -> list[str]:
+    """Test functions of ``source`` that assert nothing, or only that things exist."""
+    weak = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            asserts = [a.test for a in ast.walk(node) if isinstance(a, ast.Assert)]
+            raises = [c for c in ast.walk(node) if isinstance(c, ast.Call)
+                      and ast.unparse(c.func).endswith(("raises", "warns"))]  # fmt: skip
+            if not raises and all(_existence_only(a) for a in asserts):
+                weak.append(node.name)
+    return weak
+
+
+@pytest.mark.requirement("TQR-001")
+@pytest.mark.requirement("TQR-011")
+def test_every_test_checks_values_not_only_existence() -> None:
+    """Every test function asserts at least one value, count, name or relation (or expects
+    an error); none asserts nothing, and none asserts only that something exists (``is not
+    None``, ``.exists()``, ``len(x) > 0``, a bare truth value). The check catches both."""
+    weak = {str(p.relative_to(ROOT)): _weak_tests(p.read_text()) for p in TEST_FILES}
+    assert {p: w for p, w in weak.items() if w} == {}
+    sample = (
+        "def test_exists(p, x):\n    assert p.exists()\n    assert x is not None\n"
+        "def test_nothing():\n    run()\n"
+        "def test_len(rows):\n    assert len(rows) > 0\n    assert rows\n"
+        "def test_value(rows):\n    assert rows is not None\n    assert len(rows) == 3\n"
+        "def test_error():\n    with pytest.raises(ValueError):\n        run()\n"
+    )
+    assert _weak_tests(sample) == ["test_exists", "test_nothing", "test_len"]
