@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -237,3 +240,47 @@ def test_every_test_checks_values_not_only_existence() -> None:
         "def test_error():\n    with pytest.raises(ValueError):\n        run()\n"
     )
     assert _weak_tests(sample) == ["test_exists", "test_nothing", "test_len"]
+
+
+#: The repository's top-level directories a test might name by a path relative to the
+#: working directory.
+REPO_DIRS = ("demo", "tests", "charts", "examples", "schemas", "docs", "deploy", "src")
+
+
+def _cwd_relative_paths(source: str) -> list[str]:
+    """Path(...) / open(...) calls whose argument is a string naming a repository directory
+    relative to the working directory (``Path("demo/x")``, ``open("./tests/y")``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func).rsplit(".", 1)[-1] in ("Path", "open", "PurePath")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and node.args[0].value.removeprefix("./").split("/")[0] in REPO_DIRS
+        ):
+            found.append(ast.unparse(node))
+    return found
+
+
+@pytest.mark.requirement("WU5-AC3")
+def test_tests_resolve_demo_paths_from_the_repository_root(tmp_path: Path) -> None:
+    """No test names a repository path relative to the working directory; the shared ROOT
+    and DEMO of tests/conftest.py come from the file's own location, so a test session
+    started from any directory (here: a temporary one, in a fresh interpreter) finds the
+    demo products of this repository. The scan catches a relative path."""
+    found = {str(p.relative_to(ROOT)): _cwd_relative_paths(p.read_text()) for p in TEST_FILES}
+    assert {p: f for p, f in found.items() if f} == {}
+    assert _cwd_relative_paths('p = Path("demo/customer-360")\nopen("./tests/x.yaml")\n') == [
+        "Path('demo/customer-360')", "open('./tests/x.yaml')"]  # fmt: skip
+    code = "from tests.conftest import DEMO, PRODUCTS; print(DEMO); print(*PRODUCTS)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    demo, products = proc.stdout.splitlines()
+    assert Path(demo) == ROOT / "demo"
+    assert sorted(p.name for p in Path(demo).iterdir() if (p / "floe.yaml").is_file()) == sorted(
+        products.split()
+    )
