@@ -240,6 +240,7 @@ def test_scripts_pass_shellcheck() -> None:
     assert proc.returncode == 0, proc.stdout
 
 
+@pytest.mark.requirement("15-FR-001")
 @pytest.mark.requirement("WU1-AC1")
 def test_bootstrap_creates_then_verifies_the_catalog(polaris: tuple[Polaris, str]) -> None:
     """Ready → token → POST (201) → GET of the catalog: exit 0, in that order, with the
@@ -490,6 +491,7 @@ def _s3_env(endpoint: str, buckets: str) -> dict[str, str]:
             "READY_TIMEOUT": "5"}  # fmt: skip
 
 
+@pytest.mark.requirement("15-FR-004")
 @pytest.mark.requirement("TQR-021")
 @pytest.mark.requirement("FR-005")
 def test_bucket_job_creates_and_verifies_every_bucket(s3_server: str) -> None:

@@ -133,6 +133,7 @@ def test_each_product_has_its_own_namespace(demo_platform: Platform) -> None:
         assert len(names) == expected.seeds(files) + expected.models(files)
 
 
+@pytest.mark.requirement("WU5-AC2")
 @pytest.mark.requirement("TQR-022")
 @pytest.mark.requirement("TQR-003")
 @pytest.mark.requirement("SC-003")
