@@ -43,16 +43,6 @@ EXPECTED = {
 }
 
 
-@pytest.mark.requirement("FR-010")
-@pytest.mark.requirement("FR-021")
-@pytest.mark.requirement("FR-084")
-@pytest.mark.requirement("SC-002")
-@pytest.mark.requirement("TQR-004")
-@pytest.mark.requirement("WU6-AC5")
-@pytest.mark.requirement("WU6-AC6")
-@pytest.mark.requirement("15-FR-011")
-@pytest.mark.requirement("WU5-AC1")
-@pytest.mark.requirement("WU6-AC7")
 def _subset(given: object, compiled: object) -> bool:
     """``given`` (a manifest value) is in ``compiled``: mappings key by key, numbers by
     value (80 is 80.0), anything else equal."""
@@ -63,6 +53,16 @@ def _subset(given: object, compiled: object) -> bool:
     return bool(given == compiled)
 
 
+@pytest.mark.requirement("FR-010")
+@pytest.mark.requirement("FR-021")
+@pytest.mark.requirement("FR-084")
+@pytest.mark.requirement("SC-002")
+@pytest.mark.requirement("TQR-004")
+@pytest.mark.requirement("WU6-AC5")
+@pytest.mark.requirement("WU6-AC6")
+@pytest.mark.requirement("15-FR-011")
+@pytest.mark.requirement("WU5-AC1")
+@pytest.mark.requirement("WU6-AC7")
 @pytest.mark.requirement("WU6-BC3")
 @pytest.mark.requirement("15-FR-012")
 @pytest.mark.parametrize("product", PRODUCTS)
