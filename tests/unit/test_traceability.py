@@ -31,8 +31,9 @@ def test_every_marker_names_a_listed_requirement_and_floors_hold(
 
 @pytest.mark.requirement("NF-4")
 def test_unknown_id_missing_marker_and_constants_are_found(tmp_path: Path) -> None:
-    """A typo'd id is reported as unknown, a test without marker as unmarked; a marker naming a
-    module constant, a class marker and pytestmark all reach their tests."""
+    """A typo'd id is reported as unknown, a test without marker as unmarked, a marker on a
+    helper as misplaced; a marker naming a module constant, a class marker and pytestmark all
+    reach their tests."""
     tests = tmp_path / "tests"
     tests.mkdir()
     (tests / "test_x.py").write_text(
@@ -46,6 +47,8 @@ def test_unknown_id_missing_marker_and_constants_are_found(tmp_path: Path) -> No
         '@pytest.mark.requirement("NF-2")\n'
         "class TestC:\n"
         "    def test_c(self): pass\n"
+        '@pytest.mark.requirement("FR-010")\n'
+        "def _helper(): pass\n"
     )
     (tests / "test_y.py").write_text("def test_unmarked(): pass\n")
     scan = traceability.scan_tests(tests)
@@ -58,6 +61,7 @@ def test_unknown_id_missing_marker_and_constants_are_found(tmp_path: Path) -> No
         ("tests/test_x.py::test_b", "SC-002"),
     ]
     assert scan.unmarked == ["tests/test_y.py::test_unmarked"]
+    assert scan.misplaced == ["tests/test_x.py::_helper"]
     reqs, _ = traceability.load_requirements()
     assert [m.req_id for m in scan.markers if m.req_id not in reqs] == ["FR-0833"]
 
