@@ -16,6 +16,7 @@ from floe.spec.otlp import GRPC, otlp_endpoint
 from tests.chart.conftest import (
     CLUSTER_MANIFEST,
     NAMESPACE,
+    RELEASE,
     allowed,
     env_of,
     find,
@@ -105,3 +106,40 @@ def test_collector_receives_what_floe_sends_and_forwards_it_to_jaeger_and_promet
     assert allowed(docs, labels["prometheus"], labels["otel-collector"], metrics_port)
     assert not allowed(docs, labels["grafana"], labels["otel-collector"], dial.port)
     assert not allowed(docs, labels["otel-collector"], labels["grafana"], 3000)
+
+
+@pytest.mark.requirement("WU4-AC1")
+@pytest.mark.requirement("15-FR-006")
+def test_the_collector_is_selected_by_the_labels_its_pods_really_carry() -> None:
+    """Everything that selects the collector — its Deployment, its Service, its own
+    NetworkPolicy and Jaeger's ingress rule for it — selects with labels its pods carry
+    (component ``otel-collector``, the release's instance the cluster test lists by), and no
+    other pod carries them: the selectors find exactly the collector."""
+    docs = rendered("test")
+    labels = pod_labels(docs, "Deployment", "otel-collector")
+    assert labels["app.kubernetes.io/component"] == "otel-collector"
+    assert labels["app.kubernetes.io/instance"] == RELEASE
+    deployment = find(docs, "Deployment", "otel-collector")
+    policy = find(docs, "NetworkPolicy", "allow-otel-collector")["spec"]["podSelector"]
+    jaeger_in = find(docs, "NetworkPolicy", "allow-jaeger")["spec"]["ingress"]
+    from_collector = [
+        p["podSelector"]["matchLabels"]
+        for r in jaeger_in
+        if {"port": 4317, "protocol": "TCP"} in r["ports"]
+        for p in r["from"]
+    ]
+    selectors = {
+        "deployment": deployment["spec"]["selector"]["matchLabels"],
+        "service": find(docs, "Service", "otel-collector")["spec"]["selector"],
+        "policy": policy["matchLabels"],
+        **{f"jaeger ingress {i}": s for i, s in enumerate(from_collector)},
+    }
+    assert len(selectors) == 4
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet", "Job")
+    }
+    for what, selector in selectors.items():
+        chosen = sorted(n for n, pl in pods.items() if selector.items() <= pl.items())
+        assert chosen == ["otel-collector"], (what, selector, chosen)
