@@ -199,6 +199,7 @@ def _alive(proc: subprocess.Popen[bytes], out: Path) -> None:
     assert proc.poll() is None, f"floe demo exited {proc.returncode}:\n{out.read_text()[-3000:]}"
 
 
+@pytest.mark.requirement("WU3-BC2")
 @pytest.mark.requirement("TQR-027")
 @pytest.mark.requirement("FR-014")
 @pytest.mark.requirement("FR-029")

@@ -75,13 +75,16 @@ def test_embedded_spans_are_readable_the_moment_they_end(
 
 
 @pytest.mark.requirement("SC-004")
+@pytest.mark.requirement("WU4-BC1")
+@pytest.mark.requirement("WU4-BC2")
 def test_otlp_spans_reach_the_collector_within_seconds_during_the_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """With OTLP, a model's span reaches the receiver (a local OTLP/HTTP server) while its
     run is still open — the batch processor sends every EXPORT_DELAY_MILLIS (1 s), well
     within the 5 s bound, instead of at the run's end — and the run's root span follows when
-    the run closes its tracing."""
+    the run closes its tracing. The test polls the receiver with a deadline (no sleep) and,
+    when nothing arrives, fails showing what the receiver got."""
     monkeypatch.delenv(SCHEDULE_DELAY_ENV, raising=False)
     assert EXPORT_DELAY_MILLIS / 1000 < LATENCY_BOUND_S
     with http_receiver() as (url, got):
@@ -91,7 +94,7 @@ def test_otlp_spans_reach_the_collector_within_seconds_during_the_run(
             with tracing.tracer.start_as_current_span("dbt.model stg_orders"):
                 pass
             model = _wait_for_span(got, "dbt.model stg_orders", LATENCY_BOUND_S)
-            assert model is not None, "the model's span did not arrive within 5 s"
+            assert model is not None, f"no model span within 5 s; the receiver got {got.spans}"
             assert [s["name"] for s in got.spans] == ["dbt.model stg_orders"]
             assert model["trace_id"] == format_trace_id(root.get_span_context().trace_id)
             assert model["service"] == "floe-tiny"
