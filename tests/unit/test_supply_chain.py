@@ -187,6 +187,25 @@ def test_cve_floors_are_uv_constraint_dependencies_recorded_in_the_lock() -> Non
     assert constraints == {("diskcache", ">=5.6.4"), ("pillow", ">=12.1.1")}
 
 
+@pytest.mark.requirement("WU7-AC4")
+def test_no_locked_diskcache_or_pillow_below_its_patched_release() -> None:
+    """The advisories of the seeds (GHSA-w8v5-vhqr-4h9v diskcache, GHSA-cfh3-3jmp-rvhc
+    pillow) are fixed from the floors' releases on: every version of either package in uv.lock
+    is at or above its floor — today uv.lock holds neither (no dependency needs them), so no
+    locked version can carry those advisories. (Auditing against the live vulnerability
+    service is `make security`; PyPI's JSON API is not reachable from this machine.)"""
+    from packaging.specifiers import SpecifierSet
+
+    floors = {c["name"]: SpecifierSet(c["specifier"]) for c in _lock()["manifest"]["constraints"]}
+    locked = [(p["name"], p["version"]) for p in _lock()["package"] if p["name"] in floors]
+    assert [(n, v) for n, v in locked if v not in floors[n]] == []
+    assert sorted(floors) == ["diskcache", "pillow"]
+
+
+def _lock() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "uv.lock").read_text())
+
+
 @pytest.mark.requirement("FR-064")
 def test_accepted_vulnerability_file_is_valid_and_every_entry_has_a_reason() -> None:
     """The committed accepted-vulnerabilities.toml parses; today it accepts nothing."""
