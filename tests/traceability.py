@@ -6,6 +6,7 @@ with its tests and the coverage per group, and exits non-zero when
 
 - a marker names an id that is not in the requirement list,
 - a test function has no requirement marker,
+- a requirement marker sits on a function or class that is not a test (a helper),
 - a group's coverage is under its threshold in the requirement list.
 
 Usage: ``python tests/traceability.py [--summary] [--raise]`` (``make trace``).
@@ -65,6 +66,8 @@ class Scan:
     markers: list[Marker] = field(default_factory=list)
     unmarked: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    #: Requirement markers on a function or class pytest does not collect as a test.
+    misplaced: list[str] = field(default_factory=list)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -162,6 +165,10 @@ def scan_file(path: Path, rel: str, scan: Scan) -> None:
                 if not ids:
                     scan.unmarked.append(test)
                 scan.markers.extend(Marker(test, i) for i in ids)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and any(
+                True for d in node.decorator_list for _ in _requirement_calls(d)
+            ):
+                scan.misplaced.append(f"{prefix}::{node.name}")
 
     visit(tree.body, rel, module_ids)
 
@@ -252,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     errors += [f"no requirement marker: {t}" for t in scan.unmarked]
     errors += [f"marker argument is not a string or module constant: {u}" for u in scan.unresolved]
+    errors += [f"requirement marker on something that is not a test: {m}" for m in scan.misplaced]
 
     figures = coverage(reqs, tests_by_id)
     print(f"{'group':<6} {'covered':>8} {'in scope':>9} {'out':>4} {'%':>6} {'floor':>6}")

@@ -80,3 +80,50 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
 def env_of(container: dict[str, Any]) -> dict[str, Any]:
     """A container's env by name: the value, or the valueFrom mapping."""
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A label selector (matchLabels only, as the chart writes them) selecting ``labels``."""
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def _peer_matches(peer: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A NetworkPolicy peer standing for a pod of the release's namespace with ``labels``
+    (a peer with a namespaceSelector or an ipBlock names other namespaces or hosts)."""
+    return set(peer) == {"podSelector"} and _selects(peer["podSelector"], labels)
+
+
+def _rule_admits(rule: dict[str, Any], key: str, labels: dict[str, str], port: int) -> bool:
+    ports = rule.get("ports")
+    port_ok = not ports or any(p.get("port") == port for p in ports)
+    peers = rule.get(key)
+    return port_ok and (not peers or any(_peer_matches(p, labels) for p in peers))
+
+
+def allowed(
+    docs: list[dict[str, Any]], src: dict[str, str], dst: dict[str, str], port: int
+) -> bool:
+    """Whether the rendered NetworkPolicies let a pod labelled ``src`` open a TCP connection
+    to a pod labelled ``dst`` on ``port`` in the release's namespace (Kubernetes semantics:
+    a direction is open when no policy of that type selects the pod, else when a rule of one
+    of the policies selecting it admits the peer and port)."""
+    policies = [d["spec"] for d in docs if d["kind"] == "NetworkPolicy"]
+
+    def side(labels: dict[str, str], kind: str, key: str, peer: dict[str, str]) -> bool:
+        mine = [
+            p
+            for p in policies
+            if kind in p.get("policyTypes", []) and _selects(p["podSelector"], labels)
+        ]
+        if not mine:
+            return True
+        rules = [r for p in mine for r in p.get(kind.lower(), [])]
+        return any(_rule_admits(r, key, peer, port) for r in rules)
+
+    return side(src, "Egress", "to", dst) and side(dst, "Ingress", "from", src)
+
+
+def pod_labels(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, str]:
+    """The pod template labels of a workload."""
+    labels: dict[str, str] = find(docs, kind, name)["spec"]["template"]["metadata"]["labels"]
+    return labels

@@ -263,6 +263,7 @@ def test_secrets_only_by_reference(value_set: str) -> None:
                     "floe-object-storage", "floe-grafana"}  # fmt: skip
 
 
+@pytest.mark.requirement("TQR-021")
 @pytest.mark.requirement("FR-004")
 def test_postgresql_creates_the_databases_of_dagster_marquez_and_polaris() -> None:
     """The in-chart PostgreSQL creates one database per service on first start, and each

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from floe.orchestrate.serve import LOCATIONS_QUERY
 from tests.conftest import FLOE, run_floe
 from tests.e2e import expected
 from tests.e2e.conftest import Platform, copy_demo
@@ -197,6 +199,8 @@ def _alive(proc: subprocess.Popen[bytes], out: Path) -> None:
     assert proc.poll() is None, f"floe demo exited {proc.returncode}:\n{out.read_text()[-3000:]}"
 
 
+@pytest.mark.requirement("WU3-BC2")
+@pytest.mark.requirement("TQR-027")
 @pytest.mark.requirement("FR-014")
 @pytest.mark.requirement("FR-029")
 @pytest.mark.requirement("SC-007")
@@ -257,6 +261,34 @@ def test_three_locations_health_sensor_runs_and_asset_graph(live: Live) -> None:
     row = next(line for line in out.splitlines() if line.startswith("│ customer-360 "))
     cells = [c.strip() for c in row.split("│")[1:5]]
     assert cells == ["customer-360", *map(str, live.figures["customer-360"])]
+
+
+DAEMONS = """{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"""
+READY = re.compile(
+    r"ready: Dagster webserver with (\d+) code locations loaded, ([\d.]+) s after start"
+)
+
+
+@pytest.mark.requirement("TQR-021")
+@pytest.mark.requirement("SC-001")
+def test_every_platform_service_is_ready_within_120_seconds_of_start(live: Live) -> None:
+    """`floe demo --ui` on the three demo products: the webserver answered with every code
+    location loaded within 120 s of the platform's start (the time `floe demo` prints then,
+    measured from the start of its work: platform up, workspace, Dagster's start and the
+    code locations' loading); the loaded locations are the three
+    products, and every required Dagster daemon (sensors, schedules, run queue) reports
+    healthy."""
+    ready = READY.search(live.out.read_text())
+    assert ready is not None, live.out.read_text()[-2000:]
+    assert int(ready[1]) == 3
+    assert float(ready[2]) <= 120.0
+    entries = live.gql(LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]
+    assert sorted((e["name"], e["loadStatus"]) for e in entries) == [
+        (p, "LOADED") for p in ("customer-360", "financial-risk", "iot-telemetry")]  # fmt: skip
+    statuses = live.gql(DAEMONS)["instance"]["daemonHealth"]["allDaemonStatuses"]
+    required = {s["daemonType"]: s["healthy"] for s in statuses if s["required"]}
+    assert {"SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR"} <= set(required)
+    assert all(required.values()), required
 
 
 @pytest.mark.requirement("FR-030")

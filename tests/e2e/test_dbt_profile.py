@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import DEMO, floe_cli
 
@@ -53,3 +54,25 @@ def test_dbt_builds_demo_product_with_compiled_profile(tmp_path: Path) -> None:
     )  # fmt: skip
     assert show.returncode == 0, show.stdout[-3000:]
     assert '"loaded": "avro,httpfs,iceberg"' in show.stdout
+
+
+@pytest.mark.requirement("WU5-BC3")
+def test_a_wrong_target_fails_at_once_with_dbts_profile_error(tmp_path: Path) -> None:
+    """The compiled profile has one target, the environment compiled for (dev); dbt asked for
+    another target fails before touching any model with dbt's own profile error, which names
+    the profile, the wrong target and the valid one — no run, no DuckDB file."""
+    product = tmp_path / "customer-360"
+    shutil.copytree(DEMO / "customer-360", product, ignore=shutil.ignore_patterns("target"))
+    shutil.copy(DEMO / "manifest.yaml", tmp_path / "manifest.yaml")
+    out = tmp_path / "compiled"
+    assert floe_cli("compile", product, "--out", out).code == 0
+    profiles = yaml.safe_load((out / "profiles.yml").read_text())
+    ((profile, body),) = profiles.items()
+    assert (body["target"], sorted(body["outputs"])) == ("dev", ["dev"])
+    wrong = _dbt(product, out, "build", "--target", "staging")
+    assert wrong.returncode == 2, wrong.stdout[-3000:]
+    text = " ".join(wrong.stdout.split())
+    assert f"The profile '{profile}' does not have a target named 'staging'" in text
+    assert "- dev" in text
+    assert not (out / "dbt-target" / "run_results.json").exists()
+    assert list(tmp_path.rglob("*.duckdb")) == []

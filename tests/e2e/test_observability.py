@@ -78,6 +78,7 @@ def test_one_trace_per_run_with_the_phase_structure(observed: Observed) -> None:
     assert phases == {"floe.build": 1, "floe.publish": 1}
 
 
+@pytest.mark.requirement("TQR-023")
 @pytest.mark.requirement("FR-040")
 @pytest.mark.requirement("GAP-004")
 def test_one_span_per_model_and_test_timed_by_dbt(observed: Observed) -> None:
@@ -107,6 +108,7 @@ def test_one_span_per_model_and_test_timed_by_dbt(observed: Observed) -> None:
         assert by_name[name]["iceberg.snapshot_id"] == published[name]
 
 
+@pytest.mark.requirement("TQR-022")
 @pytest.mark.requirement("FR-020")
 def test_models_ran_in_dependency_order(observed: Observed) -> None:
     """The run's Dagster job had dbt build every model only after the models it refs had
@@ -136,6 +138,7 @@ def test_snapshot_summary_carries_the_trace_id(observed: Observed) -> None:
         assert snapshot.summary["floe.trace_id"] == trace_id
 
 
+@pytest.mark.requirement("TQR-023")
 @pytest.mark.requirement("FR-041")
 @pytest.mark.requirement("GAP-005")
 @pytest.mark.requirement("SC-005")
@@ -159,6 +162,7 @@ def test_lineage_events_are_valid_at_the_four_emission_points(observed: Observed
     assert {e["run"]["runId"] for e in pipeline} == {observed.summary.run_id}
 
 
+@pytest.mark.requirement("TQR-023")
 @pytest.mark.requirement("FR-042")
 def test_lineage_carries_the_trace_and_links_to_the_pipeline_run(observed: Observed) -> None:
     """Each event's floe_trace facet holds the run's trace id; a model's events carry its

@@ -83,6 +83,7 @@ def test_logs_are_json_lines_with_the_ids_of_their_span(cli_runs: CliRuns) -> No
         assert line["span_id"] == node_spans[line["node"]]
 
 
+@pytest.mark.requirement("WU4-AC4")
 @pytest.mark.requirement("FR-040")
 def test_traces_show_prints_the_span_tree(cli_runs: CliRuns) -> None:
     """`floe traces show` draws the latest run's spans with durations; --run selects a run by
@@ -170,6 +171,9 @@ def test_metrics_serve_reports_the_runs_facts(cli_runs: CliRuns) -> None:
             assert samples[("floe_model_duration_seconds", labels)] == node["seconds"] > 0
 
 
+@pytest.mark.requirement("WU4-BC3")
+@pytest.mark.requirement("WU4-AC5")
+@pytest.mark.requirement("15-FR-005")
 @pytest.mark.requirement("FR-047")
 def test_standard_variables_send_spans_over_grpc(cli_runs: CliRuns) -> None:
     """OTEL_EXPORTER_OTLP_ENDPOINT/PROTOCOL=grpc override the manifest: the run's spans (and

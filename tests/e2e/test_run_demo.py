@@ -35,6 +35,7 @@ def _gold(platform: Platform, identifier: str, key: str) -> dict[str, dict[str, 
     return {str(r[key]): r for r in table.to_pylist()}
 
 
+@pytest.mark.requirement("TQR-022")
 @pytest.mark.requirement("FR-022")
 @pytest.mark.requirement("FR-080")
 @pytest.mark.requirement("TQR-002")
@@ -132,6 +133,8 @@ def test_each_product_has_its_own_namespace(demo_platform: Platform) -> None:
         assert len(names) == expected.seeds(files) + expected.models(files)
 
 
+@pytest.mark.requirement("WU5-AC2")
+@pytest.mark.requirement("TQR-022")
 @pytest.mark.requirement("TQR-003")
 @pytest.mark.requirement("SC-003")
 @pytest.mark.requirement("15-FR-008")
@@ -165,6 +168,7 @@ def test_duckdb_keeps_no_state_between_runs(demo_platform: Platform) -> None:
     assert leftovers == []
 
 
+@pytest.mark.requirement("TQR-027")
 @pytest.mark.requirement("FR-088")
 def test_the_three_demo_products_run_within_ten_minutes(demo_platform: Platform) -> None:
     """The three demo products, each from a fresh platform (compile, dbt build, tests,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,59 @@ def test_a_run_resolves_each_plugin_once_and_opens_the_catalog_once(
     extra = {c: created.count(c) - by_compile.get(c, 0) for c in set(created)}
     assert extra["catalog"] == 1
     assert all(n <= 1 for n in extra.values()), extra
+
+
+HOLD = (
+    "import sys, duckdb\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute('create table held as select 42 as x')\n"
+    "print('held', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+@pytest.mark.requirement("WU5-BC2")
+def test_a_duckdb_file_locked_by_another_process_neither_blocks_nor_fails_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's DuckDB path is a file another process holds open (DuckDB's exclusive
+    file lock: a third process cannot open it, failing at once with DuckDB's lock error).
+    `floe run` gives each dbt phase a fresh scratch database instead of that file, so the
+    run neither waits on the lock nor fails: it publishes every seed and model of the
+    product, and the holder's table is untouched."""
+    import duckdb
+
+    from floe.app.run import run
+
+    monkeypatch.delenv("FLOE_HOME", raising=False)
+    monkeypatch.delenv("FLOE_MANIFEST", raising=False)
+    db = tmp_path / "shared.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        probe = subprocess.run(
+            [sys.executable, "-c", "import sys, duckdb; duckdb.connect(sys.argv[1])", str(db)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert probe.returncode != 0
+        assert "lock" in probe.stderr.lower()
+        manifest = TINY_MANIFEST.replace(
+            "  compute:\n    type: duckdb\n", f"  compute:\n    type: duckdb\n    config:\n"
+            f"      path: {db}\n",
+        )  # fmt: skip
+        assert f"path: {db}" in manifest
+        product = write_tiny(tmp_path / "tiny", manifest=manifest)
+        summary = run(product)
+        assert summary.success, summary.failure
+        published = sorted(a.name for a in summary.assets if a.snapshot_id)
+        assert published == sorted(["raw_orders", *(m.removesuffix(".sql") for m in TINY_MODELS)])
+    finally:
+        if holder.stdin is not None:
+            holder.stdin.close()
+        holder.wait(60)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select x from held").fetchall() == [(42,)]

@@ -35,6 +35,7 @@ def swapped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"duck": (duck, _run_in(duck)), "spark": (spark, _run_in(spark))}
 
 
+@pytest.mark.requirement("TQR-025")
 @pytest.mark.timeout(600)
 @pytest.mark.requirement("FR-052")
 @pytest.mark.requirement("GAP-008")

@@ -43,6 +43,16 @@ EXPECTED = {
 }
 
 
+def _subset(given: object, compiled: object) -> bool:
+    """``given`` (a manifest value) is in ``compiled``: mappings key by key, numbers by
+    value (80 is 80.0), anything else equal."""
+    if isinstance(given, dict):
+        return isinstance(compiled, dict) and all(
+            _subset(v, compiled.get(k)) for k, v in given.items()
+        )
+    return bool(given == compiled)
+
+
 @pytest.mark.requirement("FR-010")
 @pytest.mark.requirement("FR-021")
 @pytest.mark.requirement("FR-084")
@@ -54,10 +64,12 @@ EXPECTED = {
 @pytest.mark.requirement("WU5-AC1")
 @pytest.mark.requirement("WU6-AC7")
 @pytest.mark.requirement("WU6-BC3")
+@pytest.mark.requirement("15-FR-012")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Path) -> None:
     """Six models by tier, dependencies, incremental config, seeds, the DuckDB profile and
-    the enforcement result — compared whole, so a missing result fails the test."""
+    the enforcement result — compared whole, so a missing result fails the test — and the
+    governance section holding every value the demo manifest's governance sets."""
     res = run_floe("compile", DEMO / product, "--out", tmp_path)
     assert res.code == 0, res.err
     art = json.loads((tmp_path / "compiled_artifacts.json").read_text())
@@ -66,6 +78,9 @@ def test_demo_product_compiles_to_expected_artifacts(product: str, tmp_path: Pat
     assert art["metadata"]["product"] == product
     assert art["metadata"]["namespace"] == product.replace("-", "_")
     assert art["environment"] == "dev"
+    governance = yaml.safe_load((DEMO / "manifest.yaml").read_text())["governance"]
+    for key, value in governance.items():  # every field the platform team set, as set
+        assert _subset(value, art["governance"][key]), (key, value, art["governance"][key])
     assert art["retention"] == {
         "column": None,
         "tables": None,

@@ -52,6 +52,7 @@ def test_compile_imports_no_runtime_library_and_uses_no_network(
     assert (tmp_path / "compiled_artifacts.json").is_file()
 
 
+@pytest.mark.requirement("TQR-020")
 @pytest.mark.requirement("FR-016")
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_two_compiles_from_different_cwds_are_byte_identical(product: str, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ def _assert_clean(err: str) -> None:
     assert "/site-packages/" not in err
 
 
+@pytest.mark.requirement("TQR-020")
 @pytest.mark.requirement("FR-015")
 def test_every_schema_problem_reported_at_once_with_locations(tiny: Path) -> None:
     """Three independent mistakes in floe.yaml → three located diagnostics in one run, exit 2."""

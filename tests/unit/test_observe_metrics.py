@@ -66,6 +66,7 @@ def test_records_become_counters_histogram_and_gauges(tmp_path: Path) -> None:
     assert fams["floe_last_run_success"][p] == 1
 
 
+@pytest.mark.requirement("TQR-023")
 @pytest.mark.requirement("FR-044")
 def test_the_grafana_dashboard_queries_only_series_floe_exposes(tmp_path: Path) -> None:
     """Every metric the dashboard's panels query is exposed by floe's metrics."""

@@ -67,6 +67,7 @@ def _manifest(tmp_path: Path, services: dict[str, dict[str, str]]) -> Path:
     return path
 
 
+@pytest.mark.requirement("TQR-021")
 @pytest.mark.requirement("FR-003")
 def test_status_checks_every_service_on_its_health_endpoint_one_down(
     tmp_path: Path, health_server: tuple[str, list[str]]

@@ -70,6 +70,7 @@ def _kit_findings() -> dict[tuple[PluginType, str], list[str]]:
     }
 
 
+@pytest.mark.requirement("TQR-025")
 @pytest.mark.requirement("FR-051")
 def test_every_builtin_plugin_passes_the_compliance_kit() -> None:
     """The kit's seven checks find nothing in any built-in plugin, each built from a sample

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ def _install_fake_dist(site: Path, api: str = "1.0") -> dict[str, str]:
     return {"PYTHONPATH": str(site)}
 
 
+@pytest.mark.requirement("TQR-025")
 @pytest.mark.requirement("FR-050")
 @pytest.mark.requirement("WU6-AC1")
 @pytest.mark.requirement("WU6-AC2")
@@ -63,6 +65,7 @@ def test_fifteen_categories_each_with_an_abc() -> None:
         assert ptype.entry_point_group == f"floe.{ptype.value}"
 
 
+@pytest.mark.requirement("TQR-025")
 @pytest.mark.requirement("FR-050")
 def test_builtins_are_discovered_through_entry_points() -> None:
     """`floe plugins list --json` lists our own plugins from pyproject entry points."""
@@ -246,3 +249,44 @@ def test_the_values_plugins_exchange_are_still_importable_from_the_abcs() -> Non
     assert all(getattr(abcs, n) is getattr(records, n) for n in names)
     with pytest.raises(AttributeError, match="NoSuchRecord"):
         _ = abcs.NoSuchRecord  # type: ignore[attr-defined]
+
+
+#: Where floe states how many plugin categories there are: each statement, as a pattern.
+COUNT_STATEMENTS = {
+    "tests/unit/test_plugins.py": r"^\"\"\"The plugin registry: (\d+) categories",
+    "src/floe/plugins/__init__.py": r"^\"\"\"The plugin system: (\d+) categories",
+    "src/floe/plugins/base.py": r"\"\"\"The (\d+) plugin categories",
+    "docs/plugins.md": r"floe has (\d+) plugin categories",
+    "README.md": r"the (\d+) plugin categories",
+}
+
+
+@pytest.mark.requirement("WU6-AC8")
+@pytest.mark.requirement("15-FR-010")
+def test_every_stated_plugin_type_count_is_the_real_one() -> None:
+    """The plugin tests' module docstring, the plugin package, PluginType's docstring, the
+    plugin guide and the README state the number of plugin categories; each is the number
+    of members of PluginType (alert_channel included), which `floe plugins list` reports."""
+    root = Path(__file__).resolve().parents[2]
+    real = len(PluginType)
+    assert PluginType.ALERT_CHANNEL in set(PluginType)
+    stated = {}
+    for path, pattern in COUNT_STATEMENTS.items():
+        match = re.search(pattern, (root / path).read_text(encoding="utf-8"), re.M)
+        assert match is not None, f"{path} no longer states the count"
+        stated[path] = int(match.group(1))
+    assert stated == dict.fromkeys(COUNT_STATEMENTS, real)
+
+
+@pytest.mark.requirement("WU6-AC3")
+def test_the_alert_channel_abc_is_importable_from_the_plugins_package() -> None:
+    """``floe.plugins.abcs.AlertChannelPlugin`` is the ABC the registry maps alert_channel
+    to: abstract until ``send`` is implemented, and the built-in webhook plugin is one."""
+    from floe.plugins.abcs import AlertChannelPlugin
+    from floe.plugins.builtin.alert_webhook import WebhookAlertPlugin
+
+    assert ABC_BY_TYPE[PluginType.ALERT_CHANNEL] is AlertChannelPlugin
+    assert AlertChannelPlugin.__abstractmethods__ == frozenset({"send"})
+    assert issubclass(WebhookAlertPlugin, AlertChannelPlugin)
+    assert not inspect.isabstract(WebhookAlertPlugin)
+    assert WebhookAlertPlugin.plugin_type is PluginType.ALERT_CHANNEL

@@ -74,6 +74,7 @@ def test_schema_rejects_a_broken_floe_yaml() -> None:
     assert any(e.validator == "additionalProperties" and "depends_on" in e.message for e in errors)
 
 
+@pytest.mark.requirement("TQR-020")
 @pytest.mark.requirement("FR-010")
 def test_compiled_artifacts_validate_against_their_schema(tmp_path: Path) -> None:
     """A real compile's compiled_artifacts.json is valid per compiled-artifacts.schema.json."""

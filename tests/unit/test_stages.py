@@ -22,6 +22,7 @@ def _fail(product: Path, **kw: object) -> FloeError:
     return info.value
 
 
+@pytest.mark.requirement("TQR-020")
 @pytest.mark.requirement("FR-011")
 def test_six_stages_run_in_order_each_in_a_span(tiny: Path) -> None:
     """The stages' recorded times become compile.load … compile.generate SDK spans under one
@@ -83,6 +84,24 @@ def test_validate_cycle_and_backwards_tier_flow(tiny: Path) -> None:
     text = err.render()
     assert "dependency cycle: stg_orders → mart_revenue → int_orders → stg_orders" in text
     assert "bronze transform 'stg_orders' depends on gold transform 'mart_revenue'" in text
+
+
+@pytest.mark.requirement("WU5-BC1")
+def test_missing_seed_data_fails_naming_where_the_seed_is_read_from(tiny: Path) -> None:
+    """The seed CSV a model refs is missing: compile fails with one E211 at the model that
+    reads it, naming the file it looked for under the project's seed-paths (``seeds/`` by
+    default, ``data/`` when dbt_project.yml says so) — before anything runs."""
+    (tiny / "seeds" / "raw_orders.csv").unlink()
+    err = _fail(tiny)
+    (diag,) = err.diagnostics
+    assert (diag.code, Path(diag.location.file).name) == ("E211", "stg_orders.sql")
+    assert diag.message == (
+        "ref('raw_orders') names no model or seed of this project "
+        "(no seed data seeds/raw_orders.csv)"
+    )
+    project = tiny / "dbt_project.yml"
+    project.write_text(project.read_text() + "seed-paths: [data, more]\n")
+    assert "(no seed data data/raw_orders.csv or more/raw_orders.csv)" in _fail(tiny).render()
 
 
 @pytest.mark.requirement("FR-011")

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,19 +80,51 @@ def _audit(tmp_path: Path, osv_url: str, requirements: str, accepted: str = "vul
     )  # fmt: skip
 
 
-@pytest.mark.requirement("FR-063")
-def test_bandit_reports_no_medium_or_high_finding_in_src() -> None:
-    """bandit over src at medium+ severity and confidence (as ``make security``) finds 0 issues."""
+@pytest.fixture(scope="module")
+def bandit_report() -> dict[str, Any]:
+    """bandit over src and tests, every severity and confidence (one run; filtered below)."""
     proc = subprocess.run(
-        [str(BANDIT), "-r", str(ROOT / "src"), "-ll", "-ii", "-f", "json", "-q"],
+        [str(BANDIT), "-r", str(ROOT / "src"), str(ROOT / "tests"), "-f", "json", "-q"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    report = json.loads(proc.stdout)
-    assert proc.returncode == 0
-    assert report["results"] == []
-    totals = report["metrics"]["_totals"]
-    assert (totals["SEVERITY.HIGH"], totals["SEVERITY.MEDIUM"]) == (0, 0)
-    assert totals["loc"] > 1000  # it really scanned the package
+    report: dict[str, Any] = json.loads(proc.stdout)
+    assert report["errors"] == []
+    return report
+
+
+def _findings(report: dict[str, Any], under: str, severities: set[str], confidences: set[str]):
+    return [
+        (r["filename"], r["line_number"], r["test_id"], r["issue_text"])
+        for r in report["results"]
+        if Path(r["filename"]).resolve().is_relative_to(ROOT / under)
+        and r["issue_severity"] in severities
+        and r["issue_confidence"] in confidences
+    ]
+
+
+def _scanned_loc(report: dict[str, Any], under: str) -> int:
+    files = report["metrics"].items()
+    return sum(m["loc"] for f, m in files if f != "_totals" and Path(f).resolve().is_relative_to(
+        ROOT / under))  # fmt: skip
+
+
+@pytest.mark.requirement("FR-063")
+def test_bandit_reports_no_medium_or_high_finding_in_src(bandit_report: dict[str, Any]) -> None:
+    """bandit over src at medium+ severity and confidence (as ``make security``) finds 0 issues."""
+    medium_up = {"MEDIUM", "HIGH"}
+    assert _findings(bandit_report, "src", medium_up, medium_up) == []
+    assert _scanned_loc(bandit_report, "src") > 1000  # it really scanned the package
+
+
+@pytest.mark.requirement("SC-008")
+@pytest.mark.requirement("WU7-AC1")
+def test_bandit_reports_no_high_finding_in_src_or_test_code(bandit_report: dict[str, Any]) -> None:
+    """No finding of high severity, whatever its confidence, in src or in the test code
+    (tests/, fixtures and helpers included); both trees were really scanned."""
+    every = {"LOW", "MEDIUM", "HIGH"}
+    assert _findings(bandit_report, "src", {"HIGH"}, every) == []
+    assert _findings(bandit_report, "tests", {"HIGH"}, every) == []
+    assert _scanned_loc(bandit_report, "tests") > 1000
 
 
 @pytest.mark.requirement("FR-064")
@@ -154,6 +187,25 @@ def test_cve_floors_are_uv_constraint_dependencies_recorded_in_the_lock() -> Non
     assert constraints == {("diskcache", ">=5.6.4"), ("pillow", ">=12.1.1")}
 
 
+@pytest.mark.requirement("WU7-AC4")
+def test_no_locked_diskcache_or_pillow_below_its_patched_release() -> None:
+    """The advisories of the seeds (GHSA-w8v5-vhqr-4h9v diskcache, GHSA-cfh3-3jmp-rvhc
+    pillow) are fixed from the floors' releases on: every version of either package in uv.lock
+    is at or above its floor — today uv.lock holds neither (no dependency needs them), so no
+    locked version can carry those advisories. (Auditing against the live vulnerability
+    service is `make security`; PyPI's JSON API is not reachable from this machine.)"""
+    from packaging.specifiers import SpecifierSet
+
+    floors = {c["name"]: SpecifierSet(c["specifier"]) for c in _lock()["manifest"]["constraints"]}
+    locked = [(p["name"], p["version"]) for p in _lock()["package"] if p["name"] in floors]
+    assert [(n, v) for n, v in locked if v not in floors[n]] == []
+    assert sorted(floors) == ["diskcache", "pillow"]
+
+
+def _lock() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "uv.lock").read_text())
+
+
 @pytest.mark.requirement("FR-064")
 def test_accepted_vulnerability_file_is_valid_and_every_entry_has_a_reason() -> None:
     """The committed accepted-vulnerabilities.toml parses; today it accepts nothing."""
@@ -166,3 +218,18 @@ def test_accepted_vulnerability_file_is_valid_and_every_entry_has_a_reason() -> 
     command = audit.pip_audit_command(Path("r.txt"), "pypi", ["GHSA-a", "PYSEC-b"])
     assert "--strict" in command
     assert command[-4:] == ["--ignore-vuln", "GHSA-a", "--ignore-vuln", "PYSEC-b"]
+
+
+@pytest.mark.requirement("NF-6")
+@pytest.mark.timeout(600)
+def test_mypy_strict_passes_on_src() -> None:
+    """``mypy --strict src`` (as ``make lint``) reports no issue in any source file. With
+    the cache ``make lint`` leaves (``make test`` lints first) this takes seconds; cold,
+    about a minute and a half of CPU."""
+    proc = subprocess.run(
+        [str(BANDIT.with_name("mypy")), "--strict", "src"],
+        cwd=ROOT, capture_output=True, text=True, timeout=590, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    sources = len(list((ROOT / "src").rglob("*.py")))
+    assert proc.stdout.strip() == f"Success: no issues found in {sources} source files"

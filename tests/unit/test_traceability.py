@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,8 +31,9 @@ def test_every_marker_names_a_listed_requirement_and_floors_hold(
 
 @pytest.mark.requirement("NF-4")
 def test_unknown_id_missing_marker_and_constants_are_found(tmp_path: Path) -> None:
-    """A typo'd id is reported as unknown, a test without marker as unmarked; a marker naming a
-    module constant, a class marker and pytestmark all reach their tests."""
+    """A typo'd id is reported as unknown, a test without marker as unmarked, a marker on a
+    helper as misplaced; a marker naming a module constant, a class marker and pytestmark all
+    reach their tests."""
     tests = tmp_path / "tests"
     tests.mkdir()
     (tests / "test_x.py").write_text(
@@ -43,6 +47,8 @@ def test_unknown_id_missing_marker_and_constants_are_found(tmp_path: Path) -> No
         '@pytest.mark.requirement("NF-2")\n'
         "class TestC:\n"
         "    def test_c(self): pass\n"
+        '@pytest.mark.requirement("FR-010")\n'
+        "def _helper(): pass\n"
     )
     (tests / "test_y.py").write_text("def test_unmarked(): pass\n")
     scan = traceability.scan_tests(tests)
@@ -55,6 +61,7 @@ def test_unknown_id_missing_marker_and_constants_are_found(tmp_path: Path) -> No
         ("tests/test_x.py::test_b", "SC-002"),
     ]
     assert scan.unmarked == ["tests/test_y.py::test_unmarked"]
+    assert scan.misplaced == ["tests/test_x.py::_helper"]
     reqs, _ = traceability.load_requirements()
     assert [m.req_id for m in scan.markers if m.req_id not in reqs] == ["FR-0833"]
 
@@ -135,3 +142,177 @@ def test_no_test_builds_compiled_artifacts_by_hand() -> None:
             ):
                 built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert built == []
+
+
+#: Test files whose credential-shaped strings are the synthetic inputs of a test of floe's
+#: secret handling (file → the formats it may hold, and why).
+SECRET_SAMPLES = {
+    "tests/unit/test_policies.py": (
+        {"JSON web token", "private key"},
+        "samples the plaintext-secret scanner must flag (truncated, unsigned)",
+    ),
+    "tests/unit/test_k8s_generate.py": (
+        {"AWS access key id"},
+        "a fake key (AKIA + Z*16) injected to prove generated manifests never carry it",
+    ),
+    "tests/unit/test_secrets.py": (
+        {"URL with an embedded password"},
+        "URIs the secret resolver splices a resolved password into",
+    ),
+    "tests/unit/test_spark_sql_catalog.py": (
+        {"URL with an embedded password"},
+        "a URI whose URL-encoded password the JDBC conversion must decode",
+    ),
+}
+
+
+def _credential_strings(path: Path) -> set[str]:
+    """The credential formats (floe's secret scanner's) that string literals of ``path``
+    match, f-string parts included."""
+    from floe.govern.secrets import token_format
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            label = token_format(node.value)
+            if label:
+                found.add(label)
+    return found
+
+
+@pytest.mark.requirement("15-FR-013")
+def test_no_hard_coded_credential_in_test_files() -> None:
+    """No test file holds a string in a real credential format (AWS keys, GitHub, Slack,
+    GitLab, Stripe, OpenAI tokens, private keys, JWTs, URLs with a password — floe's secret
+    scanner's formats), except the synthetic inputs of the tests of floe's secret handling,
+    listed with their reason; credentials of the local servers tests start are test values
+    or come from the environment. The scan does find what it looks for."""
+    found = {}
+    for path in TEST_FILES:
+        labels = _credential_strings(path)
+        if labels:
+            found[str(path.relative_to(ROOT))] = labels
+    allowed = {f: labels for f, (labels, _reason) in SECRET_SAMPLES.items()}
+    assert found == allowed
+
+
+def _existence_only(test: ast.expr) -> bool:
+    """An assertion that only says something exists: ``x is not None``, ``p.exists()``
+    (``is_file``, ``is_dir``), ``len(x) > 0`` / ``>= 1``, or a bare truth value."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        right = test.comparators[0]
+        if isinstance(test.ops[0], ast.IsNot) and isinstance(right, ast.Constant):
+            return right.value is None
+        if isinstance(test.ops[0], (ast.Gt, ast.GtE)) and isinstance(test.left, ast.Call):
+            return ast.unparse(test.left.func) == "len" and (
+                isinstance(right, ast.Constant) and right.value in (0, 1)
+            )
+        return False
+    if isinstance(test, ast.Call):
+        name = ast.unparse(test.func)
+        return name.rsplit(".", 1)[-1] in ("exists", "is_file", "is_dir") or name not in (
+            "all", "any", "isinstance", "issubclass", "callable")  # fmt: skip
+    return isinstance(test, (ast.Name, ast.Attribute, ast.Subscript))
+
+
+def _weak_tests(source: str) -> list[str]:
+    """Test functions of ``source`` that assert nothing, or only that things exist."""
+    weak = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            asserts = [a.test for a in ast.walk(node) if isinstance(a, ast.Assert)]
+            raises = [c for c in ast.walk(node) if isinstance(c, ast.Call)
+                      and ast.unparse(c.func).endswith(("raises", "warns"))]  # fmt: skip
+            if not raises and all(_existence_only(a) for a in asserts):
+                weak.append(node.name)
+    return weak
+
+
+@pytest.mark.requirement("TQR-001")
+@pytest.mark.requirement("TQR-011")
+def test_every_test_checks_values_not_only_existence() -> None:
+    """Every test function asserts at least one value, count, name or relation (or expects
+    an error); none asserts nothing, and none asserts only that something exists (``is not
+    None``, ``.exists()``, ``len(x) > 0``, a bare truth value). The check catches both."""
+    weak = {str(p.relative_to(ROOT)): _weak_tests(p.read_text()) for p in TEST_FILES}
+    assert {p: w for p, w in weak.items() if w} == {}
+    sample = (
+        "def test_exists(p, x):\n    assert p.exists()\n    assert x is not None\n"
+        "def test_nothing():\n    run()\n"
+        "def test_len(rows):\n    assert len(rows) > 0\n    assert rows\n"
+        "def test_value(rows):\n    assert rows is not None\n    assert len(rows) == 3\n"
+        "def test_error():\n    with pytest.raises(ValueError):\n        run()\n"
+    )
+    assert _weak_tests(sample) == ["test_exists", "test_nothing", "test_len"]
+
+
+#: The repository's top-level directories a test might name by a path relative to the
+#: working directory.
+REPO_DIRS = ("demo", "tests", "charts", "examples", "schemas", "docs", "deploy", "src")
+
+
+def _cwd_relative_paths(source: str) -> list[str]:
+    """Path(...) / open(...) calls whose argument is a string naming a repository directory
+    relative to the working directory (``Path("demo/x")``, ``open("./tests/y")``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func).rsplit(".", 1)[-1] in ("Path", "open", "PurePath")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and node.args[0].value.removeprefix("./").split("/")[0] in REPO_DIRS
+        ):
+            found.append(ast.unparse(node))
+    return found
+
+
+@pytest.mark.requirement("WU5-AC3")
+def test_tests_resolve_demo_paths_from_the_repository_root(tmp_path: Path) -> None:
+    """No test names a repository path relative to the working directory; the shared ROOT
+    and DEMO of tests/conftest.py come from the file's own location, so a test session
+    started from any directory (here: a temporary one, in a fresh interpreter) finds the
+    demo products of this repository. The scan catches a relative path."""
+    found = {str(p.relative_to(ROOT)): _cwd_relative_paths(p.read_text()) for p in TEST_FILES}
+    assert {p: f for p, f in found.items() if f} == {}
+    assert _cwd_relative_paths('p = Path("demo/customer-360")\nopen("./tests/x.yaml")\n') == [
+        "Path('demo/customer-360')", "open('./tests/x.yaml')"]  # fmt: skip
+    code = "from tests.conftest import DEMO, PRODUCTS; print(DEMO); print(*PRODUCTS)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    demo, products = proc.stdout.splitlines()
+    assert Path(demo) == ROOT / "demo"
+    assert sorted(p.name for p in Path(demo).iterdir() if (p / "floe.yaml").is_file()) == sorted(
+        products.split()
+    )
+
+
+@pytest.mark.requirement("WU8-AC4")
+@pytest.mark.requirement("WU8-AC6")
+@pytest.mark.requirement("WU8-BC2")
+def test_no_xfail_remains_and_an_xpass_fails_the_run(tmp_path: Path) -> None:
+    """No test is expected to fail: no xfail marker, call or pytestmark anywhere in the test
+    code (so none is left without a reason or issue, and no xpass can appear); and pytest
+    runs with ``xfail_strict``, so an xfail test that passes fails the run — here a module
+    with one, run with the repository's pytest configuration, exits 1 with XPASS(strict)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in TEST_FILES
+        if path != Path(__file__)
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bxfail\b", line)
+    ]
+    assert offenders == []
+    (tmp_path / "test_xpass.py").write_text(
+        "import pytest\n@pytest.mark.xfail(reason='fixed meanwhile')\ndef test_x():\n    pass\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
+         "-p", "no:cacheprovider", "-p", "no:xdist", str(tmp_path / "test_xpass.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "[XPASS(strict)] fixed meanwhile" in proc.stdout

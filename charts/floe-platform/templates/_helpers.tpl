@@ -111,3 +111,32 @@ postgresql.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}
   valueFrom:
     secretKeyRef: {name: {{ .root.Values.postgresql.auth.existingSecret }}, key: {{ .root.Values.postgresql.auth.passwordKey }}}
 {{- end }}
+
+{{/* Marquez's database, as the platform manifest chooses (platform.marquez.database, read
+from platformManifest.content; with an existingConfigMap the chart cannot read it: shared).
+shared: its own database on the platform's PostgreSQL with its credentials; dedicated: the
+manifest's server, user and database, the password from the Secret marquez.existingSecret
+under the key the manifest's {secret: NAME} names. A YAML map: dedicated, host, port, name,
+user, passwordSecret, passwordKey. */}}
+{{- define "floe.marquezDb" -}}
+{{- $m := dict }}
+{{- if .Values.platformManifest.content }}{{ $m = .Values.platformManifest.content | fromYaml }}{{ end }}
+{{- $db := dig "platform" "marquez" "database" dict $m }}
+{{- if eq (get $db "mode" | default "shared") "dedicated" }}
+dedicated: true
+host: {{ required "platform.marquez.database.host is required for mode dedicated" (get $db "host") | quote }}
+port: {{ get $db "port" | default 5432 | int }}
+name: {{ get $db "name" | default "marquez" | quote }}
+user: {{ required "platform.marquez.database.user is required for mode dedicated" (get $db "user") | quote }}
+passwordSecret: {{ .Values.marquez.existingSecret | quote }}
+passwordKey: {{ required "platform.marquez.database.password ({secret: NAME}) is required for mode dedicated" (dig "password" "secret" "" $db) | quote }}
+{{- else }}
+dedicated: false
+host: {{ include "floe.pgHost" . | quote }}
+port: {{ include "floe.pgPort" . | int }}
+name: {{ get $db "name" | default .Values.postgresql.databases.marquez | quote }}
+user: {{ .Values.postgresql.username | quote }}
+passwordSecret: {{ .Values.postgresql.auth.existingSecret | quote }}
+passwordKey: {{ .Values.postgresql.auth.passwordKey | quote }}
+{{- end }}
+{{- end }}

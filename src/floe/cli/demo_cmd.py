@@ -169,6 +169,10 @@ def _live(
     try:
         console().print(f"starting Dagster on {live.url} (log: {live.server.log})")
         live.wait_loaded(len(products))
+        console().print(
+            f"ready: Dagster webserver with {len(products)} code locations loaded, "
+            f"{time.perf_counter() - started:.1f} s after start"
+        )
         summaries = _first_runs(live.home, products, live.baseline)
         print_table(summaries, time.perf_counter() - started)
         _next_steps(manifest, live.url, live.metrics.url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -113,6 +114,13 @@ class RunTracing:
             self.guard.fail(f"no answer within {deadline:.1f}s")
 
 
+#: How often the OTLP batch processor sends the spans that ended meanwhile: every span is at
+#: the collector about a second after it ends, during the run (the SDK's default is 5 s; a
+#: run's traces must be queryable within 5 s). ``OTEL_BSP_SCHEDULE_DELAY`` overrides it.
+EXPORT_DELAY_MILLIS = 1000
+SCHEDULE_DELAY_ENV = "OTEL_BSP_SCHEDULE_DELAY"
+
+
 def _otlp_exporter(target: TraceTarget) -> SpanExporter:
     for name in ("opentelemetry.exporter.otlp", "opentelemetry.sdk._shared_internal"):
         logging.getLogger(name).setLevel(logging.CRITICAL)  # BackendGuard reports failures once
@@ -141,7 +149,11 @@ def _processor(
         guard = BackendGuard("telemetry", f"otlp {target.protocol} {target.otlp_url}")
         exporter = GuardedExporter(_otlp_exporter(target), guard)
         millis = int(target.timeout_seconds * 1000)
-        return BatchSpanProcessor(exporter, export_timeout_millis=millis), guard
+        delay = None if SCHEDULE_DELAY_ENV in os.environ else EXPORT_DELAY_MILLIS
+        processor = BatchSpanProcessor(
+            exporter, schedule_delay_millis=delay, export_timeout_millis=millis
+        )
+        return processor, guard
     return None, None
 
 

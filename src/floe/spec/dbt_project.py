@@ -123,6 +123,7 @@ class DbtProject:
     singular_tests: dict[str, tuple[str, ...]]
     snapshots: dict[str, str] = field(default_factory=dict)  # name → file
     package_nodes: frozenset[str] = frozenset()  # refable names of installed/local packages
+    seed_dirs: tuple[str, ...] = ("seeds",)  # seed-paths of dbt_project.yml
 
     def model_location(self, name: str) -> Location:
         """The model's SQL file."""
@@ -198,7 +199,7 @@ def read_project(root: Path) -> DbtProject:
     return DbtProject(
         root, name, profile, models, seeds, sorted(set(files)), singular,
         snapshots=_read_snapshots(root, [*snapshot_dirs, *model_dirs]),
-        package_nodes=_package_nodes(root),
+        package_nodes=_package_nodes(root), seed_dirs=tuple(seed_dirs),
     )  # fmt: skip
 
 

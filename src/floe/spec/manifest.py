@@ -185,10 +185,60 @@ class PlatformService(FloeModel):
     path: str | None = Field(default=None, description="Health path instead of the kind's.")
 
 
+DatabaseName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+
+
+class MarquezDatabase(FloeModel):
+    """Where the platform's Marquez keeps its data: a database of the platform's shared
+    PostgreSQL (default), or a dedicated PostgreSQL server. The floe-platform chart reads it
+    from the manifest it is installed with (docs/kubernetes.md)."""
+
+    mode: Literal["shared", "dedicated"] = Field(
+        default="shared",
+        description="shared: a database of its own on the platform's PostgreSQL; dedicated: "
+        "a PostgreSQL server of its own (host, user and password required).",
+    )
+    name: DatabaseName | None = Field(
+        default=None,
+        description="The database (default: the chart's postgresql.databases.marquez when "
+        "shared, marquez when dedicated).",
+    )
+    host: str | None = Field(default=None, description="dedicated: the server's host name.")
+    port: int = Field(default=5432, ge=1, le=65535, description="dedicated: the server's port.")
+    user: str | None = Field(default=None, description="dedicated: the user Marquez logs in as.")
+    password: SecretRef | None = Field(
+        default=None,
+        description="dedicated: the user's password, a secret reference (the chart reads it "
+        "from the Secret marquez.existingSecret, key = the secret's name).",
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_the_mode(self) -> "MarquezDatabase":
+        given = [f for f in ("host", "user", "password") if getattr(self, f) is not None]
+        if self.mode == "dedicated":
+            missing = [f for f in ("host", "user", "password") if f not in given]
+            if missing:
+                raise ValueError(f"mode dedicated needs {', '.join(missing)}")
+        elif given:
+            raise ValueError(f"{', '.join(given)}: only for mode dedicated (shared uses the "
+                             "platform's PostgreSQL and its credentials)")  # fmt: skip
+        return self
+
+
+class Marquez(FloeModel):
+    """The platform's OpenLineage server (the floe-platform chart's Marquez)."""
+
+    database: MarquezDatabase = Field(default_factory=MarquezDatabase)
+
+
 class PlatformServices(FloeModel):
     """The services of a deployed platform (e.g. the floe-platform Helm chart)."""
 
     services: dict[str, PlatformService] = Field(default_factory=new_dict)
+    marquez: Marquez = Field(
+        default_factory=Marquez,
+        description="Marquez's database backend: the platform team's choice, read by the chart.",
+    )
 
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]

@@ -185,7 +185,8 @@ def _project(ctx: CompileContext) -> list[Diagnostic]:
                 out.append(
                     Diagnostic(
                         E_UNKNOWN_REF,
-                        f"ref('{ref}') names no model or seed of this project",
+                        f"ref('{ref}') names no model or seed of this project (no seed data "
+                        f"{' or '.join(f'{d}/{ref}.csv' for d in project.seed_dirs)})",
                         project.model_location(t.name),
                         "",
                         _suggest(ref, sorted(known)),
