@@ -7,8 +7,8 @@ and why the gate cannot run goes to ``warn`` — the words `floe run` uses too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from floe.compile.api import LiveSchemaReader, compile_product
 from floe.compile.context import CompileContext
@@ -19,8 +19,7 @@ E_REPORT = "E140"
 E_REASON = "E141"
 
 
-@dataclass(frozen=True)
-class GateOptions:
+class GateOptions(NamedTuple):
     """The breaking-change gate's switches."""
 
     allow_breaking: bool = False
@@ -28,8 +27,7 @@ class GateOptions:
     offline: bool = False
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """An enforcement report to write: its format and path."""
 
     format: str

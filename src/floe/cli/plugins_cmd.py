@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from floe.app.plugins import catalogue
 from floe.cli.output import console
@@ -13,7 +12,7 @@ def list_plugins(as_json: bool) -> None:
     """Print every installed plugin, or every category with none."""
     categories, rows = catalogue()
     if as_json:
-        payload = {"categories": categories, "plugins": [asdict(r) for r in rows]}
+        payload = {"categories": categories, "plugins": [r._asdict() for r in rows]}
         print(json.dumps(payload, indent=2, sort_keys=True))
         return
     from rich.table import Table

@@ -5,8 +5,7 @@ quality plugin (RESOLVE) and written into the artifacts (COMPILE)."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -25,8 +24,7 @@ E_UNKNOWN_CHECK = "E652"
 #: audit branch (floe.runtime.spark.quality).
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(NamedTuple):
     """One declared check: the model, its type and arguments, where it is written."""
 
     model: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from floe.errors import Diagnostic, Location
 from floe.spec.dbt_project import DbtModel, DbtProject
@@ -11,8 +12,7 @@ from floe.spec.manifest import Governance, Manifest
 from floe.spec.yamlload import YamlDocument
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A policy violation before its severity is decided."""
 
     code: str

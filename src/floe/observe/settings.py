@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from floe.spec.otlp import OtlpEndpoint, default_protocol, otlp_endpoint
@@ -26,8 +25,7 @@ DEFAULT_TIMEOUT = 1.0
 DEFAULT_DRAIN = 0.5
 
 
-@dataclass(frozen=True)
-class TraceTarget:
+class TraceTarget(NamedTuple):
     """The span exporter of a run."""
 
     exporter: str  # file | otlp | console | none
@@ -48,8 +46,7 @@ class TraceTarget:
         return self.otlp.url
 
 
-@dataclass(frozen=True)
-class LineageTarget:
+class LineageTarget(NamedTuple):
     """The OpenLineage transport of a run."""
 
     transport: str  # file | http | console | none
@@ -85,8 +82,7 @@ def trace_target(
     backend = _telemetry(artifacts, plugins)
     plugin = backend.exporter_settings() if backend is not None else None
     if plugin is not None:
-        target = replace(
-            target,
+        target = target._replace(
             exporter=str(plugin["exporter"]),
             endpoint=plugin.get("endpoint", target.endpoint),
             protocol=plugin.get("protocol", target.protocol),
@@ -121,19 +117,19 @@ def _split_url(url: str | None) -> tuple[str | None, str | None]:
 
 def _trace_env(target: TraceTarget, env: Mapping[str, str]) -> TraceTarget:
     if _truthy(env.get("OTEL_SDK_DISABLED")):
-        return replace(target, exporter="none")
+        return target._replace(exporter="none")
     protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get(
         "OTEL_EXPORTER_OTLP_PROTOCOL"
     )
     if protocol in ("grpc", "http/protobuf"):
-        target = replace(target, protocol=protocol)
+        target = target._replace(protocol=protocol)
     endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get(
         "OTEL_EXPORTER_OTLP_ENDPOINT"
     )
     if endpoint:
-        target = replace(target, exporter="otlp", endpoint=endpoint)
+        target = target._replace(exporter="otlp", endpoint=endpoint)
     if env.get("OTEL_SERVICE_NAME"):
-        target = replace(target, service_name=env["OTEL_SERVICE_NAME"])
+        target = target._replace(service_name=env["OTEL_SERVICE_NAME"])
     return target
 
 
@@ -162,8 +158,7 @@ def lineage_target(
     plugin = backend.transport_settings() if backend is not None else None
     if plugin is not None:
         kind = str(plugin["transport"])
-        target = replace(
-            target,
+        target = target._replace(
             transport="http" if kind == "marquez" else kind,
             url=plugin.get("url", target.url),
             endpoint=str(plugin.get("endpoint", target.endpoint)).lstrip("/"),
@@ -185,13 +180,13 @@ def _resolve_key(plugins: ResolvedPlugins, plugin: dict[str, Any]) -> str | None
 
 def _lineage_env(target: LineageTarget, env: Mapping[str, str]) -> LineageTarget:
     if _truthy(env.get("OPENLINEAGE_DISABLED")):
-        return replace(target, transport="none")
+        return target._replace(transport="none")
     if env.get("OPENLINEAGE_URL"):
-        target = replace(target, transport="http", url=env["OPENLINEAGE_URL"])
+        target = target._replace(transport="http", url=env["OPENLINEAGE_URL"])
     if env.get("OPENLINEAGE_ENDPOINT"):
-        target = replace(target, endpoint=env["OPENLINEAGE_ENDPOINT"].lstrip("/"))
+        target = target._replace(endpoint=env["OPENLINEAGE_ENDPOINT"].lstrip("/"))
     if env.get("OPENLINEAGE_API_KEY"):
-        target = replace(target, api_key=env["OPENLINEAGE_API_KEY"])
+        target = target._replace(api_key=env["OPENLINEAGE_API_KEY"])
     if env.get("OPENLINEAGE_NAMESPACE"):
-        target = replace(target, namespace=env["OPENLINEAGE_NAMESPACE"])
+        target = target._replace(namespace=env["OPENLINEAGE_NAMESPACE"])
     return target

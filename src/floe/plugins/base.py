@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, cast, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, Self, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypeVar
@@ -65,8 +64,7 @@ class HealthState(StrEnum):
     UNHEALTHY = "unhealthy"
 
 
-@dataclass(frozen=True)
-class HealthStatus:
+class HealthStatus(NamedTuple):
     """What a plugin's health check found."""
 
     state: HealthState
@@ -78,8 +76,7 @@ class HealthStatus:
         return self.state is not HealthState.UNHEALTHY
 
 
-@dataclass(frozen=True)
-class PluginNotice:
+class PluginNotice(NamedTuple):
     """A warning about a valid config (e.g. a risk the platform team accepted knowingly)."""
 
     config_path: tuple[str | int, ...]

@@ -117,14 +117,13 @@ def _apply(tx: Transaction, wanted: Layout) -> bool:
 
 def _named_as(layout: Layout, names: dict[str, str]) -> Layout:
     """``layout`` with its columns spelled as the table's schema spells them."""
-    from dataclasses import replace
 
     def name(column: str) -> str:
         return names.get(column.lower(), column)
 
     return Layout(
-        tuple(replace(f, column=name(f.column)) for f in layout.partition_by),
-        tuple(replace(s, column=name(s.column)) for s in layout.sort_by),
+        tuple(f._replace(column=name(f.column)) for f in layout.partition_by),
+        tuple(s._replace(column=name(s.column)) for s in layout.sort_by),
     )
 
 

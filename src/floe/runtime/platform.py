@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from floe.plugins.base import HealthState, PluginType
 from floe.runtime.home import PlatformHome
@@ -17,8 +16,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One health check's outcome."""
 
     name: str

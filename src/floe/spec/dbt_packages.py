@@ -8,8 +8,8 @@ cannot do here: they must already be installed in the project's ``packages-insta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from floe.errors import Diagnostic, Location
 from floe.spec.yamlload import YamlDocument, load_yaml
@@ -19,8 +19,7 @@ PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 REMOTE_KINDS = ("package", "git", "tarball", "private")
 
 
-@dataclass(frozen=True)
-class DbtPackage:
+class DbtPackage(NamedTuple):
     """One entry of the packages list."""
 
     kind: str  # package | git | tarball | private | local

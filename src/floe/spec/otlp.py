@@ -10,7 +10,7 @@ is ``collector:4318`` for both. HTTP URLs end in ``/v1/traces``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 GRPC = "grpc"
@@ -26,8 +26,7 @@ def default_protocol(endpoint: str | None) -> str:
     return GRPC if _split(endpoint)[2] == OTLP_PORTS[GRPC] else HTTP
 
 
-@dataclass(frozen=True)
-class OtlpEndpoint:
+class OtlpEndpoint(NamedTuple):
     """Where spans go: scheme, host and port always explicit."""
 
     protocol: str

@@ -18,8 +18,7 @@ breaking-change gate alike; :func:`from_iceberg` reads Iceberg's own spelling (`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 E_LAYOUT = "E215"
 E_LAYOUT_COLUMN = "E216"
@@ -47,8 +46,7 @@ class LayoutError(ValueError):
         self.code, self.message, self.hint, self.key = code, message, hint, key
 
 
-@dataclass(frozen=True)
-class PartitionField:
+class PartitionField(NamedTuple):
     """One partition field: an Iceberg transform of a source column."""
 
     transform: str  # one of TRANSFORMS
@@ -70,8 +68,7 @@ class PartitionField:
         return f"{self.transform}[{self.width}]" if self.width is not None else self.transform
 
 
-@dataclass(frozen=True)
-class SortField:
+class SortField(NamedTuple):
     """One sort key: a column, ascending unless ``descending``."""
 
     column: str
@@ -83,8 +80,7 @@ class SortField:
         return f"{self.column} desc" if self.descending else self.column
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """The partition spec and sort order a table should have."""
 
     partition_by: tuple[PartitionField, ...] = ()
