@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -35,8 +36,7 @@ class ExitCode(IntEnum):
     APPROVAL_PENDING = 6
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(NamedTuple):
     """Where something is: a file and, when known, a 1-based line and column."""
 
     file: str
@@ -83,8 +83,7 @@ def public_text(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem found in the user's files."""
 
     code: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -57,8 +56,7 @@ def compile_product(
         return run_stages(ctx, stages)
     run_stages(ctx, stages[:1])  # LOAD
     live = read_live(ctx)
-    ctx.options = dataclasses.replace(
-        ctx.options,
+    ctx.options = ctx.options._replace(
         live_schema=live.tables if live else None,
         live_layouts=live.layouts if live else None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from floe.errors import Diagnostic
 from floe.govern.schema_derive import DeriveCache
@@ -19,8 +19,7 @@ from floe.spec.partitioning import Layout
 from floe.spec.yamlload import YamlDocument
 
 
-@dataclass(frozen=True)
-class CompileOptions:
+class CompileOptions(NamedTuple):
     """What the user asked for."""
 
     product_dir: Path
@@ -55,8 +54,7 @@ class Resolved:
     computes: dict[str, tuple[str, dict[str, Any], Plugin]] = field(default_factory=dict)
 
 
-@dataclass
-class StageTiming:
+class StageTiming(NamedTuple):
     """How long a stage took (reported and traced, never written to artifacts)."""
 
     name: str
