@@ -209,7 +209,7 @@ class EnforcementResultSummary(FloeModel):
     test_coverage: float = Field(description="Percent of documented columns with a test.")
     model_test_coverage: float = Field(description="Percent of models with at least one test.")
     violations: list[Violation] = Field(default_factory=new_list)
-    schema_gate: SchemaGate = Field(default_factory=SchemaGate)
+    schema_gate: SchemaGate = Field(default_factory=SchemaGate.model_construct)
 
 
 class QualityCheckArtifact(FloeModel):
@@ -238,7 +238,7 @@ class CompiledArtifacts(FloeModel):
     sources: list[SourceArtifact] = Field(default_factory=new_list)
     schedule: ScheduleArtifact
     retention: RetentionArtifact
-    maintenance: MaintenanceArtifact = Field(default_factory=MaintenanceArtifact)
+    maintenance: MaintenanceArtifact = Field(default_factory=MaintenanceArtifact.model_construct)
     retry: RetryArtifact
     dbt: DbtArtifact
     observability: Observability

@@ -31,7 +31,12 @@ def new_dict() -> dict[Any, Any]:
 
 
 class FloeModel(BaseModel):
-    """Base of every file-format model: unknown keys are errors, values are immutable."""
+    """Base of every file-format model: unknown keys are errors, values are immutable.
+
+    Validators are built on first use (``defer_build``). A section left out of a file gets
+    ``Section.model_construct`` as its default factory: the declared defaults, which pydantic
+    never validates anyway, without building the section's own validator a second time (its
+    schema is already part of the enclosing model's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
 

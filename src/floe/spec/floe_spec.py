@@ -220,9 +220,9 @@ class FloeSpec(FloeModel):
     )
     transforms: list[Transform] = Field(min_length=1)
     schedule: Schedule | None = None
-    retention: Retention = Field(default_factory=Retention)
-    maintenance: Maintenance = Field(default_factory=Maintenance)
-    retry: Retry = Field(default_factory=Retry)
+    retention: Retention = Field(default_factory=Retention.model_construct)
+    maintenance: Maintenance = Field(default_factory=Maintenance.model_construct)
+    retry: Retry = Field(default_factory=Retry.model_construct)
     governance: GovernanceOverride | None = None
     vars: dict[str, Any] = Field(
         default_factory=new_dict,
@@ -241,7 +241,7 @@ class FloeSpec(FloeModel):
         description="Overrides of the manifest's plugin config; locked fields cannot change.",
     )
     quality: Quality = Field(
-        default_factory=Quality,
+        default_factory=Quality.model_construct,
         description="Data-quality checks beyond dbt tests (FR-026), e.g. GX expectations.",
     )
     ingestion: list[dict[str, Any]] = Field(

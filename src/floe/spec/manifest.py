@@ -93,10 +93,10 @@ class Metrics(FloeModel):
 class Observability(FloeModel):
     """Traces, lineage, logs and metrics."""
 
-    tracing: Tracing = Field(default_factory=Tracing)
-    lineage: Lineage = Field(default_factory=Lineage)
-    logging: Logging = Field(default_factory=Logging)
-    metrics: Metrics = Field(default_factory=Metrics)
+    tracing: Tracing = Field(default_factory=Tracing.model_construct)
+    lineage: Lineage = Field(default_factory=Lineage.model_construct)
+    logging: Logging = Field(default_factory=Logging.model_construct)
+    metrics: Metrics = Field(default_factory=Metrics.model_construct)
 
 
 class QualityGates(FloeModel):
@@ -143,8 +143,8 @@ class Governance(FloeModel):
     default_ttl_hours: float | None = Field(default=None, gt=0)
     snapshot_keep_last: int = Field(default=5, ge=1)
     stale_table_recovery_mode: Literal["strict", "repair"] = "strict"
-    quality_gates: QualityGates = Field(default_factory=QualityGates)
-    naming: Naming = Field(default_factory=Naming)
+    quality_gates: QualityGates = Field(default_factory=QualityGates.model_construct)
+    naming: Naming = Field(default_factory=Naming.model_construct)
 
 
 class ResourcePreset(FloeModel):
@@ -228,7 +228,7 @@ class MarquezDatabase(FloeModel):
 class Marquez(FloeModel):
     """The platform's OpenLineage server (the floe-platform chart's Marquez)."""
 
-    database: MarquezDatabase = Field(default_factory=MarquezDatabase)
+    database: MarquezDatabase = Field(default_factory=MarquezDatabase.model_construct)
 
 
 class PlatformServices(FloeModel):
@@ -236,7 +236,7 @@ class PlatformServices(FloeModel):
 
     services: dict[str, PlatformService] = Field(default_factory=new_dict)
     marquez: Marquez = Field(
-        default_factory=Marquez,
+        default_factory=Marquez.model_construct,
         description="Marquez's database backend: the platform team's choice, read by the chart.",
     )
 
@@ -312,8 +312,8 @@ class Artifacts(FloeModel):
     """Where products' artifacts are pushed and how they are signed and promoted."""
 
     registry: Registry
-    signing: Signing = Field(default_factory=Signing)
-    promotion: Promotion = Field(default_factory=Promotion)
+    signing: Signing = Field(default_factory=Signing.model_construct)
+    promotion: Promotion = Field(default_factory=Promotion.model_construct)
 
 
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
@@ -362,7 +362,7 @@ class Manifest(FloeModel):
     api_version: Literal["floe.dev/v1"] = Field(default="floe.dev/v1", alias="apiVersion")
     kind: Literal["Manifest"] = "Manifest"
     metadata: Metadata
-    plugins: Plugins = Field(default_factory=Plugins)
+    plugins: Plugins = Field(default_factory=Plugins.model_construct)
     approved_compute: list[str] | None = Field(
         default=None, description="Compute types products may choose (default: plugins.compute)."
     )
@@ -387,22 +387,22 @@ class Manifest(FloeModel):
         ],
         description="Dotted paths a floe.yaml may not override.",
     )
-    observability: Observability = Field(default_factory=Observability)
-    governance: Governance = Field(default_factory=Governance)
+    observability: Observability = Field(default_factory=Observability.model_construct)
+    governance: Governance = Field(default_factory=Governance.model_construct)
     environments: dict[EnvName, dict[str, Any]] = Field(
         default_factory=new_dict,
         description="Per-environment overlays (dev/staging/prod): partial manifests merged on top.",
     )
     resource_presets: dict[str, ResourcePreset] = Field(default_factory=new_dict)
     platform: PlatformServices = Field(
-        default_factory=PlatformServices,
+        default_factory=PlatformServices.model_construct,
         description="A deployed platform's services, checked by `floe platform status`.",
     )
     artifacts: Artifacts | None = Field(
         default=None, description="OCI registry and signing for artifact promotion."
     )
     access: Access = Field(
-        default_factory=Access,
+        default_factory=Access.model_construct,
         description="Catalog access rules: teams, their principals and the products they "
         "read or write (plugins.rbac applies them).",
     )
