@@ -12,12 +12,14 @@ if TYPE_CHECKING:
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console (imported lazily: most commands print little)."""
+    """A rich console (imported lazily: most commands print little). No emoji codes: a
+    ``:name:`` in a path, table or message is printed as written (and rich's emoji table is
+    never loaded)."""
     import os
 
     from rich.console import Console
 
-    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = 160  # logs and pipes: wide tables rather than truncated cells
     return out

@@ -62,7 +62,7 @@ def _printer(out: Console) -> Callable[[str], None]:
     from rich.console import Console
     from rich.text import Text
 
-    screen = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=out.width)
+    screen = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=out.width, emoji=False)
 
     def show(line: str) -> None:
         style = next((s for word, s in _STYLES if f" {word}" in f" {line}"), "")

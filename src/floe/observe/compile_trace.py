@@ -8,7 +8,6 @@ and when telemetry is off, OpenTelemetry is never even imported.
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 import weakref
@@ -26,9 +25,16 @@ if TYPE_CHECKING:
     from floe.observe.tracing import RunTracing
     from floe.spec.artifacts import CompiledArtifacts
 
-LOG = logging.getLogger("floe.observe")
 _ID_SPACE = 2**64  # trace ids are sampled on their low 64 bits (OpenTelemetry's ratio rule)
 MAX_BUFFERED = 100  # compiles kept until a run or an export takes them
+
+
+def _warn(message: str, *args: object) -> None:
+    """A warning on the ``floe.observe`` logger (``logging`` imported only when one comes:
+    a compile that exports fine never loads it)."""
+    import logging
+
+    logging.getLogger("floe.observe").warning(message, *args)
 
 
 @dataclass
@@ -119,7 +125,7 @@ def export_compile_spans(artifacts: CompiledArtifacts, home_root: Path) -> int:
     try:
         target = trace_target(artifacts)
     except Exception as exc:  # an unusable backend must not fail the compile
-        LOG.warning("compile spans not exported: %s", exc)
+        _warn("compile spans not exported: %s", exc)
         return 0
     if target.exporter == "none":
         _drain()
