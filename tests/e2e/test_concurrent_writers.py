@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from floe.runtime.crashpoint import KILL_ENV
+from tests.conftest import floe_cli
 from tests.e2e import crash
 from tests.e2e.crash import KILLED, ROUND1, ROUND2
 from tests.e2e.servers import await_line
@@ -135,7 +136,7 @@ def test_two_products_write_one_catalog_at_once_and_a_kill_there_converges(
         assert crash.states(catalog, "shop_b") == after
         assert crash.states(catalog, "shop_a") == crash.mixed(before, after, published=1)
 
-        again = crash.floe("run", shop_a, env=env)
+        again = floe_cli("run", shop_a, env=env)  # the convergence run: in this process
         assert again.code == 0, again.out + again.err
         assert crash.states(catalog, "shop_a") == after
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from floe.runtime.crashpoint import KILL_ENV
+from tests.conftest import floe_cli
 from tests.e2e import crash
 from tests.e2e.crash import KILLED, ROUND1, ROUND2, TABLES
 from tests.e2e.servers import await_line
@@ -33,7 +34,8 @@ def test_a_run_killed_at_any_point_leaves_committed_tables_and_the_next_run_conv
     added under stg_orders' location) and nothing from the other tables; the rows stay."""
     product = crash.product(tmp_path)
     home = product / ".floe"
-    assert crash.floe("run", product).code == 0
+    first = floe_cli("run", product)  # setup: in this process; the kills below are real ones
+    assert first.code == 0, first.out + first.err
     catalog = crash.catalog(product / "manifest.yaml")
     before, after = crash.expected(ROUND1), crash.expected(ROUND2)
     assert crash.states(catalog) == before
@@ -64,7 +66,7 @@ def test_a_run_killed_at_any_point_leaves_committed_tables_and_the_next_run_conv
     assert runs[third.pop()][0] == "STARTED"  # nobody told Dagster
     assert [s for s, _ in runs.values()].count("FAILURE") == 2  # marked by the next runs
 
-    resumed = crash.floe("run", product, "--from-failure")
+    resumed = floe_cli("run", product, "--from-failure")
     assert resumed.code == 0, resumed.out + resumed.err
     assert "its process ended without finishing" in resumed.out
     assert crash.states(catalog) == after
@@ -75,7 +77,7 @@ def test_a_run_killed_at_any_point_leaves_committed_tables_and_the_next_run_conv
     assert all("ended without finishing (killed?)" in m for m in killed_messages)
     assert orphans == [o for o in crash.orphans(catalog, "tiny", "stg_orders") if o in orphans]
 
-    maintained = crash.floe("tables", "maintain", product, "--older-than", "0s", "--json")
+    maintained = floe_cli("tables", "maintain", product, "--older-than", "0s", "--json")
     assert maintained.code == 0, maintained.out + maintained.err
     removed = {r["identifier"]: r["orphans_removed"] for r in json.loads(maintained.out)}
     assert removed == {f"tiny.{t}": len(left) if t == "stg_orders" else 0 for t in TABLES}
@@ -92,7 +94,8 @@ def test_two_runs_of_one_product_at_once_both_commit_one_after_the_other(tmp_pat
     clean run; the incremental table appended the new orders once (the second run found it
     unchanged) — no row lost, none doubled."""
     product = crash.product(tmp_path)
-    assert crash.floe("run", product).code == 0
+    first = floe_cli("run", product)  # setup: in this process; the two contenders are processes
+    assert first.code == 0, first.out + first.err
     crash.seed(product, ROUND2)
     with crash.holding(product / ".floe" / "scratch" / "tiny.lock", "run held-by-test (pid 1)"):
         procs = [crash.start("run", product) for _ in range(2)]

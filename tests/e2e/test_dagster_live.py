@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from floe.orchestrate.serve import LOCATIONS_QUERY
-from tests.conftest import FLOE, run_floe
+from tests.conftest import FLOE, TINY_MANIFEST, TINY_SPEC, floe_cli, write_tiny
 from tests.e2e import expected
 from tests.e2e.conftest import Platform, copy_demo
 from tests.e2e.servers import free_port, webhook_receiver
@@ -36,15 +36,16 @@ GOLD_FR = "financial-risk/models/marts/mart_risk_dashboard.sql"
 NEW_CUSTOMER = "C999,Ada,Lovelace,ada.lovelace999@example.com,GB,London,consumer,2024-01-01,2026-01-15 10:00:00\n"  # noqa: E501
 
 
-def poll(fetch: Callable[[], T | None], what: str, deadline_s: float) -> T:
-    """Call ``fetch`` until it returns a value (not None), at most ``deadline_s`` seconds."""
+def poll(fetch: Callable[[], T | None], what: str, deadline_s: float, every_s: float = 1.0) -> T:
+    """Call ``fetch`` every ``every_s`` seconds until it returns a value (not None), at most
+    ``deadline_s`` seconds."""
     end = time.monotonic() + deadline_s
     pause = threading.Event()
     while time.monotonic() < end:
         value = fetch()
         if value is not None:
             return value
-        pause.wait(1.0)
+        pause.wait(every_s)
     raise TimeoutError(f"{what}: not within {deadline_s:.0f}s")
 
 
@@ -160,7 +161,7 @@ def _demo_ui(root: Path, alerts: list[dict[str, Any]], *args: str) -> Iterator[L
     )
     try:
         poll(lambda: True if "serving http://" in out.read_text() else _alive(proc, out),
-             "floe demo --ui first runs", 600)  # fmt: skip
+             "floe demo --ui first runs", 600, every_s=0.25)  # fmt: skip
         yield live
     finally:
         if proc.poll() is None:
@@ -189,9 +190,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture
 def own_live(tmp_path: Path) -> Iterator[Live]:
-    """A one-product `floe demo --ui` of its own, for the test that stops it."""
-    root = copy_demo(tmp_path / "demo")
-    with _demo_ui(root, [], "--products", "iot-telemetry") as served:
+    """A `floe demo --ui` of its own, for the test that stops it: one small product beside the
+    platform manifest, built first (`floe run` in this process), so its health sensor skips and
+    the demo serves as soon as Dagster has loaded it."""
+    root = tmp_path / "demo"
+    root.mkdir()
+    (root / "manifest.yaml").write_text(TINY_MANIFEST)
+    spec = TINY_SPEC.replace("manifest: manifest.yaml", "manifest: ../manifest.yaml")
+    product = write_tiny(root / "tiny", spec=spec)
+    (product / "manifest.yaml").unlink()
+    built = floe_cli("run", product)
+    assert built.code == 0, built.out + built.err
+    with _demo_ui(root, [], "--products", "tiny") as served:
         yield served
 
 
@@ -323,7 +333,8 @@ def test_failed_run_alerts_then_reexecutes_from_failure(live: Live) -> None:
 
     gold = live.root / GOLD_FR
     gold.write_text(gold.with_suffix(".good").read_text())
-    assert run_floe("compile", live.root / "financial-risk").code == 0
+    compiled = floe_cli("compile", live.root / "financial-risk")
+    assert compiled.code == 0, compiled.err
     reload = live.gql(RELOAD, name="financial-risk")["reloadRepositoryLocation"]
     assert reload["__typename"] == "WorkspaceLocationEntry"
     launched = live.gql(REEXECUTE, id=failed["runId"])["launchPipelineReexecution"]
@@ -383,4 +394,4 @@ def test_ctrl_c_stops_every_child_process(own_live: Live) -> None:
                 found.append(text)
         return None if found else []
 
-    assert poll(leftovers, "children to exit", 30) == []
+    assert poll(leftovers, "children to exit", 30, every_s=0.25) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,36 @@ def _platform(tmp_path: Path, *products: str) -> Path:
     return root
 
 
+@dataclass(frozen=True)
+class FirstRun:
+    """customer-360 after its first run on a fresh platform (``root``: manifest + product)."""
+
+    root: Path
+    run_id: str
+    saved: Path  # a copy of ``root`` as the first run left it
+
+
+@pytest.fixture(scope="module")
+def first_run_saved(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """One first run of customer-360 per module, its platform directory saved."""
+    root = _platform(tmp_path_factory.mktemp("c360"), "customer-360")
+    first = run(root / "customer-360")
+    assert first.success, first.failure
+    saved = root.parent / "saved"
+    shutil.copytree(root, saved, symlinks=True)
+    return FirstRun(root, first.run_id, saved)
+
+
+@pytest.fixture
+def after_first_run(first_run_saved: FirstRun) -> FirstRun:
+    """The platform exactly as customer-360's first run left it — restored at the same path
+    (the catalog and the Iceberg metadata name files by absolute path), whatever an earlier
+    test did to it."""
+    shutil.rmtree(first_run_saved.root)
+    shutil.copytree(first_run_saved.saved, first_run_saved.root, symlinks=True)
+    return first_run_saved
+
+
 def _snapshots(platform: Platform, identifier: str) -> list[dict[str, str]]:
     table = platform.catalog().load_table(identifier)
     return [
@@ -33,15 +64,15 @@ def _snapshots(platform: Platform, identifier: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.requirement("FR-025")
-def test_second_run_replaces_tables_and_merges_incremental_changes(tmp_path: Path) -> None:
-    """Run, then change one transaction and add one: table models gain exactly one snapshot
-    (full replace); the incremental model gains one snapshot writing only the 2 changed rows.
-    A third run with --select of the gold model rebuilds only it, reading its inputs from
-    their Iceberg tables."""
-    root = _platform(tmp_path, "customer-360")
+def test_second_run_replaces_tables_and_merges_incremental_changes(
+    after_first_run: FirstRun,
+) -> None:
+    """After the first run, change one transaction and add one: table models gain exactly one
+    snapshot (full replace); the incremental model gains one snapshot writing only the 2
+    changed rows. A third run with --select of the gold model rebuilds only it, reading its
+    inputs from their Iceberg tables."""
+    root = after_first_run.root
     platform = Platform(root, {})
-    first = run(root / "customer-360")
-    assert first.success, first.failure
     inc_before = platform.catalog().load_table("customer_360.int_transactions_enriched")
     rows_before = inc_before.scan().to_arrow().num_rows
     seed = root / "customer-360" / "seeds" / "raw_transactions.csv"
@@ -80,7 +111,7 @@ def test_second_run_replaces_tables_and_merges_incremental_changes(tmp_path: Pat
     for name in ("stg_transactions", "mart_customer_360", "raw_transactions"):
         snaps = _snapshots(platform, f"customer_360.{name}")
         assert [s["op"] for s in snaps] == ["append", "overwrite"], name
-        assert [s["floe.run_id"] for s in snaps] == [first.run_id, second.run_id]
+        assert [s["floe.run_id"] for s in snaps] == [after_first_run.run_id, second.run_id]
     new_rev = next(
         r["total_revenue"]
         for r in platform.catalog().load_table("customer_360.mart_customer_360")
@@ -105,14 +136,16 @@ def test_second_run_replaces_tables_and_merges_incremental_changes(tmp_path: Pat
 
 
 @pytest.mark.requirement("FR-024")
-def test_failing_test_keeps_previous_snapshot_and_fails_naming_it(tmp_path: Path) -> None:
-    """A data test that fails on stg_customers: the run fails naming the test, stg_customers
-    and everything downstream keep their previous snapshot; fixing it converges to a clean run
-    (the tables of the platform's first run, a clean run of the same sources)."""
-    root = _platform(tmp_path, "customer-360")
+def test_failing_test_keeps_previous_snapshot_and_fails_naming_it(
+    after_first_run: FirstRun,
+) -> None:
+    """After the first run, a data test that fails on stg_customers: the run fails naming the
+    test, stg_customers and everything downstream keep their previous snapshot; fixing it
+    converges to a clean run (the tables of the platform's first run, a clean run of the same
+    sources)."""
+    root = after_first_run.root
     platform = Platform(root, {})
     product = root / "customer-360"
-    assert run(product).success
     before = {
         n: platform.catalog().load_table(f"customer_360.{n}").current_snapshot().snapshot_id
         for n in ("stg_customers", "int_customer_support_summary", "mart_customer_360")
@@ -172,7 +205,7 @@ def test_any_standard_dbt_duckdb_project_runs(tmp_path: Path) -> None:
 def test_cli_run_failure_exits_4_naming_the_test_and_bad_select_exits_2(tmp_path: Path) -> None:
     """`floe run` on a product whose test fails exits 4 and prints the failing test; an
     unknown --select name exits 2 with E520 listing the choices."""
-    from tests.conftest import run_floe
+    from tests.conftest import floe_cli, run_floe
 
     product = write_tiny(tmp_path / "tiny")
     schema = (product / "models" / "schema.yml").read_text()
@@ -188,7 +221,7 @@ def test_cli_run_failure_exits_4_naming_the_test_and_bad_select_exits_2(tmp_path
     assert "tiny: failed" in failed.out
     assert "accepted_values_mart_revenue_revenue__1" in failed.out
     assert "mart_revenue: test_failed" in failed.out
-    bad = run_floe("run", product, "--select", "mart_revenu")
+    bad = floe_cli("run", product, "--select", "mart_revenu")  # the exit code: run_floe's above
     assert bad.code == 2
     assert "error[E520]: --select names no seed, model or snapshot: mart_revenu" in bad.err
     assert "mart_revenue" in bad.err
