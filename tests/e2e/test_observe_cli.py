@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -118,15 +119,31 @@ def test_lineage_show_prints_datasets_and_jobs(cli_runs: CliRuns) -> None:
     assert floe_cli("lineage", "show", "nope", "-m", cli_runs.root / "manifest.yaml").code == 1
 
 
-def _scrape(url: str, deadline_s: float = 30.0) -> str:
+def _scrape(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 120.0) -> str:
+    """``url``'s body once the server answers (polled every 0.1 s, leaving the CPU to the
+    server starting on a busy machine); fails at once when the server exited."""
     end = time.monotonic() + deadline_s
+    pause = threading.Event()
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            with urllib.request.urlopen(url, timeout=5) as resp:
                 return str(resp.read().decode())
         except OSError:
-            if time.monotonic() > end:
+            if proc.poll() is not None or time.monotonic() > end:
                 raise
+        pause.wait(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> bool:
+    """Send SIGTERM; whether the process exited on it within 60 s (else it is killed)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=60)
+        return False
+    return True
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -142,16 +159,18 @@ def test_metrics_serve_reports_the_runs_facts(cli_runs: CliRuns) -> None:
     """`floe metrics serve` answers /metrics; parsed with prometheus_client, runs, durations,
     rows, test failures and model count equal the two run records."""
     port = free_port()
-    proc = subprocess.Popen(
-        [str(FLOE), "metrics", "serve", "--port", str(port), "-m",
-         str(cli_runs.root / "manifest.yaml")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    errors = cli_runs.root / "metrics-serve.err"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen(
+            [str(FLOE), "metrics", "serve", "--port", str(port), "-m",
+             str(cli_runs.root / "manifest.yaml")],
+            stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
     try:
-        samples = _samples(_scrape(f"http://127.0.0.1:{port}/metrics"))
+        samples = _samples(_scrape(f"http://127.0.0.1:{port}/metrics", proc))
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stopped = _stop(proc)
+    assert stopped, f"floe metrics serve did not exit on SIGTERM: {errors.read_text()}"
     records = read_records(cli_runs.home / "runs")
     assert len(records) == 2
     tiny = (("product", "tiny"),)
