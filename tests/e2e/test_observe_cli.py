@@ -4,6 +4,7 @@ over HTTP, OTLP/gRPC and OpenLineage selected by the standard variables, no secr
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -134,6 +135,24 @@ def _scrape(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 120.0) 
         pause.wait(0.1)
 
 
+def _default_signals() -> None:
+    """In the child before exec: SIGTERM and SIGINT at their defaults and unblocked, as a
+    user's shell starts a command (a pytest worker's own signal state must not leak in)."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+
+
+def _signal_state(pid: int) -> str:
+    """The process's state and signal masks from /proc (what a failure message shows)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "gone"
+    wanted = ("State:", "SigBlk:", "SigIgn:", "SigCgt:")
+    return " ".join(line for line in lines if line.startswith(wanted))
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> bool:
     """Send SIGTERM; whether the process exited on it within 60 s (else it is killed)."""
     proc.terminate()
@@ -164,13 +183,15 @@ def test_metrics_serve_reports_the_runs_facts(cli_runs: CliRuns) -> None:
         proc = subprocess.Popen(
             [str(FLOE), "metrics", "serve", "--port", str(port), "-m",
              str(cli_runs.root / "manifest.yaml")],
-            stdout=subprocess.DEVNULL, stderr=err,
+            stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_default_signals,
         )  # fmt: skip
+    state = ""
     try:
         samples = _samples(_scrape(f"http://127.0.0.1:{port}/metrics", proc))
+        state = _signal_state(proc.pid)
     finally:
         stopped = _stop(proc)
-    assert stopped, f"floe metrics serve did not exit on SIGTERM: {errors.read_text()}"
+    assert stopped, f"floe metrics serve did not exit on SIGTERM ({state}): {errors.read_text()}"
     records = read_records(cli_runs.home / "runs")
     assert len(records) == 2
     tiny = (("product", "tiny"),)

@@ -47,7 +47,11 @@ def tag_run(table: Table, snapshot_id: int, run_id: str) -> None:
 
 
 def parse_timestamp(text: str) -> datetime | None:
-    """``text`` as an aware datetime (naive = UTC), or None when it is no ISO timestamp."""
+    """``text`` as an aware datetime (naive = UTC), or None when it is no ISO timestamp. An
+    integer is never one: Python 3.11 reads many snapshot ids as basic-format timestamps
+    (``7590031111640465009`` → 7590-03-11 16:40:46.5009)."""
+    if _INTEGER.match(text.strip()):
+        return None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -70,7 +74,7 @@ def resolve_as_of(
     ref = table.metadata.refs.get(text)
     if ref is not None:
         return ref.snapshot_id
-    moment = None if _INTEGER.match(text) else parse_timestamp(text)
+    moment = parse_timestamp(text)
     if moment is not None:
         snap = table.snapshot_as_of_timestamp(int(moment.timestamp() * 1000))
         if snap is not None:
